@@ -1,0 +1,1 @@
+//! Built-in sandbox Digistore24 (being written).

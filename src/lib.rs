@@ -4,4 +4,7 @@
 //! `ARCHITECTURE.md` for the map of the modules and the path of one tool call.
 
 pub mod catalog;
+pub mod ds24;
+pub mod http;
+pub mod mcp;
 pub mod sandbox;

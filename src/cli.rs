@@ -1,0 +1,370 @@
+//! The command line: parses flags (each also readable from the environment)
+//! and runs one subcommand.
+//!
+//! Owns: process concerns — flags, logging set-up, signals, stdin/stdout,
+//! exit codes, starting the in-process sandbox for `--sandbox`.
+//! Must not touch: tool logic or wire details; it only wires the library's
+//! parts together.
+
+use crate::catalog::{Effect, FUNCTIONS, TOOLSETS};
+use crate::ds24::{ApiKey, Client, ClientConfig, FormBody};
+use crate::http::{self, HttpConfig};
+use crate::mcp::{Ds24Server, ServerSettings, ToolFilter, ToolList};
+use crate::sandbox::{self, SandboxConfig};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rmcp::ServiceExt;
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The Digistore24 vendor API as Model Context Protocol tools.
+#[derive(Debug, Parser)]
+#[command(name = "digistore24-mcp", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log format on stderr.
+    #[arg(long, global = true, env = "DS24_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve MCP over Streamable HTTP (stateless; endpoint /mcp).
+    Serve(ServeArgs),
+    /// Serve MCP over stdin/stdout for a local client; key from DS24_API_KEY.
+    Stdio(UpstreamArgs),
+    /// Print the tool catalogue.
+    Tools(ToolsArgs),
+    /// Call one tool from the shell and print its result (exit 1 on error).
+    Call(CallArgs),
+    /// Check that DS24_API_KEY works by calling `ping`.
+    TestKey(UpstreamArgs),
+    /// Run only the built-in sandbox Digistore24 API.
+    Sandbox(SandboxArgs),
+}
+
+/// Where the upstream is and which tools exist.
+#[derive(Debug, Args)]
+struct UpstreamArgs {
+    /// Digistore24 API base URL; the function name is appended.
+    #[arg(long, env = "DS24_API_BASE_URL", default_value = "https://www.digistore24.com/api/call")]
+    api_base_url: String,
+    /// Key used when a request brings none (stdio, call, test-key; single-tenant serve).
+    #[arg(long, env = "DS24_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Timeout of one upstream call, in seconds.
+    #[arg(long, env = "DS24_TIMEOUT_SECS", default_value_t = 30)]
+    timeout_secs: u64,
+    /// Only these toolsets (comma list); default all. `tools` lists them.
+    #[arg(long, env = "DS24_TOOLSETS", value_delimiter = ',')]
+    toolsets: Vec<String>,
+    /// Only these tools (comma list of names); default all.
+    #[arg(long, env = "DS24_TOOLS", value_delimiter = ',')]
+    tools: Vec<String>,
+    /// Offer and allow only read tools.
+    #[arg(long, env = "DS24_READ_ONLY")]
+    read_only: bool,
+    /// Start the built-in sandbox Digistore24 in this process and use it as the upstream.
+    #[arg(long, env = "DS24_SANDBOX")]
+    sandbox: bool,
+    /// Seed of the sandbox's generated data.
+    #[arg(long, env = "DS24_SANDBOX_SEED", default_value_t = 24)]
+    sandbox_seed: u64,
+    /// Extra sandbox keys (each `sandbox-…`), each with its own separate account.
+    #[arg(long = "sandbox-extra-key", env = "DS24_SANDBOX_EXTRA_KEYS", value_delimiter = ',')]
+    sandbox_extra_keys: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    upstream: UpstreamArgs,
+    /// Address to listen on.
+    #[arg(long, env = "DS24_MCP_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Host header values to accept besides loopback (comma list; `*` = any).
+    #[arg(long = "allowed-host", env = "DS24_ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
+    /// Browser origins to accept besides loopback, e.g. https://app.example.com:443 (comma list; `*` = any).
+    #[arg(long = "allowed-origin", env = "DS24_ALLOWED_ORIGINS", value_delimiter = ',')]
+    allowed_origins: Vec<String>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "DS24_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    max_body_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+struct ToolsArgs {
+    /// Print exactly the `tools` array that tools/list returns.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    filter: FilterArgs,
+}
+
+#[derive(Debug, Args)]
+struct FilterArgs {
+    /// Only these toolsets (comma list).
+    #[arg(long, env = "DS24_TOOLSETS", value_delimiter = ',')]
+    toolsets: Vec<String>,
+    /// Only these tools (comma list).
+    #[arg(long, env = "DS24_TOOLS", value_delimiter = ',')]
+    tools: Vec<String>,
+    /// Only read tools.
+    #[arg(long, env = "DS24_READ_ONLY")]
+    read_only: bool,
+}
+
+#[derive(Debug, Args)]
+struct CallArgs {
+    /// Tool name, e.g. listProducts.
+    name: String,
+    /// Arguments as a JSON object.
+    #[arg(default_value = "{}")]
+    arguments: String,
+    #[command(flatten)]
+    upstream: UpstreamArgs,
+}
+
+#[derive(Debug, Args)]
+struct SandboxArgs {
+    /// Address to listen on.
+    #[arg(long, env = "DS24_SANDBOX_LISTEN", default_value = "127.0.0.1:8099")]
+    listen: SocketAddr,
+    /// Seed of the generated data.
+    #[arg(long, env = "DS24_SANDBOX_SEED", default_value_t = 24)]
+    seed: u64,
+    /// Delay added to every answer, in milliseconds.
+    #[arg(long, env = "DS24_SANDBOX_LATENCY_MS", default_value_t = 0)]
+    latency_ms: u64,
+    /// Share of calls (0 to 1) that fail with HTTP 500.
+    #[arg(long, env = "DS24_SANDBOX_FAULT_RATE", default_value_t = 0.0)]
+    fault_rate: f64,
+    /// Extra keys (each `sandbox-…`), each with its own separate account.
+    #[arg(long = "extra-key", env = "DS24_SANDBOX_EXTRA_KEYS", value_delimiter = ',')]
+    extra_keys: Vec<String>,
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+async fn run(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Stdio(args) => stdio(args).await,
+        Command::Tools(args) => tools(args),
+        Command::Call(args) => call(args).await,
+        Command::TestKey(args) => test_key(args).await,
+        Command::Sandbox(args) => run_sandbox(args).await,
+    }
+}
+
+/// The MCP server and what it needs, built from the upstream flags.
+struct Upstream {
+    server: Ds24Server,
+    sandbox_url: Option<String>,
+}
+
+impl UpstreamArgs {
+    fn filter(&self) -> Result<ToolFilter, String> {
+        build_filter(&self.toolsets, &self.tools, self.read_only)
+    }
+
+    async fn build(&self) -> Result<Upstream, String> {
+        let filter = self.filter()?;
+        let mut base_url = self.api_base_url.clone();
+        let mut default_key = self.api_key.as_deref().and_then(ApiKey::new);
+        let mut sandbox_url = None;
+        if self.sandbox {
+            let config = SandboxConfig {
+                seed: self.sandbox_seed,
+                extra_keys: self.sandbox_extra_keys.clone(),
+                ..SandboxConfig::default()
+            };
+            let (addr, _task) = sandbox::spawn(config, ([127, 0, 0, 1], 0).into())
+                .await
+                .map_err(|e| format!("cannot start the sandbox: {e}"))?;
+            base_url = format!("http://{addr}/api/call");
+            default_key = default_key.or_else(|| ApiKey::new(sandbox::WRITABLE_KEY));
+            sandbox_url = Some(base_url.clone());
+        }
+        let client = Client::new(ClientConfig { base_url, timeout: Duration::from_secs(self.timeout_secs.max(1)) })
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let server = Ds24Server::new(client, ServerSettings { filter, default_key });
+        Ok(Upstream { server, sandbox_url })
+    }
+}
+
+fn build_filter(toolsets: &[String], tools: &[String], read_only: bool) -> Result<ToolFilter, String> {
+    let toolsets = clean(toolsets);
+    for t in &toolsets {
+        if !TOOLSETS.contains(&t.as_str()) {
+            return Err(format!("unknown toolset `{t}`; known: {}", TOOLSETS.join(", ")));
+        }
+    }
+    let tools = clean(tools);
+    for t in &tools {
+        if !FUNCTIONS.iter().any(|f| f.name == t) {
+            return Err(format!("unknown tool `{t}`; `digistore24-mcp tools` lists them"));
+        }
+    }
+    Ok(ToolFilter {
+        toolsets: (!toolsets.is_empty()).then_some(toolsets),
+        tools: (!tools.is_empty()).then_some(tools),
+        read_only,
+    })
+}
+
+fn clean(values: &[String]) -> HashSet<String> {
+    values.iter().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).collect()
+}
+
+async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
+    let upstream = args.upstream.build().await?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let shutdown = CancellationToken::new();
+    let config = HttpConfig { allowed_hosts: args.allowed_hosts, allowed_origins: args.allowed_origins, max_body_bytes: args.max_body_bytes };
+    let app = http::router(upstream.server.clone(), &config, shutdown.clone());
+    let tool_count = upstream.server.tools().tools().len();
+    println!("digistore24-mcp {} serving {tool_count} tools at http://{addr}/mcp", env!("CARGO_PKG_VERSION"));
+    if let Some(url) = &upstream.sandbox_url {
+        println!("upstream: built-in sandbox Digistore24 at {url}");
+        println!("sandbox keys: {} (full access, used when a request sends no key), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY);
+    } else {
+        println!("upstream: {}", upstream.server.client().base_url());
+    }
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    http::serve(listener, app, shutdown).await.map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+}
+
+async fn stdio(args: UpstreamArgs) -> Result<ExitCode, String> {
+    let upstream = args.build().await?;
+    if upstream.server.default_key().is_none() {
+        tracing::warn!("DS24_API_KEY is not set: tool calls will fail until it is (or use --sandbox)");
+    }
+    let service = upstream.server.serve(rmcp::transport::stdio()).await.map_err(|e| format!("MCP start-up failed: {e}"))?;
+    service.waiting().await.map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tools(args: ToolsArgs) -> Result<ExitCode, String> {
+    let filter = build_filter(&args.filter.toolsets, &args.filter.tools, args.filter.read_only)?;
+    let list = ToolList::new(&filter);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(list.tools()).map_err(|e| e.to_string())?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{:<36} {:<17} {}", "TOOL", "TOOLSET", "EFFECT");
+    for f in FUNCTIONS.iter().filter(|f| filter.allows(f)) {
+        let effect = match (f.effect, f.idempotent) {
+            (Effect::Read, _) => "read".to_string(),
+            (e, true) => format!("{} (idempotent)", e.as_str()),
+            (e, false) => e.as_str().to_string(),
+        };
+        println!("{:<36} {:<17} {effect}", f.name, f.toolset);
+    }
+    println!("{} tools", list.tools().len());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn call(args: CallArgs) -> Result<ExitCode, String> {
+    let arguments: serde_json::Value = serde_json::from_str(&args.arguments).map_err(|e| format!("arguments are not valid JSON: {e}"))?;
+    let serde_json::Value::Object(arguments) = arguments else {
+        return Err("arguments must be a JSON object, e.g. '{\"purchase_id\":\"ABC\"}'".into());
+    };
+    let upstream = args.upstream.build().await?;
+    let key = upstream.server.default_key().cloned();
+    let result = upstream.server.call(&args.name, Some(arguments), key.as_ref()).await.map_err(|e| e.message.to_string())?;
+    let failed = result.is_error == Some(true);
+    match &result.structured_content {
+        Some(value) => println!("{}", serde_json::to_string_pretty(value).map_err(|e| e.to_string())?),
+        None => {
+            for block in &result.content {
+                if let Some(text) = block.as_text() {
+                    if failed { eprintln!("{}", text.text) } else { println!("{}", text.text) }
+                }
+            }
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+async fn test_key(args: UpstreamArgs) -> Result<ExitCode, String> {
+    let upstream = args.build().await?;
+    let Some(key) = upstream.server.default_key().cloned() else {
+        return Err("DS24_API_KEY is not set".into());
+    };
+    match upstream.server.client().call(&key, "ping", &FormBody::default()).await {
+        Ok(data) => {
+            let time = data.get("server_time").and_then(|t| t.as_str()).unwrap_or("?");
+            println!("key {key} works: Digistore24 answered ping (server time {time})");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("key {key} does not work: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn run_sandbox(args: SandboxArgs) -> Result<ExitCode, String> {
+    let config = SandboxConfig { seed: args.seed, latency_ms: args.latency_ms, fault_rate: args.fault_rate, extra_keys: args.extra_keys };
+    let (addr, task) = sandbox::spawn(config, args.listen).await.map_err(|e| format!("cannot start the sandbox on {}: {e}", args.listen))?;
+    println!("sandbox Digistore24 API at http://{addr}/api/call/{{function}}");
+    println!("keys: {} (full access), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY);
+    tokio::select! {
+        _ = task => {},
+        _ = tokio::signal::ctrl_c() => {},
+    }
+    Ok(ExitCode::SUCCESS)
+}

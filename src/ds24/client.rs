@@ -1,0 +1,177 @@
+//! The pooled HTTP client that calls Digistore24 (or the sandbox).
+//!
+//! One `Client` is built at start and shared: reqwest keeps a keep-alive
+//! connection pool per host, and every call carries the caller's own key in
+//! `X-DS-API-KEY`, never anything stored.
+
+use super::{ApiKey, Envelope, EnvelopeError, FormBody, parse_envelope};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Upper bound for an upstream answer; larger bodies are refused, not buffered.
+const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
+/// How to reach the upstream API.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Base URL; the function name is appended as the last path segment.
+    pub base_url: String,
+    /// Timeout of one whole call (connect, send, receive).
+    pub timeout: Duration,
+}
+
+/// Why an upstream call failed. Messages never contain the key.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    /// Digistore24 answered with its error envelope (under any HTTP status).
+    #[error("Digistore24 error{}: {message}", code.map(|c| format!(" {c}")).unwrap_or_default())]
+    Api {
+        /// HTTP status of the answer.
+        status: u16,
+        /// Digistore24's error code, if any.
+        code: Option<i64>,
+        /// Digistore24's message, key redacted.
+        message: String,
+    },
+    /// A non-2xx status without an envelope (proxy page, gateway error).
+    #[error("Digistore24 answered HTTP {status} without an API answer: {snippet}")]
+    Http {
+        /// HTTP status.
+        status: u16,
+        /// The first characters of the body.
+        snippet: String,
+    },
+    /// A 2xx answer that is not the envelope.
+    #[error("Digistore24 answered HTTP {status} with something that is not an API answer ({reason}): {snippet}")]
+    BadResponse {
+        /// HTTP status.
+        status: u16,
+        /// What is wrong with the body.
+        reason: EnvelopeError,
+        /// The first characters of the body.
+        snippet: String,
+    },
+    /// No complete answer within the timeout.
+    #[error("Digistore24 did not answer within {0:?}; the call may or may not have taken effect")]
+    Timeout(Duration),
+    /// The connection could not be made or broke.
+    #[error("could not reach Digistore24: {0}")]
+    Connect(String),
+    /// The answer exceeded [`MAX_RESPONSE_BYTES`].
+    #[error("Digistore24's answer exceeded {MAX_RESPONSE_BYTES} bytes and was dropped")]
+    TooLarge,
+}
+
+impl CallError {
+    /// Short outcome label for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Api { .. } => "api_error",
+            CallError::Http { .. } => "http_error",
+            CallError::BadResponse { .. } => "bad_response",
+            CallError::Timeout(_) => "timeout",
+            CallError::Connect(_) => "connect_error",
+            CallError::TooLarge => "too_large",
+        }
+    }
+}
+
+/// A cheap-to-clone handle on the shared connection pool.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base_url: Arc<str>,
+    timeout: Duration,
+}
+
+impl Client {
+    /// Builds the pooled client.
+    pub fn new(config: ClientConfig) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("digistore24-mcp/", env!("CARGO_PKG_VERSION")))
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true)
+            .build()?;
+        Ok(Client { http, base_url: config.base_url.trim_end_matches('/').into(), timeout: config.timeout })
+    }
+
+    /// The URL a function is called at.
+    pub fn url_for(&self, function: &str) -> String {
+        format!("{}/{function}", self.base_url)
+    }
+
+    /// The configured base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Calls `function` with `body` as `key`; returns the envelope's `data`.
+    pub async fn call(&self, key: &ApiKey, function: &str, body: &FormBody) -> Result<Value, CallError> {
+        let response = self
+            .http
+            .post(self.url_for(function))
+            .header("X-DS-API-KEY", key.expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded; charset=utf-8")
+            .body(body.to_urlencoded())
+            .send()
+            .await
+            .map_err(|e| self.transport_error(key, e))?;
+        let status = response.status().as_u16();
+        let bytes = read_bounded(response).await.map_err(|e| match e {
+            ReadError::TooLarge => CallError::TooLarge,
+            ReadError::Transport(e) => self.transport_error(key, e),
+        })?;
+        match parse_envelope(&bytes) {
+            Ok(Envelope::Success(data)) if (200..300).contains(&status) => Ok(data),
+            Ok(Envelope::Success(_)) => Err(CallError::Http { status, snippet: snippet(key, &bytes) }),
+            Ok(Envelope::Error { code, message }) => Err(CallError::Api { status, code, message: key.redact(&message) }),
+            Err(_) if !(200..300).contains(&status) => Err(CallError::Http { status, snippet: snippet(key, &bytes) }),
+            Err(reason) => Err(CallError::BadResponse { status, reason, snippet: snippet(key, &bytes) }),
+        }
+    }
+
+    fn transport_error(&self, key: &ApiKey, error: reqwest::Error) -> CallError {
+        if error.is_timeout() {
+            return CallError::Timeout(self.timeout);
+        }
+        // reqwest's message names the URL (no key in it) and the cause chain.
+        let error = error.without_url();
+        let mut text = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        CallError::Connect(key.redact(&text))
+    }
+}
+
+enum ReadError {
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, ReadError> {
+    if response.content_length().is_some_and(|n| n as usize > MAX_RESPONSE_BYTES) {
+        return Err(ReadError::TooLarge);
+    }
+    let mut out = Vec::with_capacity(response.content_length().unwrap_or(1024).min(1 << 20) as usize);
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Transport)? {
+        if out.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(ReadError::TooLarge);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+fn snippet(key: &ApiKey, bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
+    key.redact(text.trim())
+}

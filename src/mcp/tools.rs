@@ -1,0 +1,120 @@
+//! The MCP tool list, derived from the catalogue once at start.
+//!
+//! Schemas are kept compact on purpose: the whole list is read into the
+//! agent's context on every connection, so no boilerplate, enums instead of
+//! prose, and a description only where a name and type leave doubt.
+
+use crate::catalog::{Effect, FUNCTIONS, Function, Kind, Param};
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Which tools an operator (or a request) allows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolFilter {
+    /// Only these toolsets; `None` means all.
+    pub toolsets: Option<HashSet<String>>,
+    /// Only these tool names; `None` means all.
+    pub tools: Option<HashSet<String>>,
+    /// Only read tools.
+    pub read_only: bool,
+}
+
+impl ToolFilter {
+    /// Whether `function` passes this filter.
+    pub fn allows(&self, function: &Function) -> bool {
+        (!self.read_only || function.effect.is_read())
+            && self.toolsets.as_ref().is_none_or(|t| t.contains(function.toolset))
+            && self.tools.as_ref().is_none_or(|t| t.contains(function.name))
+    }
+}
+
+/// The tools one server instance offers, built once and shared.
+#[derive(Debug, Clone)]
+pub struct ToolList {
+    tools: Arc<[Tool]>,
+}
+
+impl ToolList {
+    /// Builds the tools for every catalogued function the filter allows.
+    pub fn new(filter: &ToolFilter) -> Self {
+        let tools = FUNCTIONS.iter().filter(|f| filter.allows(f)).map(tool_for).collect();
+        ToolList { tools }
+    }
+
+    /// The tools, in catalogue order.
+    pub fn tools(&self) -> &[Tool] {
+        &self.tools
+    }
+
+    /// Whether a tool of this (Digistore24) name is offered.
+    pub fn contains(&self, name: &str) -> bool {
+        self.tools.iter().any(|t| t.name == name)
+    }
+}
+
+/// The MCP tool for one function: name, description, schema, annotations.
+pub fn tool_for(function: &Function) -> Tool {
+    // COMMON_PARAMS (`language`) are accepted everywhere but explained once in
+    // the server instructions instead of 123 times here.
+    let schema = object_schema(function.params.iter());
+    let Value::Object(schema) = schema else { unreachable!("object_schema builds an object") };
+    let mut annotations = ToolAnnotations::default();
+    annotations.read_only_hint = Some(function.effect == Effect::Read);
+    if function.effect != Effect::Read {
+        annotations.destructive_hint = Some(function.effect == Effect::Destructive);
+        // false is the MCP default; stating only `true` saves context.
+        annotations.idempotent_hint = function.idempotent.then_some(true);
+    }
+    // openWorldHint is left at its MCP default (true): every tool talks to
+    // Digistore24, and 123 explicit copies would cost ~600 tokens of context.
+    let mut tool = Tool::new(function.name, function.description, Arc::new(schema as JsonObject));
+    tool.annotations = Some(annotations);
+    tool
+}
+
+fn object_schema<'a>(params: impl Iterator<Item = &'a Param>) -> Value {
+    let mut properties = serde_json::Map::new();
+    let mut required = Vec::new();
+    for param in params {
+        let mut schema = kind_schema(&param.kind);
+        if let (Some(doc), Value::Object(map)) = (param.doc, &mut schema) {
+            map.insert("description".into(), doc.into());
+        }
+        properties.insert(param.name.into(), schema);
+        if param.required {
+            required.push(Value::from(param.name));
+        }
+    }
+    let mut schema = json!({"type": "object", "properties": properties});
+    if !required.is_empty() {
+        schema["required"] = Value::Array(required);
+    }
+    schema
+}
+
+fn kind_schema(kind: &Kind) -> Value {
+    match kind {
+        Kind::Str => json!({"type": "string"}),
+        Kind::OneOf(values) => json!({"type": "string", "enum": values}),
+        Kind::Int { min, max } => {
+            let mut schema = json!({"type": "integer"});
+            if let Some(min) = min {
+                schema["minimum"] = (*min).into();
+            }
+            if let Some(max) = max {
+                schema["maximum"] = (*max).into();
+            }
+            schema
+        }
+        // The format (decimal string with a dot) is in the server instructions.
+        Kind::Amount => json!({"type": "string"}),
+        Kind::Bool => json!({"type": "boolean"}),
+        // Date forms (2024-01-31, now, -30d, …) are in the server instructions.
+        Kind::Date | Kind::DateTime => json!({"type": "string"}),
+        Kind::Object(fields) => object_schema(fields.iter()),
+        Kind::Map(inner) => json!({"type": "object", "additionalProperties": kind_schema(inner)}),
+        Kind::List(inner) => json!({"type": "array", "items": kind_schema(inner)}),
+    }
+}

@@ -1,0 +1,83 @@
+//! The tool list: complete, annotated from the catalogue, and small enough
+//! for an agent's context.
+
+mod common;
+
+use digistore24_mcp::catalog::{Effect, FUNCTIONS};
+use digistore24_mcp::mcp::{ToolFilter, ToolList};
+use serde_json::Value;
+
+/// Budget for the full `tools/list` (cl100k tokens over the serialized array).
+const TOKEN_BUDGET: usize = 12_000;
+
+fn tools_json() -> Value {
+    serde_json::to_value(ToolList::new(&ToolFilter::default()).tools()).unwrap()
+}
+
+#[test]
+fn full_tool_list_fits_the_token_budget() {
+    let serialized = serde_json::to_string(&tools_json()).unwrap();
+    let bpe = tiktoken_rs::cl100k_base().unwrap();
+    let tokens = bpe.encode_with_special_tokens(&serialized).len();
+    println!("tools/list: {} tools, {} bytes, {tokens} cl100k tokens (budget {TOKEN_BUDGET})", FUNCTIONS.len(), serialized.len());
+    assert!(tokens <= TOKEN_BUDGET, "tools/list is {tokens} tokens, over the {TOKEN_BUDGET} budget");
+}
+
+#[test]
+fn annotations_follow_the_effect() {
+    let tools = ToolList::new(&ToolFilter::default());
+    assert_eq!(tools.tools().len(), 123);
+    for (tool, function) in tools.tools().iter().zip(FUNCTIONS) {
+        assert_eq!(tool.name, function.name);
+        let a = tool.annotations.as_ref().unwrap();
+        assert_eq!(a.open_world_hint, None, "left at the MCP default, true");
+        match function.effect {
+            Effect::Read => assert_eq!((a.read_only_hint, a.destructive_hint), (Some(true), None), "{}", function.name),
+            Effect::Write => assert_eq!((a.read_only_hint, a.destructive_hint), (Some(false), Some(false)), "{}", function.name),
+            Effect::Destructive => assert_eq!((a.read_only_hint, a.destructive_hint), (Some(false), Some(true)), "{}", function.name),
+        }
+        if function.effect != Effect::Read {
+            assert_eq!(a.idempotent_hint, function.idempotent.then_some(true), "{}", function.name);
+        }
+    }
+    let by_name = |n: &str| tools.tools().iter().find(|t| t.name == n).unwrap().annotations.clone().unwrap();
+    assert_eq!(by_name("refundPurchase").destructive_hint, Some(true));
+    assert_eq!(by_name("refundPurchase").idempotent_hint, None, "not idempotent (MCP default false)");
+    assert_eq!(by_name("updateProduct").idempotent_hint, Some(true));
+    assert_eq!(by_name("listPurchases").read_only_hint, Some(true));
+}
+
+#[test]
+fn schemas_are_objects_with_required_params() {
+    for tool in ToolList::new(&ToolFilter::default()).tools() {
+        assert_eq!(tool.input_schema["type"], "object", "{}", tool.name);
+        assert!(tool.description.as_ref().is_some_and(|d| d.len() >= 30));
+    }
+    let tools = tools_json();
+    let buy_url = tools.as_array().unwrap().iter().find(|t| t["name"] == "createBuyUrl").unwrap();
+    assert_eq!(buy_url["inputSchema"]["required"], serde_json::json!(["product_id"]));
+    assert_eq!(buy_url["inputSchema"]["properties"]["addons"]["type"], "array");
+    assert_eq!(buy_url["inputSchema"]["properties"]["addons"]["items"]["type"], "object");
+}
+
+#[test]
+fn tools_json_subcommand_prints_exactly_the_tools_array() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_digistore24-mcp")).args(["tools", "--json"]).output().unwrap();
+    assert!(output.status.success());
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed, tools_json());
+}
+
+#[test]
+fn tools_table_and_filters() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_digistore24-mcp"))
+        .args(["tools", "--read-only", "--toolsets", "purchases,billing"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.contains("listPurchases") && table.contains("listRebillingStatusChanges"));
+    assert!(!table.contains("refundPurchase") && !table.contains("listProducts"));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_digistore24-mcp")).args(["tools", "--toolsets", "nope"]).output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown toolset `nope`"));
+}

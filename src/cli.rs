@@ -9,7 +9,8 @@
 use crate::catalog::{Effect, FUNCTIONS, TOOLSETS};
 use crate::ds24::{ApiKey, Client, ClientConfig, FormBody};
 use crate::http::{self, HttpConfig};
-use crate::mcp::{Ds24Server, ServerSettings, ToolFilter, ToolList};
+use crate::mcp::{ConfirmPolicy, DEFAULT_MAX_RESULT_BYTES, Ds24Server, Limits, ServerSettings, ToolFilter, ToolList, random_secret};
+use rust_decimal::Decimal;
 use crate::sandbox::{self, SandboxConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rmcp::ServiceExt;
@@ -82,6 +83,24 @@ struct UpstreamArgs {
     /// Extra sandbox keys (each `sandbox-…`), each with its own separate account.
     #[arg(long = "sandbox-extra-key", env = "DS24_SANDBOX_EXTRA_KEYS", value_delimiter = ',')]
     sandbox_extra_keys: Vec<String>,
+    /// Which calls need the user's confirmation: destructive, writes or off.
+    #[arg(long, env = "DS24_CONFIRM", default_value = "destructive")]
+    confirm: ConfirmPolicy,
+    /// Secret sealing confirmation state; give every replica the same one (random per process if unset).
+    #[arg(long, env = "DS24_STATE_SECRET", hide_env_values = true)]
+    state_secret: Option<String>,
+    /// Largest refund (or credit) one call may make, e.g. 100.00.
+    #[arg(long, env = "DS24_MAX_REFUND_AMOUNT")]
+    max_refund_amount: Option<Decimal>,
+    /// Largest charge one call may make, e.g. 500.00.
+    #[arg(long, env = "DS24_MAX_CHARGE_AMOUNT")]
+    max_charge_amount: Option<Decimal>,
+    /// Only these product ids may be named by changing calls (comma list).
+    #[arg(long, env = "DS24_ALLOW_PRODUCT_IDS", value_delimiter = ',')]
+    allow_product_ids: Vec<String>,
+    /// Largest answer handed to the agent, in bytes of JSON; longer lists are cut and say so.
+    #[arg(long, env = "DS24_MAX_RESULT_BYTES", default_value_t = DEFAULT_MAX_RESULT_BYTES)]
+    max_result_bytes: usize,
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +126,9 @@ struct ToolsArgs {
     /// Print exactly the `tools` array that tools/list returns.
     #[arg(long)]
     json: bool,
+    /// Print the context cost (cl100k tokens) of each toolset's tool list.
+    #[arg(long, conflicts_with = "json")]
+    cost: bool,
     #[command(flatten)]
     filter: FilterArgs,
 }
@@ -225,7 +247,26 @@ impl UpstreamArgs {
         }
         let client = Client::new(ClientConfig { base_url, timeout: Duration::from_secs(self.timeout_secs.max(1)) })
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let server = Ds24Server::new(client, ServerSettings { filter, default_key });
+        let state_secret = match &self.state_secret {
+            Some(secret) if secret.len() >= 16 => secret.as_bytes().to_vec(),
+            Some(_) => return Err("--state-secret must be at least 16 characters".into()),
+            None => random_secret(),
+        };
+        let allowed = clean(&self.allow_product_ids);
+        let settings = ServerSettings {
+            filter,
+            default_key,
+            confirm: self.confirm,
+            limits: Limits {
+                max_refund: self.max_refund_amount,
+                max_charge: self.max_charge_amount,
+                allowed_product_ids: (!allowed.is_empty()).then_some(allowed),
+            },
+            max_result_bytes: self.max_result_bytes.max(1024),
+            state_secret,
+            confirmation_ttl: crate::mcp::CONFIRMATION_TTL,
+        };
+        let server = Ds24Server::new(client, settings);
         Ok(Upstream { server, sandbox_url })
     }
 }
@@ -300,6 +341,10 @@ async fn stdio(args: UpstreamArgs) -> Result<ExitCode, String> {
 fn tools(args: ToolsArgs) -> Result<ExitCode, String> {
     let filter = build_filter(&args.filter.toolsets, &args.filter.tools, args.filter.read_only)?;
     let list = ToolList::new(&filter);
+    if args.cost {
+        print_cost(&filter);
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(list.tools()).map_err(|e| e.to_string())?);
         return Ok(ExitCode::SUCCESS);
@@ -315,6 +360,26 @@ fn tools(args: ToolsArgs) -> Result<ExitCode, String> {
     }
     println!("{} tools", list.tools().len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Context cost of each toolset's list and of the whole list.
+fn print_cost(filter: &ToolFilter) {
+    let bpe = tiktoken_rs::cl100k_base_singleton();
+    let tokens = |tools: &[rmcp::model::Tool]| bpe.encode_with_special_tokens(&serde_json::to_string(tools).unwrap_or_default()).len();
+    println!("{:<17} {:>5} {:>7}", "TOOLSET", "TOOLS", "TOKENS");
+    for set in TOOLSETS {
+        let mut narrowed = filter.clone();
+        narrowed.toolsets = Some(match &filter.toolsets {
+            Some(allowed) if !allowed.contains(*set) => continue,
+            _ => [set.to_string()].into(),
+        });
+        let list = ToolList::new(&narrowed);
+        if !list.tools().is_empty() {
+            println!("{:<17} {:>5} {:>7}", set, list.tools().len(), tokens(list.tools()));
+        }
+    }
+    let all = ToolList::new(filter);
+    println!("{:<17} {:>5} {:>7}", "all", all.tools().len(), tokens(all.tools()));
 }
 
 async fn call(args: CallArgs) -> Result<ExitCode, String> {

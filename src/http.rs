@@ -9,7 +9,9 @@
 //! replica can answer any request.
 
 use crate::ds24::{ApiKey, CallError, FormBody};
-use crate::mcp::Ds24Server;
+use crate::catalog::{FUNCTIONS, TOOLSETS};
+use crate::mcp::{Ds24Server, Narrowing, ToolFilter};
+use std::collections::HashSet;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -75,8 +77,13 @@ pub fn router(server: Ds24Server, config: &HttpConfig, shutdown: CancellationTok
     let handler = server.clone();
     let mcp = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), mcp_config);
     let state = AppState { server, started: Instant::now() };
+    // The narrowing paths serve the same stateless service; the middleware
+    // reads the narrowing from the path and headers.
     let mcp_routes = Router::new()
-        .nest_service("/mcp", mcp)
+        .route_service("/mcp", mcp.clone())
+        .route_service("/mcp/readonly", mcp.clone())
+        .route_service("/mcp/x/{toolsets}", mcp.clone())
+        .route_service("/mcp/x/{toolsets}/readonly", mcp)
         .layer(middleware::from_fn_with_state(state.clone(), attach_key));
     Router::new()
         .route("/health", get(health))
@@ -108,6 +115,13 @@ pub fn key_from_headers(headers: &HeaderMap) -> Option<ApiKey> {
 }
 
 async fn attach_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    match narrowing(request.uri().path(), request.headers()) {
+        Ok(Some(narrowing)) => {
+            request.extensions_mut().insert(narrowing);
+        }
+        Ok(None) => {}
+        Err(message) => return jsonrpc_error(StatusCode::BAD_REQUEST, -32600, &message),
+    }
     // The key is this request's own; the server-wide key is only a fallback.
     match key_from_headers(request.headers()).or_else(|| state.server.default_key().cloned()) {
         Some(key) => {
@@ -118,16 +132,79 @@ async fn attach_key(State(state): State<AppState>, mut request: Request, next: N
     }
 }
 
-fn missing_key() -> Response {
-    let body = json!({
-        "jsonrpc": "2.0",
-        "id": null,
-        "error": {
-            "code": -32001,
-            "message": "Missing Digistore24 API key: send it as `Authorization: Bearer YOUR_KEY` or `X-DS-API-KEY: YOUR_KEY`."
+/// The narrowing a request asks for with `X-MCP-Toolsets`, `X-MCP-Tools`,
+/// `X-MCP-Readonly` or the paths `/mcp/readonly`, `/mcp/x/{toolsets}[/readonly]`.
+/// Every part only removes tools; unknown names are an error, not a silent empty list.
+pub fn narrowing(path: &str, headers: &HeaderMap) -> Result<Option<Narrowing>, String> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+    let mut filter = ToolFilter::default();
+    let mut sources = Vec::new();
+    let rest = path.strip_prefix("/mcp").unwrap_or("");
+    let (path_toolsets, path_readonly) = match rest.trim_end_matches('/') {
+        "" => (None, false),
+        "/readonly" => (None, true),
+        other => match other.strip_prefix("/x/") {
+            Some(x) => match x.strip_suffix("/readonly") {
+                Some(sets) => (Some(sets.to_owned()), true),
+                None => (Some(x.to_owned()), false),
+            },
+            None => (None, false),
+        },
+    };
+    let mut toolsets: Option<HashSet<String>> = None;
+    for (list, source) in [(path_toolsets.as_deref(), "the URL path"), (header("x-mcp-toolsets"), "header X-MCP-Toolsets")] {
+        let Some(list) = list else { continue };
+        let named = names(list);
+        if let Some(unknown) = named.iter().find(|t| !TOOLSETS.contains(&t.as_str())) {
+            return Err(format!("unknown toolset `{unknown}` in {source}; known: {}", TOOLSETS.join(", ")));
         }
-    });
-    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer realm=\"digistore24-mcp\"")], axum::Json(body)).into_response()
+        // Two narrowings together leave only what both allow.
+        toolsets = Some(match toolsets {
+            Some(previous) => previous.intersection(&named).cloned().collect(),
+            None => named,
+        });
+        sources.push(source.to_owned());
+    }
+    filter.toolsets = toolsets;
+    if let Some(list) = header("x-mcp-tools") {
+        let named = names(list);
+        if let Some(unknown) = named.iter().find(|t| !FUNCTIONS.iter().any(|f| f.name == t.as_str())) {
+            return Err(format!("unknown tool `{unknown}` in header X-MCP-Tools"));
+        }
+        filter.tools = Some(named);
+        sources.push("header X-MCP-Tools".into());
+    }
+    if path_readonly {
+        filter.read_only = true;
+        sources.push("the URL path /readonly".into());
+    }
+    if let Some(value) = header("x-mcp-readonly") {
+        match crate::ds24::parse_bool(&serde_json::Value::String(value.to_owned())) {
+            Some(true) => {
+                filter.read_only = true;
+                sources.push("header X-MCP-Readonly".into());
+            }
+            Some(false) => {}
+            None => return Err(format!("header X-MCP-Readonly must be true or false, not `{value}`")),
+        }
+    }
+    Ok((!sources.is_empty()).then(|| Narrowing { filter, source: sources.join(" and ") }))
+}
+
+fn names(list: &str) -> HashSet<String> {
+    list.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+}
+
+fn jsonrpc_error(status: StatusCode, code: i64, message: &str) -> Response {
+    let body = json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
+    (status, axum::Json(body)).into_response()
+}
+
+fn missing_key() -> Response {
+    let message = "Missing Digistore24 API key: send it as `Authorization: Bearer YOUR_KEY` or `X-DS-API-KEY: YOUR_KEY`.";
+    let mut response = jsonrpc_error(StatusCode::UNAUTHORIZED, -32001, message);
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer realm=\"digistore24-mcp\""));
+    response
 }
 
 async fn health(State(state): State<AppState>) -> impl IntoResponse {

@@ -12,6 +12,6 @@ mod envelope;
 mod key;
 
 pub use client::{CallError, Client, ClientConfig};
-pub use encode::{ArgError, FormBody, encode_args};
+pub use encode::{ArgError, FormBody, encode_args, parse_bool};
 pub use envelope::{Envelope, EnvelopeError, parse_envelope};
 pub use key::ApiKey;

@@ -5,8 +5,12 @@
 //! Must not touch: HTTP routing, listeners or process setup (see [`crate::http`]
 //! and [`crate::cli`]); it works the same over stdio and Streamable HTTP.
 
+mod answer;
 mod handler;
+mod policy;
 mod tools;
 
-pub use handler::{Ds24Server, INSTRUCTIONS, ServerSettings};
+pub use handler::{CONFIRMATION_TTL, Ds24Server, INSTRUCTIONS, Narrowing, ServerSettings, random_secret};
+pub use answer::DEFAULT_MAX_RESULT_BYTES;
+pub use policy::{ConfirmPolicy, Limits, summarize};
 pub use tools::{ToolFilter, ToolList, tool_for};

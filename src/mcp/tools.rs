@@ -10,6 +10,9 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::Arc;
 
+/// The argument every changing tool takes to preview the call without sending it.
+pub const DRY_RUN: &str = "dry_run";
+
 /// Which tools an operator (or a request) allows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ToolFilter {
@@ -52,13 +55,21 @@ impl ToolList {
     pub fn contains(&self, name: &str) -> bool {
         self.tools.iter().any(|t| t.name == name)
     }
+
+    /// The tools a request's narrowing leaves (a copy; only narrowed requests pay for it).
+    pub fn narrowed(&self, narrowing: &ToolFilter) -> Vec<Tool> {
+        self.tools.iter().filter(|t| crate::catalog::lookup(&t.name).is_some_and(|f| narrowing.allows(f))).cloned().collect()
+    }
 }
 
 /// The MCP tool for one function: name, description, schema, annotations.
 pub fn tool_for(function: &Function) -> Tool {
     // COMMON_PARAMS (`language`) are accepted everywhere but explained once in
     // the server instructions instead of 123 times here.
-    let schema = object_schema(function.params.iter());
+    let mut schema = object_schema(function.params.iter());
+    if function.effect != Effect::Read {
+        schema["properties"][DRY_RUN] = json!({"type": "boolean", "description": "preview only; sends nothing"});
+    }
     let Value::Object(schema) = schema else { unreachable!("object_schema builds an object") };
     let mut annotations = ToolAnnotations::default();
     annotations.read_only_hint = Some(function.effect == Effect::Read);

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use digistore24_mcp::ds24::{ApiKey, Client, ClientConfig};
 use digistore24_mcp::http::{HttpConfig, router, serve};
-use digistore24_mcp::mcp::{Ds24Server, ServerSettings, ToolFilter};
+use digistore24_mcp::mcp::{ConfirmPolicy, Ds24Server, Limits, ServerSettings, ToolFilter};
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
@@ -120,13 +120,35 @@ async fn record(State(state): State<FakeState>, Path(function): Path<String>, he
     }
 }
 
-/// Options of a test server.
-#[derive(Default, Clone)]
+/// Options of a test server. Confirmation is off unless a test turns it on:
+/// most tests are about the wire, not the policy.
+#[derive(Clone)]
 pub struct Options {
     pub filter: ToolFilter,
     pub default_key: Option<&'static str>,
     pub timeout: Option<Duration>,
     pub http: Option<HttpConfig>,
+    pub confirm: ConfirmPolicy,
+    pub limits: Limits,
+    pub max_result_bytes: Option<usize>,
+    pub state_secret: Option<Vec<u8>>,
+    pub confirmation_ttl: Option<Duration>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            filter: ToolFilter::default(),
+            default_key: None,
+            timeout: None,
+            http: None,
+            confirm: ConfirmPolicy::Off,
+            limits: Limits::default(),
+            max_result_bytes: None,
+            state_secret: None,
+            confirmation_ttl: None,
+        }
+    }
 }
 
 /// The MCP server on a loopback port.
@@ -143,7 +165,16 @@ impl TestServer {
             timeout: options.timeout.unwrap_or(Duration::from_secs(10)),
         })
         .unwrap();
-        let settings = ServerSettings { filter: options.filter, default_key: options.default_key.and_then(ApiKey::new) };
+        let defaults = ServerSettings::default();
+        let settings = ServerSettings {
+            filter: options.filter,
+            default_key: options.default_key.and_then(ApiKey::new),
+            confirm: options.confirm,
+            limits: options.limits,
+            max_result_bytes: options.max_result_bytes.unwrap_or(defaults.max_result_bytes),
+            state_secret: options.state_secret.unwrap_or(defaults.state_secret),
+            confirmation_ttl: options.confirmation_ttl.unwrap_or(defaults.confirmation_ttl),
+        };
         let server = Ds24Server::new(client, settings);
         let shutdown = CancellationToken::new();
         let app = router(server.clone(), &options.http.unwrap_or_default(), shutdown.clone());

@@ -8,7 +8,9 @@
 
 use crate::catalog::{Effect, FUNCTIONS, TOOLSETS};
 use crate::ds24::{ApiKey, Client, ClientConfig, FormBody};
-use crate::http::{self, HttpConfig};
+use crate::http::{self, HttpConfig, Readiness};
+use crate::ops::{self, cache::ResponseCache, limit::{RateLimit, RateLimiter}};
+use std::sync::Arc;
 use crate::mcp::{ConfirmPolicy, DEFAULT_MAX_RESULT_BYTES, Ds24Server, Limits, ServerSettings, ToolFilter, ToolList, random_secret};
 use rust_decimal::Decimal;
 use crate::sandbox::{self, SandboxConfig};
@@ -119,6 +121,68 @@ struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "DS24_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     max_body_bytes: usize,
+    /// Most MCP requests served at once; more get 503 with Retry-After (0 = no limit).
+    #[arg(long, env = "DS24_MAX_CONCURRENCY", default_value_t = 1024)]
+    max_concurrency: usize,
+    /// Tool calls per second per API key (token bucket); off when unset.
+    #[arg(long, env = "DS24_RATE_LIMIT_RPS")]
+    rate_limit_rps: Option<f64>,
+    /// Bucket size of the rate limit (calls at once after a quiet spell); default 2× the rate.
+    #[arg(long, env = "DS24_RATE_LIMIT_BURST")]
+    rate_limit_burst: Option<f64>,
+    /// Redis URL: share rate limits and the cache across replicas (e.g. redis://127.0.0.1:6379).
+    #[arg(long, env = "DS24_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// Cache listCountries, listCurrencies, getGlobalSettings, listProductTypes per key for this many seconds (0 = off).
+    #[arg(long, env = "DS24_CACHE_TTL_SECS", default_value_t = 0)]
+    cache_ttl_secs: u64,
+    /// Retries of a failed read (connection errors, 5xx, 429); writes are never retried.
+    #[arg(long, env = "DS24_READ_RETRIES", default_value_t = 2)]
+    read_retries: u32,
+    /// Count tool calls per key hash in /metrics (a short hash, never the key).
+    #[arg(long, env = "DS24_METRICS_PER_KEY")]
+    metrics_per_key: bool,
+    /// On SIGTERM, keep serving (with /ready at 503) this long before closing the listener.
+    #[arg(long, env = "DS24_SHUTDOWN_DELAY_SECS", default_value_t = 0)]
+    shutdown_delay_secs: u64,
+    /// Then let calls in flight finish for at most this long before exiting.
+    #[arg(long, env = "DS24_SHUTDOWN_GRACE_SECS", default_value_t = 25)]
+    shutdown_grace_secs: u64,
+    /// PEM certificate chain: serve HTTPS directly (with --tls-key).
+    #[arg(long, env = "DS24_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "DS24_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+}
+
+impl ServeArgs {
+    /// The rate limiter and cache, connected to Redis when asked.
+    async fn ops(&self) -> Result<(Option<Arc<RateLimiter>>, Option<Arc<ResponseCache>>), String> {
+        let redis = match &self.redis_url {
+            Some(url) => Some(ops::connect_redis(url).await.map_err(|e| format!("cannot connect to Redis: {e}"))?),
+            None => None,
+        };
+        let limiter = match self.rate_limit_rps {
+            Some(rps) if rps > 0.0 => {
+                let limit = RateLimit { per_second: rps, burst: self.rate_limit_burst.unwrap_or(rps * 2.0).max(1.0) };
+                Some(Arc::new(match &redis {
+                    Some(connection) => RateLimiter::redis(limit, connection.clone()),
+                    None => RateLimiter::in_memory(limit),
+                }))
+            }
+            Some(_) => return Err("--rate-limit-rps must be positive".into()),
+            None => None,
+        };
+        let cache = (self.cache_ttl_secs > 0).then(|| {
+            let ttl = Duration::from_secs(self.cache_ttl_secs);
+            Arc::new(match &redis {
+                Some(connection) => ResponseCache::redis(ttl, connection.clone()),
+                None => ResponseCache::in_memory(ttl),
+            })
+        });
+        Ok((limiter, cache))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -228,6 +292,11 @@ impl UpstreamArgs {
     }
 
     async fn build(&self) -> Result<Upstream, String> {
+        self.build_with(|_| {}).await
+    }
+
+    /// Builds the server, letting the caller adjust the settings first.
+    async fn build_with(&self, adjust: impl FnOnce(&mut ServerSettings)) -> Result<Upstream, String> {
         let filter = self.filter()?;
         let mut base_url = self.api_base_url.clone();
         let mut default_key = self.api_key.as_deref().and_then(ApiKey::new);
@@ -265,7 +334,10 @@ impl UpstreamArgs {
             max_result_bytes: self.max_result_bytes.max(1024),
             state_secret,
             confirmation_ttl: crate::mcp::CONFIRMATION_TTL,
+            ..ServerSettings::default()
         };
+        let mut settings = settings;
+        adjust(&mut settings);
         let server = Ds24Server::new(client, settings);
         Ok(Upstream { server, sandbox_url })
     }
@@ -296,26 +368,67 @@ fn clean(values: &[String]) -> HashSet<String> {
 }
 
 async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
-    let upstream = args.upstream.build().await?;
+    let (limiter, cache) = args.ops().await?;
+    let upstream = args
+        .upstream
+        .build_with(|settings| {
+            settings.limiter = limiter;
+            settings.cache = cache;
+            settings.read_retries = args.read_retries;
+            settings.metrics_per_key = args.metrics_per_key;
+        })
+        .await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let shutdown = CancellationToken::new();
-    let config = HttpConfig { allowed_hosts: args.allowed_hosts, allowed_origins: args.allowed_origins, max_body_bytes: args.max_body_bytes };
-    let app = http::router(upstream.server.clone(), &config, shutdown.clone());
+    let readiness = Readiness::default();
+    let config = HttpConfig {
+        allowed_hosts: args.allowed_hosts.clone(),
+        allowed_origins: args.allowed_origins.clone(),
+        max_body_bytes: args.max_body_bytes,
+        max_concurrency: args.max_concurrency,
+        readiness: readiness.clone(),
+    };
+    // Two stages: stop accepting (graceful), then abort what is left (hard).
+    let stop_accepting = CancellationToken::new();
+    let hard_stop = CancellationToken::new();
+    let app = http::router(upstream.server.clone(), &config, hard_stop.clone());
+    let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
     let tool_count = upstream.server.tools().tools().len();
-    println!("digistore24-mcp {} serving {tool_count} tools at http://{addr}/mcp", env!("CARGO_PKG_VERSION"));
+    println!("digistore24-mcp {} serving {tool_count} tools at {scheme}://{addr}/mcp", env!("CARGO_PKG_VERSION"));
     if let Some(url) = &upstream.sandbox_url {
         println!("upstream: built-in sandbox Digistore24 at {url}");
         println!("sandbox keys: {} (full access, used when a request sends no key), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY);
     } else {
         println!("upstream: {}", upstream.server.client().base_url());
     }
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
-    http::serve(listener, app, shutdown).await.map_err(|e| e.to_string())?;
+    let delay = Duration::from_secs(args.shutdown_delay_secs);
+    let grace = Duration::from_secs(args.shutdown_grace_secs);
+    tokio::spawn({
+        let (stop_accepting, hard_stop) = (stop_accepting.clone(), hard_stop.clone());
+        async move {
+            wait_for_signal().await;
+            tracing::info!(?delay, ?grace, "shutdown requested: draining");
+            readiness.drain();
+            tokio::time::sleep(delay).await;
+            stop_accepting.cancel();
+            tokio::time::sleep(grace).await;
+            tracing::warn!("shutdown deadline passed: aborting calls still in flight");
+            hard_stop.cancel();
+            // Connections that still linger must not keep the process alive.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            std::process::exit(0);
+        }
+    });
+    let served = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => http::serve_tls(listener, app, stop_accepting.clone(), cert, key).await,
+        _ => http::serve(listener, app, stop_accepting.clone()).await,
+    };
+    served.map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
-async fn cancel_on_signal(shutdown: CancellationToken) {
+async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -324,8 +437,6 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-    tracing::info!("shutting down");
-    shutdown.cancel();
 }
 
 async fn stdio(args: UpstreamArgs) -> Result<ExitCode, String> {

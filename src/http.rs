@@ -10,7 +10,10 @@
 
 use crate::ds24::{ApiKey, CallError, FormBody};
 use crate::catalog::{FUNCTIONS, TOOLSETS};
-use crate::mcp::{Ds24Server, Narrowing, ToolFilter};
+use crate::mcp::{Ds24Server, Narrowing, RequestId, ToolFilter};
+use crate::ops::metrics;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::Semaphore;
 use std::collections::HashSet;
 use axum::Router;
 use axum::extract::{Request, State};
@@ -36,11 +39,43 @@ pub struct HttpConfig {
     pub allowed_origins: Vec<String>,
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
+    /// Most MCP requests served at once; more get 503 at once (0 = no limit).
+    pub max_concurrency: usize,
+    /// Whether `/ready` says yes; cleared while draining.
+    pub readiness: Readiness,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { allowed_hosts: Vec::new(), allowed_origins: Vec::new(), max_body_bytes: 4 * 1024 * 1024 }
+        HttpConfig {
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            max_body_bytes: 4 * 1024 * 1024,
+            max_concurrency: 1024,
+            readiness: Readiness::default(),
+        }
+    }
+}
+
+/// Shared ready flag: `/ready` answers 200 while set, 503 once draining starts.
+#[derive(Debug, Clone)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Default for Readiness {
+    fn default() -> Self {
+        Readiness(Arc::new(AtomicBool::new(true)))
+    }
+}
+
+impl Readiness {
+    /// Starts draining: `/ready` answers 503 from now on.
+    pub fn drain(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the instance takes new traffic.
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
     }
 }
 
@@ -52,16 +87,20 @@ const LOOPBACK_ORIGINS: [&str; 6] =
 struct AppState {
     server: Ds24Server,
     started: Instant,
+    readiness: Readiness,
+    slots: Option<Arc<Semaphore>>,
 }
 
-/// Builds the whole application router.
-pub fn router(server: Ds24Server, config: &HttpConfig, shutdown: CancellationToken) -> Router {
+/// Builds the whole application router. `hard_stop` aborts MCP requests
+/// still running when the shutdown deadline has passed.
+pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationToken) -> Router {
+    metrics::install();
     let mut mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
         .with_sse_keep_alive(None)
         .with_max_request_body_bytes(config.max_body_bytes)
-        .with_cancellation_token(shutdown);
+        .with_cancellation_token(hard_stop);
     mcp_config = if config.allowed_hosts.iter().any(|h| h == "*") {
         mcp_config.disable_allowed_hosts()
     } else {
@@ -76,7 +115,8 @@ pub fn router(server: Ds24Server, config: &HttpConfig, shutdown: CancellationTok
     };
     let handler = server.clone();
     let mcp = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), mcp_config);
-    let state = AppState { server, started: Instant::now() };
+    let slots = (config.max_concurrency > 0).then(|| Arc::new(Semaphore::new(config.max_concurrency)));
+    let state = AppState { server, started: Instant::now(), readiness: config.readiness.clone(), slots };
     // The narrowing paths serve the same stateless service; the middleware
     // reads the narrowing from the path and headers.
     let mcp_routes = Router::new()
@@ -84,24 +124,119 @@ pub fn router(server: Ds24Server, config: &HttpConfig, shutdown: CancellationTok
         .route_service("/mcp/readonly", mcp.clone())
         .route_service("/mcp/x/{toolsets}", mcp.clone())
         .route_service("/mcp/x/{toolsets}/readonly", mcp)
-        .layer(middleware::from_fn_with_state(state.clone(), attach_key));
+        .layer(middleware::from_fn_with_state(state.clone(), attach_key))
+        .layer(middleware::from_fn_with_state(state.clone(), limit_concurrency));
     Router::new()
         .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics_text))
         .route("/test-api-key", get(test_api_key).post(test_api_key))
         .with_state(state)
         .merge(mcp_routes)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(config.readiness.clone(), request_id))
 }
 
-/// Serves `app` on `listener` until `shutdown` fires; sets `TCP_NODELAY` on
-/// every accepted socket (without it, SSE-framed answers stall ~40 ms).
-pub async fn serve(listener: TcpListener, app: Router, shutdown: CancellationToken) -> std::io::Result<()> {
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "could not set TCP_NODELAY");
+/// Serves `app` on `listener` until `stop_accepting` fires, then lets the
+/// requests in flight finish. Sets `TCP_NODELAY` on every accepted socket
+/// (without it, SSE-framed answers stall ~40 ms).
+pub async fn serve(listener: TcpListener, app: Router, stop_accepting: CancellationToken) -> std::io::Result<()> {
+    let listener = listener.tap_io(set_nodelay);
+    axum::serve(listener, app).with_graceful_shutdown(async move { stop_accepting.cancelled().await }).await
+}
+
+/// Like [`serve`], over TLS with the given PEM certificate chain and key.
+pub async fn serve_tls(
+    listener: TcpListener,
+    app: Router,
+    stop_accepting: CancellationToken,
+    cert_path: &std::path::Path,
+    key_path: &std::path::Path,
+) -> std::io::Result<()> {
+    let config = tls_config(cert_path, key_path)?;
+    let listener = TlsListener::new(listener, tokio_rustls::TlsAcceptor::from(Arc::new(config)))?;
+    axum::serve(listener, app).with_graceful_shutdown(async move { stop_accepting.cancelled().await }).await
+}
+
+fn set_nodelay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::warn!(error = %e, "could not set TCP_NODELAY");
+    }
+}
+
+fn tls_config(cert_path: &std::path::Path, key_path: &std::path::Path) -> std::io::Result<tokio_rustls::rustls::ServerConfig> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let invalid = |what: &str, e: &dyn std::fmt::Display| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{what}: {e}"));
+    let certs = CertificateDer::pem_file_iter(cert_path)
+        .map_err(|e| invalid(&format!("cannot read certificate {}", cert_path.display()), &e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid("bad certificate", &e))?;
+    let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| invalid(&format!("cannot read key {}", key_path.display()), &e))?;
+    let mut config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| invalid("certificate and key do not match", &e))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Accepts TCP connections and completes TLS handshakes off the accept loop,
+/// so one slow client cannot hold up the others.
+struct TlsListener {
+    ready: tokio::sync::mpsc::Receiver<(tokio_rustls::server::TlsStream<tokio::net::TcpStream>, std::net::SocketAddr)>,
+    local: std::net::SocketAddr,
+}
+
+impl TlsListener {
+    fn new(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) -> std::io::Result<Self> {
+        let local = listener.local_addr()?;
+        let (tx, ready) = tokio::sync::mpsc::channel(256);
+        tokio::spawn(async move {
+            loop {
+                let (mut tcp, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                set_nodelay(&mut tcp);
+                let (acceptor, sender) = (acceptor.clone(), tx.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp)).await {
+                        Ok(Ok(tls)) => {
+                            let _ = sender.send((tls, peer)).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(error = %e, %peer, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                });
+                if tx.is_closed() {
+                    break;
+                }
+            }
+        });
+        Ok(TlsListener { ready, local })
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(connection) => connection,
+            // The accept task never ends while we hold the receiver.
+            None => std::future::pending().await,
         }
-    });
-    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local)
+    }
 }
 
 /// The key a request brings: `Authorization: Bearer KEY` or `X-DS-API-KEY`.
@@ -207,6 +342,67 @@ fn missing_key() -> Response {
     response
 }
 
+/// Takes `X-Request-Id` (or makes one), hands it to the handler, returns it,
+/// and logs one line per HTTP request.
+async fn request_id(State(readiness): State<Readiness>, mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let started = Instant::now();
+    let _in_flight = metrics::InFlight::start();
+    let mut response = next.run(request).await;
+    tracing::info!(
+        target: "digistore24_mcp::http",
+        request_id = %id,
+        http_method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "http request"
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    if !readiness.is_ready() {
+        // While draining, close each connection after its answer, so a proxy
+        // never reuses one just as the listener goes away.
+        response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// Refuses MCP requests beyond the concurrency limit at once (no queue).
+async fn limit_concurrency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(slots) = &state.slots else { return next.run(request).await };
+    match slots.clone().try_acquire_owned() {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => {
+            metrics::rate_limited("concurrency");
+            let mut response = jsonrpc_error(StatusCode::SERVICE_UNAVAILABLE, -32000, "server busy: too many requests at once; retry shortly");
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            response
+        }
+    }
+}
+
+async fn ready(State(state): State<AppState>) -> Response {
+    if state.readiness.is_ready() {
+        (StatusCode::OK, axum::Json(json!({"status": "ready"}))).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "draining"}))).into_response()
+    }
+}
+
+async fn metrics_text() -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics::render()).into_response()
+}
+
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
     axum::Json(json!({
         "status": "ok",
@@ -219,6 +415,16 @@ async fn test_api_key(State(state): State<AppState>, headers: HeaderMap) -> Resp
     let Some(key) = key_from_headers(&headers).or_else(|| state.server.default_key().cloned()) else {
         return missing_key();
     };
+    if let Some(limiter) = state.server.limiter()
+        && let Err(wait) = limiter.check(&key).await
+    {
+        metrics::rate_limited("http");
+        let seconds = wait.as_secs().max(1).to_string();
+        let body = json!({"valid": null, "message": format!("rate limit for this API key reached; retry after {seconds} s")});
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_str(&seconds).expect("digits"));
+        return response;
+    }
     match state.server.client().call(&key, "ping", &FormBody::default()).await {
         Ok(data) => (StatusCode::OK, axum::Json(json!({"valid": true, "key": key.to_string(), "data": data}))).into_response(),
         Err(CallError::Api { code, message, .. }) => {

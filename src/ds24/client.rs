@@ -11,6 +11,17 @@ use std::time::Duration;
 
 /// Upper bound for an upstream answer; larger bodies are refused, not buffered.
 const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// Longest wait between two attempts of a read, even if Retry-After asks for more.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
+
+/// Connection errors, 5xx and 429 may pass; anything else will not.
+fn is_transient(error: &CallError) -> bool {
+    match error {
+        CallError::Connect(_) => true,
+        CallError::Api { status, .. } | CallError::Http { status, .. } => *status == 429 || *status >= 500,
+        _ => false,
+    }
+}
 
 /// How to reach the upstream API.
 #[derive(Debug, Clone)]
@@ -109,8 +120,45 @@ impl Client {
         &self.base_url
     }
 
-    /// Calls `function` with `body` as `key`; returns the envelope's `data`.
-    pub async fn call(&self, key: &ApiKey, function: &str, body: &FormBody) -> Result<Value, CallError> {
+    /// Calls `function` with `body` as `key` once; returns the envelope's `data`.
+    pub async fn call(&self, key: &ApiKey, function: &'static str, body: &FormBody) -> Result<Value, CallError> {
+        self.attempt(key, function, body).await.map_err(|(e, _)| e)
+    }
+
+    /// Like [`Client::call`], but retries up to `retries` times on connection
+    /// errors, 5xx and 429 (honouring `Retry-After` up to a cap), with
+    /// exponential backoff and jitter. Only for calls that change nothing:
+    /// a write is never repeated automatically.
+    pub async fn call_read(&self, key: &ApiKey, function: &'static str, body: &FormBody, retries: u32) -> Result<Value, CallError> {
+        let mut attempt = 0;
+        loop {
+            match self.attempt(key, function, body).await {
+                Ok(data) => return Ok(data),
+                Err((error, retry_after)) if attempt < retries && is_transient(&error) => {
+                    let backoff = Duration::from_millis(100 * 2u64.pow(attempt)) + Duration::from_millis(rand::random_range(0..100));
+                    let wait = retry_after.unwrap_or(backoff).min(MAX_RETRY_WAIT);
+                    tracing::debug!(function, attempt, ?wait, error = %error, "retrying read");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Err((error, _)) => return Err(error),
+            }
+        }
+    }
+
+    async fn attempt(&self, key: &ApiKey, function: &'static str, body: &FormBody) -> Result<Value, (CallError, Option<Duration>)> {
+        let started = std::time::Instant::now();
+        let result = self.send(key, function, body).await;
+        let status = match &result {
+            Ok(_) => "200".to_owned(),
+            Err((CallError::Api { status, .. } | CallError::Http { status, .. } | CallError::BadResponse { status, .. }, _)) => status.to_string(),
+            Err((e, _)) => e.kind().to_owned(),
+        };
+        crate::ops::metrics::upstream(function, status, started.elapsed());
+        result
+    }
+
+    async fn send(&self, key: &ApiKey, function: &str, body: &FormBody) -> Result<Value, (CallError, Option<Duration>)> {
         let response = self
             .http
             .post(self.url_for(function))
@@ -120,19 +168,26 @@ impl Client {
             .body(body.to_urlencoded())
             .send()
             .await
-            .map_err(|e| self.transport_error(key, e))?;
+            .map_err(|e| (self.transport_error(key, e), None))?;
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let bytes = read_bounded(response).await.map_err(|e| match e {
-            ReadError::TooLarge => CallError::TooLarge,
-            ReadError::Transport(e) => self.transport_error(key, e),
+            ReadError::TooLarge => (CallError::TooLarge, None),
+            ReadError::Transport(e) => (self.transport_error(key, e), None),
         })?;
-        match parse_envelope(&bytes) {
-            Ok(Envelope::Success(data)) if (200..300).contains(&status) => Ok(data),
-            Ok(Envelope::Success(_)) => Err(CallError::Http { status, snippet: snippet(key, &bytes) }),
-            Ok(Envelope::Error { code, message }) => Err(CallError::Api { status, code, message: key.redact(&message) }),
-            Err(_) if !(200..300).contains(&status) => Err(CallError::Http { status, snippet: snippet(key, &bytes) }),
-            Err(reason) => Err(CallError::BadResponse { status, reason, snippet: snippet(key, &bytes) }),
-        }
+        let error = match parse_envelope(&bytes) {
+            Ok(Envelope::Success(data)) if (200..300).contains(&status) => return Ok(data),
+            Ok(Envelope::Success(_)) => CallError::Http { status, snippet: snippet(key, &bytes) },
+            Ok(Envelope::Error { code, message }) => CallError::Api { status, code, message: key.redact(&message) },
+            Err(_) if !(200..300).contains(&status) => CallError::Http { status, snippet: snippet(key, &bytes) },
+            Err(reason) => CallError::BadResponse { status, reason, snippet: snippet(key, &bytes) },
+        };
+        Err((error, retry_after))
     }
 
     fn transport_error(&self, key: &ApiKey, error: reqwest::Error) -> CallError {

@@ -8,6 +8,9 @@ use super::tools::DRY_RUN;
 use super::{ToolFilter, ToolList};
 use crate::catalog::{self, Effect, Function};
 use crate::ds24::{ApiKey, CallError, Client, FormBody, encode_args};
+use crate::ops::cache::ResponseCache;
+use crate::ops::limit::RateLimiter;
+use crate::ops::metrics;
 use axum::http::request::Parts;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ElicitRequest, ElicitRequestParams, ElicitResult,
@@ -52,6 +55,14 @@ pub struct ServerSettings {
     pub state_secret: Vec<u8>,
     /// How long the user has to confirm.
     pub confirmation_ttl: Duration,
+    /// Per-key rate limit of tool calls that reach Digistore24.
+    pub limiter: Option<Arc<RateLimiter>>,
+    /// Cache of rarely-changing reference data.
+    pub cache: Option<Arc<ResponseCache>>,
+    /// How often a failed read is retried (writes never are).
+    pub read_retries: u32,
+    /// Count tool calls per key hash in the metrics.
+    pub metrics_per_key: bool,
 }
 
 impl Default for ServerSettings {
@@ -64,6 +75,10 @@ impl Default for ServerSettings {
             max_result_bytes: answer::DEFAULT_MAX_RESULT_BYTES,
             state_secret: random_secret(),
             confirmation_ttl: CONFIRMATION_TTL,
+            limiter: None,
+            cache: None,
+            read_retries: 2,
+            metrics_per_key: false,
         }
     }
 }
@@ -86,6 +101,10 @@ pub struct Narrowing {
     pub source: String,
 }
 
+/// The id of the HTTP request a call came with (from `X-Request-Id` or generated).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
 /// Where a confirmation can come from for this call.
 enum Asker<'a> {
     /// 2026-07-28 client with elicitation: answer input-required (MRTR).
@@ -98,6 +117,7 @@ enum Asker<'a> {
 
 /// Everything a tool call brings besides its name and arguments.
 struct CallEnv<'a> {
+    request_id: Option<&'a str>,
     key: Option<ApiKey>,
     narrowing: Option<&'a Narrowing>,
     asker: Asker<'a>,
@@ -151,6 +171,11 @@ impl Ds24Server {
         self.shared.settings.default_key.as_ref()
     }
 
+    /// The per-key rate limiter, if one is configured.
+    pub fn limiter(&self) -> Option<&RateLimiter> {
+        self.shared.settings.limiter.as_deref()
+    }
+
     /// The upstream client.
     pub fn client(&self) -> &Client {
         &self.shared.client
@@ -159,7 +184,12 @@ impl Ds24Server {
     /// Runs one tool call from the shell (`call` subcommand): same pipeline,
     /// nobody to ask for confirmation. `Err` only for an unknown tool.
     pub async fn call(&self, name: &str, arguments: Option<Map<String, Value>>, key: Option<&ApiKey>) -> Result<CallToolResult, McpError> {
-        let env = CallEnv { key: key.cloned(), narrowing: None, asker: Asker::Nobody("the command line cannot ask for confirmation") };
+        let env = CallEnv {
+            request_id: None,
+            key: key.cloned(),
+            narrowing: None,
+            asker: Asker::Nobody("the command line cannot ask for confirmation"),
+        };
         match self.dispatch(name, arguments.unwrap_or_default(), env).await? {
             Outcome::Done(result, _) => Ok(result),
             Outcome::AskUser(_) => unreachable!("no MRTR from the command line"),
@@ -172,17 +202,22 @@ impl Ds24Server {
         };
         let started = Instant::now();
         let key_hash = env.key.as_ref().map(ApiKey::fingerprint).unwrap_or_else(|| "none".into());
+        let request_id = env.request_id.unwrap_or("-").to_owned();
         let outcome = self.run(function, arguments, env).await;
         let label = match &outcome {
             Outcome::Done(_, label) => *label,
             Outcome::AskUser(_) => "confirmation_requested",
         };
+        let elapsed = started.elapsed();
+        let per_key = self.shared.settings.metrics_per_key.then_some(key_hash.as_str());
+        metrics::tool_call(function.name, metrics::outcome_class(label), elapsed, per_key);
         tracing::info!(
             target: "digistore24_mcp::call",
+            request_id = %request_id,
             tool = function.name,
             key = %key_hash,
             outcome = label,
-            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
             "tool call"
         );
         Ok(outcome)
@@ -250,15 +285,47 @@ impl Ds24Server {
                 Confirmation::Refused(message, label) => return done_err(message, label),
             }
         }
-        match self.shared.client.call(key, function.name, &body).await {
-            Ok(data) => match answer::shape(function, &arguments, data, settings.max_result_bytes) {
-                Ok(shaped) => Outcome::Done(CallToolResult::structured(shaped), "success"),
-                Err(message) => done_err(format!("{}: {message}", function.name), "too_large"),
-            },
+        let cache = settings.cache.as_ref().filter(|_| ResponseCache::covers(function.name));
+        if let Some(cache) = cache {
+            let hit = cache.get(key, function.name, &body).await;
+            metrics::cache(function.name, hit.is_some());
+            if let Some(data) = hit {
+                return self.answer(function, &arguments, data, "cached");
+            }
+        }
+        if let Some(limiter) = &settings.limiter
+            && let Err(wait) = limiter.check(key).await
+        {
+            metrics::rate_limited("tool_call");
+            let seconds = wait.as_secs_f64().max(0.1);
+            return done_err(
+                format!("{} not sent: rate limit for this API key reached; retry after {seconds:.1} s.", function.name),
+                "rate_limited",
+            );
+        }
+        let result = if function.effect.is_read() {
+            self.shared.client.call_read(key, function.name, &body, settings.read_retries).await
+        } else {
+            self.shared.client.call(key, function.name, &body).await
+        };
+        match result {
+            Ok(data) => {
+                if let Some(cache) = cache {
+                    cache.put(key, function.name, &body, &data).await;
+                }
+                self.answer(function, &arguments, data, "success")
+            }
             Err(e) => {
                 let label = e.kind();
                 done_err(describe_failure(function, &e), label)
             }
+        }
+    }
+
+    fn answer(&self, function: &Function, arguments: &Map<String, Value>, data: Value, label: &'static str) -> Outcome {
+        match answer::shape(function, arguments, data, self.shared.settings.max_result_bytes) {
+            Ok(shaped) => Outcome::Done(CallToolResult::structured(shaped), label),
+            Err(message) => done_err(format!("{}: {message}", function.name), "too_large"),
         }
     }
 
@@ -438,7 +505,24 @@ impl ServerHandler for Ds24Server {
             Some(n) => self.shared.tools.narrowed(&n.filter),
             None => self.shared.tools.tools().to_vec(),
         };
+        metrics::mcp_request("tools/list", true);
         Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn initialize(
+        &self,
+        request: rmcp::model::InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::InitializeResult, McpError> {
+        context.peer.set_peer_info(request.clone());
+        let result = self.negotiate_initialize(&request);
+        metrics::mcp_request("initialize", result.is_ok());
+        result
+    }
+
+    async fn ping(&self, _context: RequestContext<RoleServer>) -> Result<(), McpError> {
+        metrics::mcp_request("ping", true);
+        Ok(())
     }
 
     async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, McpError> {
@@ -451,10 +535,18 @@ impl ServerHandler for Ds24Server {
             (true, false, true) => Asker::Nobody("this client speaks a protocol older than 2026-07-28 over stateless HTTP, where the server cannot ask"),
             (false, ..) => Asker::Nobody("this client does not support elicitation, so the user cannot be asked"),
         };
-        let env = CallEnv { key: self.request_key(parts), narrowing: parts.and_then(|p| p.extensions.get::<Narrowing>()), asker };
-        match self.dispatch(&request.name, request.arguments.unwrap_or_default(), env).await? {
-            Outcome::Done(result, _) => Ok(result.into()),
-            Outcome::AskUser(input) => Ok(input.into()),
-        }
+        let env = CallEnv {
+            request_id: parts.and_then(|p| p.extensions.get::<RequestId>()).map(|id| id.0.as_str()),
+            key: self.request_key(parts),
+            narrowing: parts.and_then(|p| p.extensions.get::<Narrowing>()),
+            asker,
+        };
+        let response = match self.dispatch(&request.name, request.arguments.unwrap_or_default(), env).await {
+            Ok(Outcome::Done(result, _)) => Ok(result.into()),
+            Ok(Outcome::AskUser(input)) => Ok(input.into()),
+            Err(e) => Err(e),
+        };
+        metrics::mcp_request("tools/call", response.is_ok());
+        response
     }
 }

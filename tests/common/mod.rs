@@ -160,13 +160,18 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(upstream_base: &str, options: Options) -> Self {
+        Self::start_with(upstream_base, options, |_| {}).await
+    }
+
+    /// Like `start`, with a last say over the settings.
+    pub async fn start_with(upstream_base: &str, options: Options, adjust: impl FnOnce(&mut ServerSettings)) -> Self {
         let client = Client::new(ClientConfig {
             base_url: upstream_base.to_owned(),
             timeout: options.timeout.unwrap_or(Duration::from_secs(10)),
         })
         .unwrap();
         let defaults = ServerSettings::default();
-        let settings = ServerSettings {
+        let mut settings = ServerSettings {
             filter: options.filter,
             default_key: options.default_key.and_then(ApiKey::new),
             confirm: options.confirm,
@@ -174,7 +179,9 @@ impl TestServer {
             max_result_bytes: options.max_result_bytes.unwrap_or(defaults.max_result_bytes),
             state_secret: options.state_secret.unwrap_or(defaults.state_secret),
             confirmation_ttl: options.confirmation_ttl.unwrap_or(defaults.confirmation_ttl),
+            ..ServerSettings::default()
         };
+        adjust(&mut settings);
         let server = Ds24Server::new(client, settings);
         let shutdown = CancellationToken::new();
         let app = router(server.clone(), &options.http.unwrap_or_default(), shutdown.clone());

@@ -34,7 +34,7 @@ fn annotations_follow_the_effect() {
         match function.effect {
             Effect::Read => assert_eq!((a.read_only_hint, a.destructive_hint), (Some(true), None), "{}", function.name),
             Effect::Write => assert_eq!((a.read_only_hint, a.destructive_hint), (Some(false), Some(false)), "{}", function.name),
-            Effect::Destructive => assert_eq!((a.read_only_hint, a.destructive_hint), (Some(false), Some(true)), "{}", function.name),
+            Effect::Destructive => assert_eq!((a.read_only_hint, a.destructive_hint), (None, Some(true)), "{}", function.name),
         }
         if function.effect != Effect::Read {
             assert_eq!(a.idempotent_hint, function.idempotent.then_some(true), "{}", function.name);

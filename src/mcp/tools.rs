@@ -67,19 +67,27 @@ pub fn tool_for(function: &Function) -> Tool {
     // COMMON_PARAMS (`language`) are accepted everywhere but explained once in
     // the server instructions instead of 123 times here.
     let mut schema = object_schema(function.params.iter());
-    if function.effect != Effect::Read {
-        schema["properties"][DRY_RUN] = json!({"type": "boolean", "description": "preview only; sends nothing"});
+    // Every changing tool accepts dry_run (the instructions say so once); it
+    // is listed where a preview matters most, on destructive tools.
+    if function.effect == Effect::Destructive {
+        schema["properties"][DRY_RUN] = json!({"type": "boolean"});
     }
     let Value::Object(schema) = schema else { unreachable!("object_schema builds an object") };
+    // Hints at their MCP defaults are left out (readOnlyHint false,
+    // idempotentHint false, openWorldHint true): 123 copies of defaults would
+    // cost context. Writes state both read-only and destructive as false.
     let mut annotations = ToolAnnotations::default();
-    annotations.read_only_hint = Some(function.effect == Effect::Read);
-    if function.effect != Effect::Read {
-        annotations.destructive_hint = Some(function.effect == Effect::Destructive);
-        // false is the MCP default; stating only `true` saves context.
-        annotations.idempotent_hint = function.idempotent.then_some(true);
+    match function.effect {
+        Effect::Read => annotations.read_only_hint = Some(true),
+        Effect::Write => {
+            annotations.read_only_hint = Some(false);
+            annotations.destructive_hint = Some(false);
+        }
+        Effect::Destructive => annotations.destructive_hint = Some(true),
     }
-    // openWorldHint is left at its MCP default (true): every tool talks to
-    // Digistore24, and 123 explicit copies would cost ~600 tokens of context.
+    if function.effect != Effect::Read && function.idempotent {
+        annotations.idempotent_hint = Some(true);
+    }
     let mut tool = Tool::new(function.name, function.description, Arc::new(schema as JsonObject));
     tool.annotations = Some(annotations);
     tool
@@ -98,7 +106,10 @@ fn object_schema<'a>(params: impl Iterator<Item = &'a Param>) -> Value {
             required.push(Value::from(param.name));
         }
     }
-    let mut schema = json!({"type": "object", "properties": properties});
+    let mut schema = json!({"type": "object"});
+    if !properties.is_empty() {
+        schema["properties"] = Value::Object(properties);
+    }
     if !required.is_empty() {
         schema["required"] = Value::Array(required);
     }
@@ -111,8 +122,9 @@ fn kind_schema(kind: &Kind) -> Value {
         Kind::OneOf(values) => json!({"type": "string", "enum": values}),
         Kind::Int { min, max } => {
             let mut schema = json!({"type": "integer"});
-            if let Some(min) = min {
-                schema["minimum"] = (*min).into();
+            // A lower bound of 0 or 1 goes without saying for counts and pages.
+            if let Some(min) = min.filter(|m| *m > 1 || *m < 0) {
+                schema["minimum"] = min.into();
             }
             if let Some(max) = max {
                 schema["maximum"] = (*max).into();

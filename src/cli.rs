@@ -243,7 +243,9 @@ struct SandboxArgs {
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    // One-shot commands print their answer on stdout; keep stderr quiet unless asked.
+    let quiet = matches!(cli.command, Command::Tools(_) | Command::Call(_) | Command::TestKey(_));
+    init_logging(cli.log_format, if quiet { "warn" } else { "info" });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -260,8 +262,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+fn init_logging(format: LogFormat, default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -394,12 +396,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     let app = http::router(upstream.server.clone(), &config, hard_stop.clone());
     let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
     let tool_count = upstream.server.tools().tools().len();
-    println!("digistore24-mcp {} serving {tool_count} tools at {scheme}://{addr}/mcp", env!("CARGO_PKG_VERSION"));
+    say(format_args!("digistore24-mcp {} serving {tool_count} tools at {scheme}://{addr}/mcp", env!("CARGO_PKG_VERSION")));
     if let Some(url) = &upstream.sandbox_url {
-        println!("upstream: built-in sandbox Digistore24 at {url}");
-        println!("sandbox keys: {} (full access, used when a request sends no key), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY);
+        say(format_args!("upstream: built-in sandbox Digistore24 at {url}"));
+        say(format_args!("sandbox keys: {} (full access, used when a request sends no key), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY));
     } else {
-        println!("upstream: {}", upstream.server.client().base_url());
+        say(format_args!("upstream: {}", upstream.server.client().base_url()));
     }
     let delay = Duration::from_secs(args.shutdown_delay_secs);
     let grace = Duration::from_secs(args.shutdown_grace_secs);
@@ -426,6 +428,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     served.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a status line; a closed stdout must not take the server down.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 async fn wait_for_signal() {

@@ -4,7 +4,9 @@
 //! `ARCHITECTURE.md` for the map of the modules and the path of one tool call.
 
 pub mod catalog;
+pub mod cli;
 pub mod ds24;
 pub mod http;
 pub mod mcp;
+pub mod ops;
 pub mod sandbox;

@@ -1,1 +1,5 @@
-fn main() {}
+//! `digistore24-mcp`: a thin shell over the library; see `cli.rs`.
+
+fn main() -> std::process::ExitCode {
+    digistore24_mcp::cli::main()
+}

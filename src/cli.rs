@@ -188,10 +188,10 @@ impl ServeArgs {
 #[derive(Debug, Args)]
 struct ToolsArgs {
     /// Print exactly the `tools` array that tools/list returns.
-    #[arg(long)]
+    #[arg(long, env = "DS24_TOOLS_JSON")]
     json: bool,
     /// Print the context cost (cl100k tokens) of each toolset's tool list.
-    #[arg(long, conflicts_with = "json")]
+    #[arg(long, env = "DS24_TOOLS_COST", conflicts_with = "json")]
     cost: bool,
     #[command(flatten)]
     filter: FilterArgs,

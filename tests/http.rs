@@ -147,6 +147,13 @@ async fn unknown_tool_is_invalid_params_and_anchor_aliases_work_unlisted() {
     let err = client.call_tool(params).await.unwrap_err().to_string();
     assert!(err.contains("-32602") || err.to_lowercase().contains("invalid"), "{err}");
 
+    let raw = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "noSuchTool", "arguments": {}}}).to_string();
+    let mut headers = MCP_HEADERS.to_vec();
+    headers.extend([("mcp-protocol-version", "2025-06-18"), ("authorization", "Bearer k")]);
+    let (_, _, body) = post_raw(&server.url(), &headers, &raw).await;
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"]["code"], -32602, "{body}");
+
     let result = call(&client, "GetGetpurchase", json!({"purchase_id": "A1"})).await;
     assert_eq!(result.is_error, Some(false), "{}", text(&result));
     assert_eq!(upstream.last().function, "getPurchase");

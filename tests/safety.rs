@@ -108,6 +108,10 @@ async fn dry_run_shows_the_exact_request_and_sends_nothing() {
     assert!(preview["would"].as_str().unwrap().contains("Refund 10.00"));
     assert!(!preview.to_string().contains("123-secret-dry"), "key leaked into the preview");
     assert!(upstream.requests().is_empty(), "a dry run reached the upstream");
+    // Writes take it too (the instructions say so), even where the schema does not list it.
+    let write = call(&client, "createVoucher", json!({"data": {"code": "X"}, "dry_run": true})).await;
+    assert_eq!(write.structured_content.unwrap()["request"]["body"], "data%5Bcode%5D=X");
+    assert!(upstream.requests().is_empty());
     // Reads take no dry_run: it is an unknown argument there.
     let read = call(&client, "listProducts", json!({"dry_run": true})).await;
     assert_eq!(read.is_error, Some(true));
@@ -244,4 +248,61 @@ async fn expired_confirmation_is_refused() {
     let answer = modern(&server.url(), "key-a", "tools/call", refund_call(json!({"requestState": state, "inputResponses": accept()})), true).await;
     assert_eq!(answer["result"]["isError"], true, "{answer}");
     assert!(!upstream.requests().iter().any(|r| r.function == "refundPurchase"));
+}
+
+/// A stdio client that answers every elicitation with `accept` (or declines).
+#[derive(Clone)]
+struct Answering {
+    accept: bool,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl rmcp::ClientHandler for Answering {
+    fn get_info(&self) -> rmcp::model::ClientConfig {
+        rmcp::model::ClientConfig::new(
+            rmcp::model::ClientCapabilities::builder().enable_elicitation().build(),
+            rmcp::model::Implementation::new("answering-test-client", "0"),
+        )
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: rmcp::model::ElicitRequestParams,
+        _context: rmcp::service::RequestContext<rmcp::RoleClient>,
+    ) -> Result<rmcp::model::ElicitResult, rmcp::ErrorData> {
+        if let rmcp::model::ElicitRequestParams::FormElicitationParams { message, .. } = request {
+            self.asked.lock().unwrap().push(message);
+        }
+        Ok(if self.accept {
+            rmcp::model::ElicitResult::new(rmcp::model::ElicitationAction::Accept).with_content(json!({"confirm": true}))
+        } else {
+            rmcp::model::ElicitResult::new(rmcp::model::ElicitationAction::Decline)
+        })
+    }
+}
+
+#[tokio::test]
+async fn stdio_clients_are_asked_through_elicitation() {
+    use rmcp::ServiceExt;
+    use rmcp::transport::TokioChildProcess;
+    for accept in [false, true] {
+        let upstream = FakeUpstream::start().await;
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_digistore24-mcp"));
+        command.arg("stdio").env("DS24_API_KEY", "k").env("DS24_API_BASE_URL", upstream.base_url()).env("RUST_LOG", "warn");
+        let handler = Answering { accept, asked: Default::default() };
+        let client = handler.clone().serve(TokioChildProcess::new(command).unwrap()).await.unwrap();
+        let result = call(&client, "stopRebilling", json!({"purchase_id": "ABC123"})).await;
+        let asked = handler.asked.lock().unwrap().clone();
+        assert_eq!(asked, vec!["Please confirm: Stop the subscription payments of order ABC123."]);
+        let stops = upstream.requests().iter().filter(|r| r.function == "stopRebilling").count();
+        if accept {
+            assert_eq!(result.is_error, Some(false), "{}", text(&result));
+            assert_eq!(stops, 1);
+        } else {
+            assert_eq!(result.is_error, Some(true));
+            assert!(text(&result).contains("did not confirm"));
+            assert_eq!(stops, 0, "a declined call sends nothing");
+        }
+        client.cancel().await.unwrap();
+    }
 }

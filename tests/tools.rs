@@ -81,3 +81,18 @@ fn tools_table_and_filters() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown toolset `nope`"));
 }
+
+#[test]
+fn every_single_toolset_costs_at_most_2000_tokens() {
+    let bpe = tiktoken_rs::cl100k_base().unwrap();
+    for set in digistore24_mcp::catalog::TOOLSETS {
+        let filter = ToolFilter { toolsets: Some([set.to_string()].into()), ..ToolFilter::default() };
+        let list = ToolList::new(&filter);
+        let tokens = bpe.encode_with_special_tokens(&serde_json::to_string(list.tools()).unwrap()).len();
+        println!("{set:<17} {:>3} tools {tokens:>5} tokens", list.tools().len());
+        assert!(tokens <= 2000, "toolset {set} costs {tokens} tokens");
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_digistore24-mcp")).args(["tools", "--cost"]).output().unwrap();
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.lines().any(|l| l.starts_with("purchases")) && table.lines().any(|l| l.starts_with("all")), "{table}");
+}

@@ -212,7 +212,7 @@ impl Drop for TestServer {
 }
 
 /// Calls a tool and returns its result (panics on a protocol error).
-pub async fn call(client: &RunningService<RoleClient, ()>, name: &str, args: Value) -> CallToolResult {
+pub async fn call<H: rmcp::Service<RoleClient>>(client: &RunningService<RoleClient, H>, name: &str, args: Value) -> CallToolResult {
     let mut params = CallToolRequestParams::new(name.to_owned());
     params.arguments = args.as_object().cloned();
     client.call_tool(params).await.expect("tools/call answered")

@@ -1,0 +1,102 @@
+//! Handlers of the `buyers` toolset: reading, listing and updating buyers.
+//!
+//! Owns: buyer address and contact changes. Must not touch: HTTP, orders.
+
+use super::views;
+use super::{Ctx, Page, Res};
+use crate::sandbox::args::{yn, Args};
+use crate::sandbox::error::ApiError;
+use crate::sandbox::model::Account;
+use serde_json::{json, Map, Value};
+
+fn buyer_id(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
+    let raw = args.req_str("buyer_id")?;
+    raw.parse::<u64>().ok().filter(|i| a.buyers.contains_key(i)).ok_or_else(|| ApiError::no_such("Buyer", raw))
+}
+
+/// getBuyer: one buyer's contact and address record.
+pub fn get_buyer(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
+    let id = buyer_id(a, args)?;
+    Ok(json!({"buyer": views::buyer(&a.buyers[&id])}))
+}
+
+/// listBuyers: all buyers, paged (by id).
+pub fn list_buyers(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
+    let page = Page::from_args(args, a.buyers.len(), 100, 1000, false)?;
+    let range = page.range();
+    let items: Vec<Value> = a.buyers.values().skip(range.start).take(range.len()).map(views::buyer).collect();
+    let mut data = Map::new();
+    page.write(&mut data);
+    data.insert("items".into(), json!(items));
+    Ok(Value::Object(data))
+}
+
+/// A plausible e-mail address check (one `@`, a dot in the domain, no spaces).
+pub fn plausible_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else { return false };
+    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !e.contains(char::is_whitespace) && !domain.contains('@')
+}
+
+/// updateBuyer: changes contact data; an empty phone_number clears it.
+pub fn update_buyer(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
+    let id = buyer_id(a, args)?;
+    let data = args.obj("data");
+    if !args.has_obj("data") {
+        return Err(ApiError::missing("data"));
+    }
+    if let Some(e) = data.str("email")
+        && !plausible_email(e) {
+            return Err(ApiError::params(format!("Invalid e-mail address '{e}' in data[email]")));
+        }
+    let salutation = match data.raw_str("salutation").map(str::trim) {
+        Some(s) if !["", "M", "F"].contains(&s) => {
+            return Err(ApiError::params(format!("Invalid value '{s}' for argument data[salutation]; allowed: (empty), M, F")));
+        }
+        other => other.map(str::to_string),
+    };
+    if let Some(c) = data.str("country")
+        && (c.len() != 2 || !c.chars().all(|x| x.is_ascii_alphabetic())) {
+            return Err(ApiError::params(format!("Invalid data[country] '{c}'; use a two-letter ISO code such as DE")));
+        }
+    let b = a.buyers.get_mut(&id).expect("checked");
+    let before = format!("{b:?}");
+    if let Some(s) = salutation {
+        b.salutation = s;
+    }
+    for (field, slot) in [
+        ("email", &mut b.email),
+        ("first_name", &mut b.first_name),
+        ("last_name", &mut b.last_name),
+        ("title", &mut b.title),
+        ("company", &mut b.company),
+        ("street_name", &mut b.street_name),
+        ("street_number", &mut b.street_number),
+        ("city", &mut b.city),
+        ("zipcode", &mut b.zipcode),
+        ("state", &mut b.state),
+    ] {
+        if let Some(v) = data.str(field) {
+            *slot = v.to_string();
+        }
+    }
+    if let Some(c) = data.str("country") {
+        b.country = c.to_ascii_uppercase();
+    }
+    if let Some(p) = data.raw_str("phone_number") {
+        b.phone_no = p.trim().to_string();
+    }
+    Ok(json!({"is_modified": yn(before != format!("{b:?}"))}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plausible_email;
+
+    #[test]
+    fn emails() {
+        assert!(plausible_email("a.b@example.com"));
+        for bad in ["", "a", "a@b", "@x.de", "a b@x.de", "a@x.", "a@@x.de"] {
+            assert!(!plausible_email(bad), "{bad}");
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! upstream call, answer shaping.
 
 use super::answer;
-use super::policy::{ConfirmPolicy, Limits, check_limits, summarize};
+use super::policy::{ConfirmPolicy, Limits, check_limits, summarize, summary_uses_purchase};
 use super::tools::DRY_RUN;
 use super::{ToolFilter, ToolList};
 use crate::catalog::{self, Effect, Function};
@@ -253,10 +253,10 @@ impl Ds24Server {
             }
         };
         if dry_run {
-            if let Err(message) = check_limits(function, &arguments, None, &settings.limits).or_else(|m| {
-                // A limit that needs the order's amount cannot be checked offline; say so.
-                if settings.limits.needs_purchase(function) { Ok(()) } else { Err(m) }
-            }) {
+            // A cap that needs the order's amount is checked when the call is made for real.
+            if !settings.limits.needs_purchase(function)
+                && let Err(message) = check_limits(function, &arguments, None, &settings.limits)
+            {
                 return done_err(message, "refused_by_limit");
             }
             return Outcome::Done(self.dry_run(function, &arguments, &body, env.key.as_ref()), "dry_run");
@@ -265,8 +265,10 @@ impl Ds24Server {
             return done_err("No Digistore24 API key: send it as `Authorization: Bearer KEY` (HTTP) or set DS24_API_KEY (stdio).".into(), "no_key");
         };
         let needs_confirmation = settings.confirm.requires(function.effect);
-        // The order's record makes limits exact and confirmations concrete.
-        let purchase = if (needs_confirmation || settings.limits.needs_purchase(function)) && function.param("purchase_id").is_some() {
+        let asks_now = needs_confirmation && matches!(env.asker, Asker::Mrtr { state: None, .. } | Asker::Elicit(_));
+        // The order's record makes a refund cap exact and a confirmation concrete;
+        // it is looked up only when one of them needs it.
+        let purchase = if settings.limits.needs_purchase(function) || (asks_now && summary_uses_purchase(function)) {
             match self.fetch_purchase(key, &arguments).await {
                 Ok(p) => p,
                 Err(e) => return done_err(format!("{} not sent: looking up the order first failed: {e}", function.name), e.kind()),

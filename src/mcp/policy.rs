@@ -177,6 +177,11 @@ fn collect_product_ids(value: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Whether [`summarize`] says more with the order's record (amount, buyer).
+pub fn summary_uses_purchase(function: &Function) -> bool {
+    matches!(function.name, "refundPurchase" | "refundPartially")
+}
+
 /// A plain-language sentence of what the call will do, for confirmation
 /// prompts and dry runs, e.g. "Refund order ABC123 in full, 49.00 EUR, to jane@example.com".
 pub fn summarize(function: &Function, args: &Map<String, Value>, purchase: Option<&Value>) -> String {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test of the project: the cargo tests (unit, integration, golden
-# wire tests, sandbox) and the real MCP clients with the official conformance
-# suite (tests/clients/run.sh). Ends with one line: "N passed, N failed".
+# Runs every test of the project and ends with one line: "N passed, N failed".
+#   1. cargo test: unit tests, integration tests, golden wire tests, sandbox
+#   2. tests/clients/run.sh: official MCP SDKs, Inspector, conformance suite
+#   3. tests/replicas/run.sh: three replicas behind a real nginx with Redis
+# SKIP_CLIENTS=1 / SKIP_REPLICAS=1 leave out suite 2 / 3.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,34 +14,42 @@ failed=0
 
 echo "== cargo test"
 cargo test --all-targets 2>&1 | tee "$logs/cargo.log"
-cargo_status=${PIPESTATUS[0]}
+status=${PIPESTATUS[0]}
 # Sum libtest's "test result: ok. N passed; M failed; ..." lines.
 read -r p f < <(grep -E '^test result:' "$logs/cargo.log" \
   | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/' \
   | awk '{p+=$1; f+=$2} END {print p+0, f+0}')
 passed=$((passed + p))
 failed=$((failed + f))
-if [ "$cargo_status" -ne 0 ] && [ "$f" -eq 0 ]; then
-  echo "cargo test exited $cargo_status (build failure?)"
+if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+  echo "cargo test exited $status without a failing test (build failure?)"
   failed=$((failed + 1))
 fi
 
-if [ "${SKIP_CLIENTS:-0}" != "1" ]; then
-  echo "== real MCP clients and conformance (tests/clients/run.sh)"
-  bash tests/clients/run.sh 2>&1 | tee "$logs/clients.log"
-  clients_status=${PIPESTATUS[0]}
-  line=$(grep -E '^clients: [0-9]+ passed, [0-9]+ failed' "$logs/clients.log" | tail -n 1)
+# An external suite prints "<name>: N passed, N failed" as its last count line.
+run_suite() {
+  local name=$1 script=$2
+  echo "== $name ($script)"
+  bash "$script" 2>&1 | tee "$logs/$name.log"
+  local status=${PIPESTATUS[0]}
+  local line p f
+  line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$logs/$name.log" | tail -n 1)
   if [ -n "$line" ]; then
-    p=$(echo "$line" | sed -E 's/clients: ([0-9]+) passed.*/\1/')
+    p=$(echo "$line" | sed -E 's/^[a-z]+: ([0-9]+) passed.*/\1/')
     f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
     passed=$((passed + p))
     failed=$((failed + f))
+  else
+    f=0
   fi
-  if [ "$clients_status" -ne 0 ] && { [ -z "$line" ] || [ "${f:-0}" -eq 0 ]; }; then
-    echo "tests/clients/run.sh exited $clients_status without reporting a failure"
+  if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+    echo "$script exited $status without reporting a failing check"
     failed=$((failed + 1))
   fi
-fi
+}
+
+[ "${SKIP_CLIENTS:-0}" = "1" ] || run_suite clients tests/clients/run.sh
+[ "${SKIP_REPLICAS:-0}" = "1" ] || run_suite replicas tests/replicas/run.sh
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

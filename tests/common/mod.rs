@@ -2,6 +2,9 @@
 //! loopback port, and an official `rmcp` client connected to it.
 #![allow(dead_code)]
 
+pub mod samples;
+pub mod sandbox;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};

@@ -1,0 +1,110 @@
+//! Every tool of the catalogue through the MCP server against the sandbox:
+//! valid arguments succeed with data of the documented shape; with the
+//! read-only key every write is refused, and the refusal reaches the client
+//! as `isError: true`. Plus state scenarios seen through MCP.
+
+mod common;
+
+use common::samples::{collect_samples, derive_args};
+use common::sandbox::Sandbox;
+use common::{Options, TestServer, call, text};
+use digistore24_mcp::catalog::{self, Effect};
+use digistore24_mcp::sandbox::{READONLY_KEY, SandboxConfig, WRITABLE_KEY, form};
+use serde_json::{Value, json};
+
+/// The documented list key of some list functions' answers.
+const SHAPES: &[(&str, &str)] = &[
+    ("listPurchases", "purchase_list"),
+    ("listTransactions", "transaction_list"),
+    ("listProducts", "products"),
+    ("listBuyers", "items"),
+    ("listVouchers", "coupons"),
+    ("listUpgrades", "upgrades"),
+    ("listEtickets", "etickets"),
+    ("listDeliveries", "delivery"),
+    ("getPurchase", "buyer"),
+    ("ping", "server_time"),
+];
+
+async fn setup() -> (Sandbox, TestServer) {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await;
+    let server = TestServer::start(&format!("{}/api/call", sandbox.base), Options::default()).await;
+    (sandbox, server)
+}
+
+#[tokio::test]
+async fn every_tool_succeeds_through_mcp_and_every_write_is_refused_read_only() {
+    let (sandbox, server) = setup().await;
+    let samples = collect_samples(&sandbox).await;
+    let writable = server.client(Some(WRITABLE_KEY)).await;
+    let readonly = server.client(Some(READONLY_KEY)).await;
+    let mut failures = Vec::new();
+    let mut refused = 0;
+    for f in catalog::FUNCTIONS {
+        // The sample arguments are form pairs; the sandbox's own PHP decoder
+        // turns them into the nested JSON an agent would send.
+        let args = form::decode_pairs(derive_args(f, &samples)).unwrap();
+        if f.effect != Effect::Read {
+            let result = call(&readonly, f.name, args.clone()).await;
+            if result.is_error == Some(true) && text(&result).contains("Digistore24 error 8") {
+                refused += 1;
+            } else {
+                failures.push(format!("{} with the read-only key: {}", f.name, text(&result)));
+            }
+        }
+        let result = call(&writable, f.name, args.clone()).await;
+        let data = result.structured_content.clone().unwrap_or(Value::Null);
+        let has_data = data.as_object().is_some_and(|d| !d.is_empty());
+        if result.is_error != Some(false) || !has_data {
+            failures.push(format!("{} {args}: {}", f.name, text(&result).chars().take(300).collect::<String>()));
+            continue;
+        }
+        if let Some((_, key)) = SHAPES.iter().find(|(name, _)| *name == f.name)
+            && data.get(*key).is_none()
+        {
+            failures.push(format!("{}: answer lacks `{key}`", f.name));
+        }
+    }
+    let writes = catalog::FUNCTIONS.iter().filter(|f| f.effect != Effect::Read).count();
+    assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(refused, writes);
+}
+
+#[tokio::test]
+async fn pagination_walks_all_purchases_once_through_mcp() {
+    let (_sandbox, server) = setup().await;
+    let client = server.client(Some(WRITABLE_KEY)).await;
+    let mut seen = std::collections::HashSet::new();
+    let mut page = 1;
+    loop {
+        let result = call(&client, "listPurchases", json!({"from": "start", "page_size": 50, "page_no": page})).await;
+        let data = result.structured_content.unwrap();
+        for p in data["purchase_list"].as_array().unwrap() {
+            assert!(seen.insert(p["id"].as_str().unwrap().to_owned()), "purchase listed twice");
+        }
+        match data["_paging"]["next_page_no"].as_i64() {
+            Some(next) => page = next,
+            None => break,
+        }
+    }
+    assert!(seen.len() >= 300, "{} purchases", seen.len());
+}
+
+#[tokio::test]
+async fn refund_changes_stats_seen_through_mcp() {
+    let (_sandbox, server) = setup().await;
+    let client = server.client(Some(WRITABLE_KEY)).await;
+    let summary = |d: Value| d.to_string();
+    let before = summary(call(&client, "statsSalesSummary", json!({})).await.structured_content.unwrap());
+    let list = call(&client, "listPurchases", json!({"from": "-90d", "search": {"billing_type": "single_payment"}})).await;
+    let purchases = list.structured_content.unwrap()["purchase_list"].as_array().unwrap().clone();
+    let target = purchases.iter().find(|p| p["order_type"] == "live").expect("a live order");
+    let id = target["id"].as_str().unwrap();
+    let refund = call(&client, "refundPurchase", json!({"purchase_id": id, "force": true})).await;
+    assert_eq!(refund.is_error, Some(false), "{}", text(&refund));
+    let after = summary(call(&client, "statsSalesSummary", json!({})).await.structured_content.unwrap());
+    assert_ne!(before, after, "a refund changes the sales summary");
+    let tx = call(&client, "listTransactions", json!({"from": "start", "search": {"purchase_id": id}})).await;
+    let kinds: Vec<String> = tx.structured_content.unwrap()["transaction_list"].as_array().unwrap().iter().map(|t| t["transaction_type"].as_str().unwrap_or("").to_owned()).collect();
+    assert!(kinds.iter().any(|k| k.contains("refund")), "{kinds:?}");
+}

@@ -125,6 +125,7 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
         .route_service("/mcp/x/{toolsets}", mcp.clone())
         .route_service("/mcp/x/{toolsets}/readonly", mcp)
         .layer(middleware::from_fn_with_state(state.clone(), attach_key))
+        .layer(middleware::from_fn_with_state(config.max_body_bytes, check_jsonrpc_body))
         .layer(middleware::from_fn_with_state(state.clone(), limit_concurrency));
     Router::new()
         .route("/health", get(health))
@@ -375,6 +376,35 @@ async fn request_id(State(readiness): State<Readiness>, mut request: Request, ne
         response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
     }
     response
+}
+
+/// Reads a JSON POST body completely (bounded) and answers what is not one
+/// JSON-RPC message the way JSON-RPC asks: malformed JSON → HTTP 400 with
+/// −32700; a batch or a non-message → HTTP 400 with −32600. Reading the body
+/// here also keeps keep-alive connections usable after an early refusal.
+async fn check_jsonrpc_body(State(limit): State<usize>, request: Request, next: Next) -> Response {
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    if request.method() != axum::http::Method::POST || !is_json {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => return jsonrpc_error(StatusCode::PAYLOAD_TOO_LARGE, -32600, &format!("request body larger than {limit} bytes")),
+    };
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Err(e) => return jsonrpc_error(StatusCode::BAD_REQUEST, -32700, &format!("Parse error: the body is not valid JSON ({e})")),
+        Ok(serde_json::Value::Array(_)) => {
+            return jsonrpc_error(StatusCode::BAD_REQUEST, -32600, "Invalid Request: JSON-RPC batches are not supported; send one message per request");
+        }
+        Ok(serde_json::Value::Object(message)) if message.get("jsonrpc").and_then(|v| v.as_str()) == Some("2.0") => {}
+        Ok(_) => return jsonrpc_error(StatusCode::BAD_REQUEST, -32600, "Invalid Request: expected one JSON-RPC 2.0 message object"),
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
 }
 
 /// Refuses MCP requests beyond the concurrency limit at once (no queue).

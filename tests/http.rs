@@ -248,3 +248,27 @@ async fn health_and_test_api_key() {
     let body: Value = bad.json().await.unwrap();
     assert_eq!((body["valid"].clone(), body["code"].clone()), (json!(false), json!(2)));
 }
+
+#[tokio::test]
+async fn malformed_json_batches_and_non_messages_are_json_rpc_errors() {
+    let (upstream, server) = setup(Options { default_key: Some("k"), ..Options::default() }).await;
+    let mut headers = MCP_HEADERS.to_vec();
+    headers.push(("mcp-protocol-version", "2025-11-25"));
+    for (body, status, code) in [
+        (r#"{"jsonrpc": "2.0", "id": 1, "method": "tools/list", "#, 400, -32700),
+        (r#"[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":2,"method":"tools/list"}]"#, 400, -32600),
+        (r#"{"hello": "world"}"#, 400, -32600),
+        (r#""just a string""#, 400, -32600),
+    ] {
+        let (got, response_headers, text_) = post_raw(&server.url(), &headers, body).await;
+        assert_eq!(got, status, "{body}: {text_}");
+        let answer: Value = serde_json::from_str(&text_).unwrap();
+        assert_eq!(answer["error"]["code"], code, "{body}: {answer}");
+        assert!(response_headers["content-type"].to_str().unwrap().starts_with("application/json"));
+    }
+    // Unknown method.
+    let (_, _, text_) = post_raw(&server.url(), &headers, r#"{"jsonrpc":"2.0","id":5,"method":"no/such"}"#).await;
+    let answer: Value = serde_json::from_str(&text_).unwrap();
+    assert_eq!(answer["error"]["code"], -32601, "{answer}");
+    assert!(upstream.requests().is_empty());
+}

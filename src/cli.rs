@@ -67,15 +67,8 @@ struct UpstreamArgs {
     /// Timeout of one upstream call, in seconds.
     #[arg(long, env = "DS24_TIMEOUT_SECS", default_value_t = 30)]
     timeout_secs: u64,
-    /// Only these toolsets (comma list); default all. `tools` lists them.
-    #[arg(long, env = "DS24_TOOLSETS", value_delimiter = ',')]
-    toolsets: Vec<String>,
-    /// Only these tools (comma list of names); default all.
-    #[arg(long, env = "DS24_TOOLS", value_delimiter = ',')]
-    tools: Vec<String>,
-    /// Offer and allow only read tools.
-    #[arg(long, env = "DS24_READ_ONLY")]
-    read_only: bool,
+    #[command(flatten)]
+    filter: FilterArgs,
     /// Start the built-in sandbox Digistore24 in this process and use it as the upstream.
     #[arg(long, env = "DS24_SANDBOX")]
     sandbox: bool,
@@ -197,17 +190,24 @@ struct ToolsArgs {
     filter: FilterArgs,
 }
 
+/// Which tools exist: the operator's upper bound.
 #[derive(Debug, Args)]
 struct FilterArgs {
-    /// Only these toolsets (comma list).
+    /// Only these toolsets (comma list); default all. `tools` lists them.
     #[arg(long, env = "DS24_TOOLSETS", value_delimiter = ',')]
     toolsets: Vec<String>,
-    /// Only these tools (comma list).
+    /// Only these tools (comma list of names); default all.
     #[arg(long, env = "DS24_TOOLS", value_delimiter = ',')]
     tools: Vec<String>,
-    /// Only read tools.
+    /// Offer and allow only read tools.
     #[arg(long, env = "DS24_READ_ONLY")]
     read_only: bool,
+}
+
+impl FilterArgs {
+    fn build(&self) -> Result<ToolFilter, String> {
+        build_filter(&self.toolsets, &self.tools, self.read_only)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -289,17 +289,13 @@ struct Upstream {
 }
 
 impl UpstreamArgs {
-    fn filter(&self) -> Result<ToolFilter, String> {
-        build_filter(&self.toolsets, &self.tools, self.read_only)
-    }
-
     async fn build(&self) -> Result<Upstream, String> {
         self.build_with(|_| {}).await
     }
 
     /// Builds the server, letting the caller adjust the settings first.
     async fn build_with(&self, adjust: impl FnOnce(&mut ServerSettings)) -> Result<Upstream, String> {
-        let filter = self.filter()?;
+        let filter = self.filter.build()?;
         let mut base_url = self.api_base_url.clone();
         let mut default_key = self.api_key.as_deref().and_then(ApiKey::new);
         let mut sandbox_url = None;
@@ -458,7 +454,7 @@ async fn stdio(args: UpstreamArgs) -> Result<ExitCode, String> {
 }
 
 fn tools(args: ToolsArgs) -> Result<ExitCode, String> {
-    let filter = build_filter(&args.filter.toolsets, &args.filter.tools, args.filter.read_only)?;
+    let filter = args.filter.build()?;
     let list = ToolList::new(&filter);
     if args.cost {
         print_cost(&filter);

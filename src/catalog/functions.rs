@@ -36,6 +36,20 @@ const TRACKING: &[P] = &[
     P::new("trackingkey", Str),
 ];
 
+/// Fields of a stored payment plan (createPaymentplan, updatePaymentplan).
+const PAYMENT_PLAN: &[P] = &[
+    P::new("first_amount", Amount),
+    P::new("first_billing_interval", Str).doc(INTERVAL),
+    P::new("currency", CURRENCY),
+    P::new("other_amounts", Amount),
+    P::new("other_billing_intervals", Str),
+    P::new("number_of_installments", NON_NEG).doc(INSTALMENTS),
+    P::new("is_active", Bool),
+    P::new("cancel_policy", CANCEL_POLICY).doc("minimum term_notice period"),
+    P::new("position", INT),
+    P::new("is_switching_allowed", Bool),
+];
+
 const SHIPPING_POLICY: &[P] = &[
     P::new("name", Str),
     P::new("label_XX", Str).doc("e.g. label_de"),
@@ -892,18 +906,7 @@ pub static FUNCTIONS: &[F] = &[
         "Adds a payment plan (amounts, intervals, instalments, minimum term) to a product.",
         &[
             P::new("product_id", ID).req(),
-            P::new("data", Object(&[
-                P::new("first_amount", Amount),
-                P::new("first_billing_interval", Str).doc(INTERVAL),
-                P::new("currency", CURRENCY),
-                P::new("other_amounts", Amount),
-                P::new("other_billing_intervals", Str),
-                P::new("number_of_installments", NON_NEG).doc(INSTALMENTS),
-                P::new("is_active", Bool),
-                P::new("cancel_policy", CANCEL_POLICY).doc("minimum term_notice period"),
-                P::new("position", INT),
-                P::new("is_switching_allowed", Bool),
-            ])).req(),
+            P::new("data", Object(PAYMENT_PLAN)).req(),
         ],
     ),
     F::write(
@@ -912,18 +915,7 @@ pub static FUNCTIONS: &[F] = &[
         "Changes the given fields of a payment plan.",
         &[
             P::new("paymentplan_id", INT).req(),
-            P::new("data", Object(&[
-                P::new("first_amount", Amount),
-                P::new("first_billing_interval", Str).doc(INTERVAL),
-                P::new("currency", CURRENCY),
-                P::new("other_amounts", Amount),
-                P::new("other_billing_intervals", Str),
-                P::new("number_of_installments", INT).doc(INSTALMENTS),
-                P::new("is_active", Bool),
-                P::new("cancel_policy", CANCEL_POLICY).doc("minimum term_notice period"),
-                P::new("position", INT),
-                P::new("is_switching_allowed", Bool),
-            ])).req(),
+            P::new("data", Object(PAYMENT_PLAN)).req(),
         ],
     ).idempotent(),
     F::destructive(

@@ -8,7 +8,7 @@
 
 use crate::catalog::{Effect, FUNCTIONS, TOOLSETS};
 use crate::ds24::{ApiKey, Client, ClientConfig, FormBody};
-use crate::http::{self, HttpConfig, Readiness};
+use crate::http::{self, HttpConfig, Readiness, Shutdown};
 use crate::ops::{self, cache::ResponseCache, limit::{RateLimit, RateLimiter}};
 use std::sync::Arc;
 use crate::mcp::{ConfirmPolicy, DEFAULT_MAX_RESULT_BYTES, Ds24Server, Limits, ServerSettings, ToolFilter, ToolList, random_secret};
@@ -20,7 +20,6 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// The Digistore24 vendor API as Model Context Protocol tools.
 #[derive(Debug, Parser)]
@@ -386,10 +385,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         max_concurrency: args.max_concurrency,
         readiness: readiness.clone(),
     };
-    // Two stages: stop accepting (graceful), then abort what is left (hard).
-    let stop_accepting = CancellationToken::new();
-    let hard_stop = CancellationToken::new();
-    let app = http::router(upstream.server.clone(), &config, hard_stop.clone());
+    let shutdown = Shutdown::default();
+    let app = http::router(upstream.server.clone(), &config, shutdown.hard_stop.clone());
     let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
     let tool_count = upstream.server.tools().tools().len();
     say(format_args!("digistore24-mcp {} serving {tool_count} tools at {scheme}://{addr}/mcp", env!("CARGO_PKG_VERSION")));
@@ -401,26 +398,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     }
     let delay = Duration::from_secs(args.shutdown_delay_secs);
     let grace = Duration::from_secs(args.shutdown_grace_secs);
-    tokio::spawn({
-        let (stop_accepting, hard_stop) = (stop_accepting.clone(), hard_stop.clone());
-        async move {
-            wait_for_signal().await;
-            tracing::info!(?delay, ?grace, "shutdown requested: draining");
-            readiness.drain();
-            tokio::time::sleep(delay).await;
-            stop_accepting.cancel();
-            tokio::time::sleep(grace).await;
-            tracing::warn!("shutdown deadline passed: aborting calls still in flight");
-            hard_stop.cancel();
-            // Connections that still linger must not keep the process alive.
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            std::process::exit(0);
-        }
-    });
-    let served = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => http::serve_tls(listener, app, stop_accepting.clone(), cert, key).await,
-        _ => http::serve(listener, app, stop_accepting.clone()).await,
+    tokio::spawn(drain_on_signal(readiness, shutdown.clone(), delay, grace));
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(http::TlsFiles { cert, key }),
+        _ => None,
     };
+    let served = http::serve(listener, app, &shutdown, tls).await;
     served.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -430,6 +413,30 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
 fn say(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// On SIGTERM/SIGINT: report not ready and keep serving for `delay` (so a
+/// load balancer can stop sending), close the listener, let requests in
+/// flight finish for up to `grace`, then stop.
+async fn drain_on_signal(readiness: Readiness, shutdown: Shutdown, delay: Duration, grace: Duration) {
+    wait_for_signal().await;
+    tracing::info!(?delay, ?grace, "shutdown requested: draining");
+    readiness.drain();
+    tokio::time::sleep(delay).await;
+    shutdown.stop_accepting.cancel();
+    let deadline = tokio::time::Instant::now() + grace;
+    // Connections taken from the queue at the close still send their request.
+    tokio::time::sleep(Duration::from_millis(300).min(grace)).await;
+    while readiness.in_flight() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    shutdown.close_connections.cancel();
+    tokio::time::sleep_until(deadline).await;
+    tracing::warn!("shutdown deadline passed: aborting calls still in flight");
+    shutdown.hard_stop.cancel();
+    // Connections that still linger must not keep the process alive.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    std::process::exit(0);
 }
 
 async fn wait_for_signal() {

@@ -12,7 +12,7 @@ use crate::ds24::{ApiKey, CallError, FormBody};
 use crate::catalog::{FUNCTIONS, TOOLSETS};
 use crate::mcp::{Ds24Server, Narrowing, RequestId, ToolFilter};
 use crate::ops::metrics;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 use std::collections::HashSet;
 use axum::Router;
@@ -21,7 +21,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
@@ -57,25 +56,50 @@ impl Default for HttpConfig {
     }
 }
 
-/// Shared ready flag: `/ready` answers 200 while set, 503 once draining starts.
+/// Shared ready flag and count of requests in flight: `/ready` answers 200
+/// while ready, 503 once draining starts.
 #[derive(Debug, Clone)]
-pub struct Readiness(Arc<AtomicBool>);
+pub struct Readiness {
+    ready: Arc<AtomicBool>,
+    in_flight: Arc<AtomicUsize>,
+}
 
 impl Default for Readiness {
     fn default() -> Self {
-        Readiness(Arc::new(AtomicBool::new(true)))
+        Readiness { ready: Arc::new(AtomicBool::new(true)), in_flight: Arc::default() }
     }
 }
 
 impl Readiness {
     /// Starts draining: `/ready` answers 503 from now on.
     pub fn drain(&self) {
-        self.0.store(false, Ordering::SeqCst);
+        self.ready.store(false, Ordering::SeqCst);
     }
 
     /// Whether the instance takes new traffic.
     pub fn is_ready(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    /// HTTP requests being answered right now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+}
+
+/// Counts one request as in flight until dropped.
+struct InFlightGuard(Arc<AtomicUsize>, #[allow(dead_code)] metrics::InFlight);
+
+impl InFlightGuard {
+    fn start(readiness: &Readiness) -> Self {
+        readiness.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlightGuard(readiness.in_flight.clone(), metrics::InFlight::start())
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -138,28 +162,62 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
         .layer(middleware::from_fn_with_state(config.readiness.clone(), request_id))
 }
 
-/// Serves `app` on `listener` until `stop_accepting` fires, then lets the
-/// requests in flight finish. Sets `TCP_NODELAY` on every accepted socket
-/// (without it, SSE-framed answers stall ~40 ms).
-pub async fn serve(listener: TcpListener, app: Router, stop_accepting: CancellationToken) -> std::io::Result<()> {
-    let listener = listener.tap_io(set_nodelay);
-    axum::serve(listener, app).with_graceful_shutdown(async move { stop_accepting.cancelled().await }).await
+/// The stages of a graceful stop, each a token the caller cancels in turn.
+#[derive(Debug, Clone, Default)]
+pub struct Shutdown {
+    /// Close the listening socket, after taking every connection already
+    /// waiting in its queue (those are served, not reset).
+    pub stop_accepting: CancellationToken,
+    /// Let open connections finish their requests, then close them.
+    pub close_connections: CancellationToken,
+    /// Abort MCP requests still running (the deadline has passed).
+    pub hard_stop: CancellationToken,
 }
 
-/// Like [`serve`], over TLS with the given PEM certificate chain and key.
-pub async fn serve_tls(
-    listener: TcpListener,
-    app: Router,
-    stop_accepting: CancellationToken,
-    cert_path: &std::path::Path,
-    key_path: &std::path::Path,
-) -> std::io::Result<()> {
-    let config = tls_config(cert_path, key_path)?;
-    let listener = TlsListener::new(listener, tokio_rustls::TlsAcceptor::from(Arc::new(config)))?;
-    axum::serve(listener, app).with_graceful_shutdown(async move { stop_accepting.cancelled().await }).await
+/// Serves `app` on `listener` (over TLS when `tls` is given) through the
+/// stages of `shutdown`. Sets `TCP_NODELAY` on every accepted socket (without
+/// it, SSE-framed answers stall ~40 ms).
+pub async fn serve(listener: TcpListener, app: Router, shutdown: &Shutdown, tls: Option<TlsFiles<'_>>) -> std::io::Result<()> {
+    let close = shutdown.close_connections.clone();
+    let stop = shutdown.stop_accepting.clone();
+    match tls {
+        None => {
+            let listener = QueuedListener::spawn(listener, stop, |tcp| async move { Some(tcp) })?;
+            axum::serve(listener, app).with_graceful_shutdown(async move { close.cancelled().await }).await
+        }
+        Some(files) => {
+            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config(files.cert, files.key)?));
+            let listener = QueuedListener::spawn(listener, stop, move |tcp| {
+                let acceptor = acceptor.clone();
+                async move {
+                    match tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp)).await {
+                        Ok(Ok(tls)) => Some(tls),
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                            None
+                        }
+                        Err(_) => {
+                            tracing::debug!("TLS handshake timed out");
+                            None
+                        }
+                    }
+                }
+            })?;
+            axum::serve(listener, app).with_graceful_shutdown(async move { close.cancelled().await }).await
+        }
+    }
 }
 
-fn set_nodelay(tcp: &mut tokio::net::TcpStream) {
+/// PEM files of a certificate chain and its private key.
+#[derive(Debug, Clone, Copy)]
+pub struct TlsFiles<'a> {
+    /// Certificate chain.
+    pub cert: &'a std::path::Path,
+    /// Private key.
+    pub key: &'a std::path::Path,
+}
+
+fn set_nodelay(tcp: &tokio::net::TcpStream) {
     if let Err(e) = tcp.set_nodelay(true) {
         tracing::warn!(error = %e, "could not set TCP_NODELAY");
     }
@@ -182,55 +240,73 @@ fn tls_config(cert_path: &std::path::Path, key_path: &std::path::Path) -> std::i
     Ok(config)
 }
 
-/// Accepts TCP connections and completes TLS handshakes off the accept loop,
-/// so one slow client cannot hold up the others.
-struct TlsListener {
-    ready: tokio::sync::mpsc::Receiver<(tokio_rustls::server::TlsStream<tokio::net::TcpStream>, std::net::SocketAddr)>,
+/// Accepts connections in a task of its own and hands them to axum through a
+/// queue. The task runs each connection's set-up (a TLS handshake, say) off
+/// the accept loop, so one slow client cannot hold up the others; and when
+/// `stop` fires it first takes every connection already waiting in the
+/// kernel's queue, then closes the socket, so a proxy sees "refused" (and
+/// retries elsewhere) instead of a reset on a request it already sent.
+struct QueuedListener<Io> {
+    ready: tokio::sync::mpsc::Receiver<(Io, std::net::SocketAddr)>,
     local: std::net::SocketAddr,
 }
 
-impl TlsListener {
-    fn new(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) -> std::io::Result<Self> {
+impl<Io: Send + 'static> QueuedListener<Io> {
+    fn spawn<F, Fut>(listener: TcpListener, stop: CancellationToken, set_up: F) -> std::io::Result<Self>
+    where
+        F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Option<Io>> + Send + 'static,
+    {
+        use futures::FutureExt;
         let local = listener.local_addr()?;
-        let (tx, ready) = tokio::sync::mpsc::channel(256);
+        let (tx, ready) = tokio::sync::mpsc::channel(1024);
         tokio::spawn(async move {
-            loop {
-                let (mut tcp, peer) = match listener.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                set_nodelay(&mut tcp);
-                let (acceptor, sender) = (acceptor.clone(), tx.clone());
+            let hand_over = |tcp: tokio::net::TcpStream, peer: std::net::SocketAddr| {
+                set_nodelay(&tcp);
+                let (sender, connection) = (tx.clone(), set_up(tcp));
                 tokio::spawn(async move {
-                    match tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp)).await {
-                        Ok(Ok(tls)) => {
-                            let _ = sender.send((tls, peer)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(error = %e, %peer, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    if let Some(io) = connection.await {
+                        let _ = sender.send((io, peer)).await;
                     }
                 });
-                if tx.is_closed() {
-                    break;
+            };
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok((tcp, peer)) => hand_over(tcp, peer),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        }
+                    },
+                    _ = stop.cancelled() => {
+                        let mut queued = 0;
+                        while let Some(Ok((tcp, peer))) = listener.accept().now_or_never() {
+                            hand_over(tcp, peer);
+                            queued += 1;
+                        }
+                        tracing::info!(queued, "listener closed");
+                        break;
+                    }
                 }
             }
+            // Dropping the listener here closes the socket.
         });
-        Ok(TlsListener { ready, local })
+        Ok(QueuedListener { ready, local })
     }
 }
 
-impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+impl<Io> axum::serve::Listener for QueuedListener<Io>
+where
+    Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    type Io = Io;
     type Addr = std::net::SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         match self.ready.recv().await {
             Some(connection) => connection,
-            // The accept task never ends while we hold the receiver.
+            // The listener is closed: nothing more will come.
             None => std::future::pending().await,
         }
     }
@@ -356,7 +432,7 @@ async fn request_id(State(readiness): State<Readiness>, mut request: Request, ne
     request.extensions_mut().insert(RequestId(id.clone()));
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let started = Instant::now();
-    let _in_flight = metrics::InFlight::start();
+    let _in_flight = InFlightGuard::start(&readiness);
     let mut response = next.run(request).await;
     tracing::info!(
         target: "digistore24_mcp::http",

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use digistore24_mcp::ds24::{ApiKey, Client, ClientConfig};
-use digistore24_mcp::http::{HttpConfig, router, serve};
+use digistore24_mcp::http::{HttpConfig, Shutdown, router, serve};
 use digistore24_mcp::mcp::{ConfirmPolicy, Ds24Server, Limits, ServerSettings, ToolFilter};
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
@@ -22,7 +22,6 @@ use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// One request the fake upstream received.
 #[derive(Debug, Clone)]
@@ -158,7 +157,7 @@ impl Default for Options {
 pub struct TestServer {
     pub addr: SocketAddr,
     pub server: Ds24Server,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 }
 
 impl TestServer {
@@ -186,11 +185,12 @@ impl TestServer {
         };
         adjust(&mut settings);
         let server = Ds24Server::new(client, settings);
-        let shutdown = CancellationToken::new();
-        let app = router(server.clone(), &options.http.unwrap_or_default(), shutdown.clone());
+        let shutdown = Shutdown::default();
+        let app = router(server.clone(), &options.http.unwrap_or_default(), shutdown.hard_stop.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(serve(listener, app, shutdown.clone()));
+        let stages = shutdown.clone();
+        tokio::spawn(async move { serve(listener, app, &stages, None).await });
         TestServer { addr, server, shutdown }
     }
 
@@ -210,7 +210,9 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        self.shutdown.cancel();
+        self.shutdown.stop_accepting.cancel();
+        self.shutdown.close_connections.cancel();
+        self.shutdown.hard_stop.cancel();
     }
 }
 

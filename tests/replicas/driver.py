@@ -434,7 +434,9 @@ def load_check(args, report, seen):
         and ready.get("/ready", (None, ""))[1].lower() == "close" and not term_failures
     detail = f"during the delay /ready -> {ready.get('/ready')}, /health -> {ready.get('/health')} (want 503 and 200 with Connection: close)"
     if term_failures:
-        detail += f"; {len(term_failures)} calls failed on the draining replica, e.g. {term_failures[0].detail[:120]}"
+        detail += f"; {len(term_failures)} calls failed on the draining replica: " + "; ".join(
+            f"sent {r.t0 - t_term:.2f} s after SIGTERM (listener closes at {args.shutdown_delay:g} s): {r.detail[:60]}"
+            for r in term_failures[:3])
     log(f"drain: {detail}")
     report.check("(c) SIGTERMed replica drained: /ready 503, Connection: close, no call lost", ok, detail)
 
@@ -485,6 +487,7 @@ def main():
     s.add_argument("--kill-at", type=float, default=3.5)
     s.add_argument("--term-pid", type=int, required=True)
     s.add_argument("--term-port", type=int, required=True)
+    s.add_argument("--shutdown-delay", type=float, default=1.0, help="the replicas' --shutdown-delay-secs")
     s.add_argument("--kill-pid", type=int, required=True)
     s.add_argument("--kill-port", type=int, required=True)
     s.add_argument("--rl-key", default="sandbox-ratelimit")

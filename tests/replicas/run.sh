@@ -16,6 +16,7 @@ started_at=$(date +%s)
 passed=0
 failed=0
 pids=()
+replica_pid=()
 tmp=""
 
 pass() { echo "PASS $1"; passed=$((passed + 1)); }
@@ -24,7 +25,7 @@ fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
 show_logs() {
   [ -n "$tmp" ] && [ -d "$tmp" ] || return 0
   for f in "$tmp"/logs/*.log "$tmp"/nginx*/error.log "$tmp"/nginx*/access.log; do
-    [ -f "$f" ] || continue
+    [ -s "$f" ] || continue
     echo "---- last 30 lines of ${f#"$tmp"/}"
     tail -n 30 "$f"
   done
@@ -127,7 +128,7 @@ common=(serve --api-base-url "http://127.0.0.1:$p_sbx/api/call" --redis-url "red
 for i in 1 2 3; do
   port_var=p_r$i
   start "replica$i" "$bin" "${common[@]}" --listen "127.0.0.1:${!port_var}" --rate-limit-rps 100000 --rate-limit-burst 100000
-  eval "pid_r$i=$last_pid"
+  replica_pid[i]=$last_pid
 done
 for i in 1 2 3; do
   port_var=p_l$i
@@ -156,7 +157,7 @@ pass "setup: redis, sandbox, 6 replicas and 2 nginx (deploy/nginx.conf) up"
 # ---- the driver: baseline, rate limit, load with SIGTERM and SIGKILL
 "${driver[@]}" run --nginx-port "$p_ngx" --rl-nginx-port "$p_ngx_rl" --host "$public_host" \
   --tenants "$tenants" --concurrency 16 --duration 6 --term-at 2 --kill-at 3.5 \
-  --term-pid "$pid_r1" --term-port "$p_r1" --kill-pid "$pid_r2" --kill-port "$p_r2" \
+  --shutdown-delay 1 --term-pid "${replica_pid[1]}" --term-port "$p_r1" --kill-pid "${replica_pid[2]}" --kill-port "$p_r2" \
   --rl-key sandbox-ratelimit --rl-rps 5 --rl-burst 5 --rl-calls 30 >"$tmp/driver.out" 2>&1
 driver_status=$?
 cat "$tmp/driver.out"
@@ -169,6 +170,7 @@ if [ "$driver_status" -ne 0 ] && [ "$f" -eq 0 ]; then
 fi
 
 # ---- (c) the SIGTERMed replica exits 0 once drained (delay 1 s + calls in flight; grace 10 s)
+pid_r1=${replica_pid[1]}
 for _ in $(seq 1 150); do kill -0 "$pid_r1" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$pid_r1" 2>/dev/null; then
   fail "(c) SIGTERMed replica exited 0 after draining" "still running 15 s after the load ended"

@@ -9,16 +9,20 @@
 use crate::catalog::{Effect, FUNCTIONS, TOOLSETS};
 use crate::ds24::{ApiKey, Client, ClientConfig, FormBody};
 use crate::http::{self, HttpConfig, Readiness, Shutdown};
-use crate::ops::{self, cache::ResponseCache, limit::{RateLimit, RateLimiter}};
-use std::sync::Arc;
 use crate::mcp::{ConfirmPolicy, DEFAULT_MAX_RESULT_BYTES, Ds24Server, Limits, ServerSettings, ToolFilter, ToolList, random_secret};
-use rust_decimal::Decimal;
+use crate::ops::{
+    self,
+    cache::ResponseCache,
+    limit::{RateLimit, RateLimiter},
+};
 use crate::sandbox::{self, SandboxConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rmcp::ServiceExt;
+use rust_decimal::Decimal;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The Digistore24 vendor API as Model Context Protocol tools.
@@ -299,14 +303,9 @@ impl UpstreamArgs {
         let mut default_key = self.api_key.as_deref().and_then(ApiKey::new);
         let mut sandbox_url = None;
         if self.sandbox {
-            let config = SandboxConfig {
-                seed: self.sandbox_seed,
-                extra_keys: self.sandbox_extra_keys.clone(),
-                ..SandboxConfig::default()
-            };
-            let (addr, _task) = sandbox::spawn(config, ([127, 0, 0, 1], 0).into())
-                .await
-                .map_err(|e| format!("cannot start the sandbox: {e}"))?;
+            let config = SandboxConfig { seed: self.sandbox_seed, extra_keys: self.sandbox_extra_keys.clone(), ..SandboxConfig::default() };
+            let (addr, _task) =
+                sandbox::spawn(config, ([127, 0, 0, 1], 0).into()).await.map_err(|e| format!("cannot start the sandbox: {e}"))?;
             base_url = format!("http://{addr}/api/call");
             default_key = default_key.or_else(|| ApiKey::new(sandbox::WRITABLE_KEY));
             sandbox_url = Some(base_url.clone());
@@ -353,11 +352,7 @@ fn build_filter(toolsets: &[String], tools: &[String], read_only: bool) -> Resul
             return Err(format!("unknown tool `{t}`; `digistore24-mcp tools` lists them"));
         }
     }
-    Ok(ToolFilter {
-        toolsets: (!toolsets.is_empty()).then_some(toolsets),
-        tools: (!tools.is_empty()).then_some(tools),
-        read_only,
-    })
+    Ok(ToolFilter { toolsets: (!toolsets.is_empty()).then_some(toolsets), tools: (!tools.is_empty()).then_some(tools), read_only })
 }
 
 fn clean(values: &[String]) -> HashSet<String> {
@@ -392,7 +387,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     say(format_args!("digistore24-mcp {} serving {tool_count} tools at {scheme}://{addr}/mcp", env!("CARGO_PKG_VERSION")));
     if let Some(url) = &upstream.sandbox_url {
         say(format_args!("upstream: built-in sandbox Digistore24 at {url}"));
-        say(format_args!("sandbox keys: {} (full access, used when a request sends no key), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY));
+        say(format_args!(
+            "sandbox keys: {} (full access, used when a request sends no key), {} (read access)",
+            sandbox::WRITABLE_KEY,
+            sandbox::READONLY_KEY
+        ));
     } else {
         say(format_args!("upstream: {}", upstream.server.client().base_url()));
     }
@@ -471,7 +470,7 @@ fn tools(args: ToolsArgs) -> Result<ExitCode, String> {
         println!("{}", serde_json::to_string_pretty(list.tools()).map_err(|e| e.to_string())?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<36} {:<17} {}", "TOOL", "TOOLSET", "EFFECT");
+    println!("{:<36} {:<17} EFFECT", "TOOL", "TOOLSET");
     for f in FUNCTIONS.iter().filter(|f| filter.allows(f)) {
         let effect = match (f.effect, f.idempotent) {
             (Effect::Read, _) => "read".to_string(),
@@ -546,7 +545,8 @@ async fn test_key(args: UpstreamArgs) -> Result<ExitCode, String> {
 
 async fn run_sandbox(args: SandboxArgs) -> Result<ExitCode, String> {
     let config = SandboxConfig { seed: args.seed, latency_ms: args.latency_ms, fault_rate: args.fault_rate, extra_keys: args.extra_keys };
-    let (addr, task) = sandbox::spawn(config, args.listen).await.map_err(|e| format!("cannot start the sandbox on {}: {e}", args.listen))?;
+    let (addr, task) =
+        sandbox::spawn(config, args.listen).await.map_err(|e| format!("cannot start the sandbox on {}: {e}", args.listen))?;
     println!("sandbox Digistore24 API at http://{addr}/api/call/{{function}}");
     println!("keys: {} (full access), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY);
     tokio::select! {

@@ -8,13 +8,10 @@
 //! (see [`crate::ds24`]). Nothing here keeps state between requests, so any
 //! replica can answer any request.
 
-use crate::ds24::{ApiKey, CallError, FormBody};
 use crate::catalog::{FUNCTIONS, TOOLSETS};
+use crate::ds24::{ApiKey, CallError, FormBody};
 use crate::mcp::{Ds24Server, Narrowing, RequestId, ToolFilter};
 use crate::ops::metrics;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use tokio::sync::Semaphore;
-use std::collections::HashSet;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -24,9 +21,12 @@ use axum::routing::get;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 /// Settings of the HTTP front.
@@ -475,7 +475,11 @@ async fn check_jsonrpc_body(State(limit): State<usize>, request: Request, next: 
     match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Err(e) => return jsonrpc_error(StatusCode::BAD_REQUEST, -32700, &format!("Parse error: the body is not valid JSON ({e})")),
         Ok(serde_json::Value::Array(_)) => {
-            return jsonrpc_error(StatusCode::BAD_REQUEST, -32600, "Invalid Request: JSON-RPC batches are not supported; send one message per request");
+            return jsonrpc_error(
+                StatusCode::BAD_REQUEST,
+                -32600,
+                "Invalid Request: JSON-RPC batches are not supported; send one message per request",
+            );
         }
         Ok(serde_json::Value::Object(message)) if message.get("jsonrpc").and_then(|v| v.as_str()) == Some("2.0") => {}
         Ok(_) => return jsonrpc_error(StatusCode::BAD_REQUEST, -32600, "Invalid Request: expected one JSON-RPC 2.0 message object"),
@@ -490,7 +494,8 @@ async fn limit_concurrency(State(state): State<AppState>, request: Request, next
         Ok(_permit) => next.run(request).await,
         Err(_) => {
             metrics::rate_limited("concurrency");
-            let mut response = jsonrpc_error(StatusCode::SERVICE_UNAVAILABLE, -32000, "server busy: too many requests at once; retry shortly");
+            let mut response =
+                jsonrpc_error(StatusCode::SERVICE_UNAVAILABLE, -32000, "server busy: too many requests at once; retry shortly");
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
             response
         }

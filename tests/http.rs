@@ -191,8 +191,8 @@ async fn every_protocol_version_is_negotiated() {
     }
     // 2026-07-28 has no handshake: the official client discovers and lists statelessly.
     use rmcp::model::ProtocolVersion;
-    use rmcp::{ClientLifecycleMode, ClientServiceExt};
     use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::{ClientLifecycleMode, ClientServiceExt};
     let client = ()
         .serve_with_lifecycle(
             StreamableHttpClientTransport::from_uri(server.url()),
@@ -207,7 +207,8 @@ async fn every_protocol_version_is_negotiated() {
 
 #[tokio::test]
 async fn origin_host_and_body_limits() {
-    let http = HttpConfig { max_body_bytes: 64 * 1024, allowed_origins: vec!["https://app.example.com:443".into()], ..HttpConfig::default() };
+    let http =
+        HttpConfig { max_body_bytes: 64 * 1024, allowed_origins: vec!["https://app.example.com:443".into()], ..HttpConfig::default() };
     let (_upstream, server) = setup(Options { default_key: Some("k"), http: Some(http), ..Options::default() }).await;
     let init = initialize("2025-06-18");
     let with = |extra: (&'static str, &'static str)| {
@@ -222,8 +223,15 @@ async fn origin_host_and_body_limits() {
     assert_eq!(status, 413);
     // Still up afterwards.
     assert_eq!(post_raw(&server.url(), &MCP_HEADERS, &init).await.0, 200);
-    let response = reqwest::Client::new().post(server.url()).header("host", "evil.example").header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream").body(init).send().await.unwrap();
+    let response = reqwest::Client::new()
+        .post(server.url())
+        .header("host", "evil.example")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(init)
+        .send()
+        .await
+        .unwrap();
     assert_ne!(response.status().as_u16(), 200, "a foreign Host must be refused");
 }
 

@@ -163,7 +163,8 @@ async fn serves_tls() {
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
     let upstream = FakeUpstream::start().await;
-    let (mut child, addr) = spawn_server(&upstream, &["--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()], &[]);
+    let (mut child, addr) =
+        spawn_server(&upstream, &["--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()], &[]);
     let client = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
         .build()

@@ -34,6 +34,7 @@ async fn serve_sandbox_works_with_no_configuration() {
     assert!(products.len() >= 10, "the sandbox is seeded with products");
     client.cancel().await.unwrap();
     child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 #[test]

@@ -42,7 +42,8 @@ async fn list_names(url: &str, extra: &[(&str, &str)]) -> (u16, Vec<String>) {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}).to_string();
     let (status, _, body) = post_raw(url, &headers, &body).await;
     let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    let names = body["result"]["tools"].as_array().map(|t| t.iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect()).unwrap_or_default();
+    let names =
+        body["result"]["tools"].as_array().map(|t| t.iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect()).unwrap_or_default();
     (status, names)
 }
 
@@ -176,10 +177,15 @@ async fn mrtr_confirmation_accept_decline_and_forgeries() {
     let secret = b"shared-secret-of-all-replicas-000".to_vec();
     let options = Options { confirm: ConfirmPolicy::Destructive, state_secret: Some(secret.clone()), ..Options::default() };
     let upstream = FakeUpstream::start().await;
-    upstream.answer_with(Answer::Raw(200, r#"{"result":"success","data":{"id":"ABC123","amount":"49.00","currency":"EUR","buyer":{"email":"jane@example.com"}}}"#));
+    upstream.answer_with(Answer::Raw(
+        200,
+        r#"{"result":"success","data":{"id":"ABC123","amount":"49.00","currency":"EUR","buyer":{"email":"jane@example.com"}}}"#,
+    ));
     let replica_a = TestServer::start(&upstream.base_url(), options.clone()).await;
     let replica_b = TestServer::start(&upstream.base_url(), options.clone()).await;
-    let other_secret = TestServer::start(&upstream.base_url(), Options { state_secret: Some(b"another-secret-entirely-0000000000".to_vec()), ..options }).await;
+    let other_secret =
+        TestServer::start(&upstream.base_url(), Options { state_secret: Some(b"another-secret-entirely-0000000000".to_vec()), ..options })
+            .await;
 
     // 1. First round: input required, with the exact effect in plain words.
     let first = modern(&replica_a.url(), "key-a", "tools/call", refund_call(json!({})), true).await;
@@ -192,8 +198,14 @@ async fn mrtr_confirmation_accept_decline_and_forgeries() {
     assert_eq!(sent(&upstream), 0);
 
     // 2. Declined: nothing sent.
-    let declined = modern(&replica_a.url(), "key-a", "tools/call",
-        refund_call(json!({"requestState": state, "inputResponses": {"confirm": {"action": "decline"}}})), true).await;
+    let declined = modern(
+        &replica_a.url(),
+        "key-a",
+        "tools/call",
+        refund_call(json!({"requestState": state, "inputResponses": {"confirm": {"action": "decline"}}})),
+        true,
+    )
+    .await;
     assert_eq!(declined["result"]["isError"], true);
     assert_eq!(sent(&upstream), 0);
 
@@ -203,7 +215,11 @@ async fn mrtr_confirmation_accept_decline_and_forgeries() {
     for (url, key, params) in [
         (replica_a.url(), "key-a", refund_call(json!({"requestState": tampered, "inputResponses": accept()}))),
         (replica_a.url(), "key-b", refund_call(json!({"requestState": state, "inputResponses": accept()}))),
-        (replica_a.url(), "key-a", json!({"name": "refundPurchase", "arguments": {"purchase_id": "OTHER9"}, "requestState": state, "inputResponses": accept()})),
+        (
+            replica_a.url(),
+            "key-a",
+            json!({"name": "refundPurchase", "arguments": {"purchase_id": "OTHER9"}, "requestState": state, "inputResponses": accept()}),
+        ),
         (other_secret.url(), "key-a", refund_call(json!({"requestState": state, "inputResponses": accept()}))),
     ] {
         let answer = modern(&url, key, "tools/call", params, true).await;
@@ -213,7 +229,9 @@ async fn mrtr_confirmation_accept_decline_and_forgeries() {
     assert_eq!(sent(&upstream), 0, "no forged confirmation may reach Digistore24");
 
     // 4. Accepted on another replica (same secret): sent exactly once.
-    let done = modern(&replica_b.url(), "key-a", "tools/call", refund_call(json!({"requestState": state, "inputResponses": accept()})), true).await;
+    let done =
+        modern(&replica_b.url(), "key-a", "tools/call", refund_call(json!({"requestState": state, "inputResponses": accept()})), true)
+            .await;
     assert_eq!(done["result"]["isError"], false, "{done}");
     assert_eq!(sent(&upstream), 1);
     assert_eq!(upstream.requests().last().unwrap().key.as_deref(), Some("key-a"));
@@ -241,11 +259,13 @@ async fn clients_that_cannot_be_asked_are_refused_with_a_reason() {
 #[tokio::test]
 async fn expired_confirmation_is_refused() {
     let ttl = std::time::Duration::from_millis(300);
-    let (upstream, server) = setup(Options { confirm: ConfirmPolicy::Destructive, confirmation_ttl: Some(ttl), ..Options::default() }).await;
+    let (upstream, server) =
+        setup(Options { confirm: ConfirmPolicy::Destructive, confirmation_ttl: Some(ttl), ..Options::default() }).await;
     let first = modern(&server.url(), "key-a", "tools/call", refund_call(json!({})), true).await;
     let state = first["result"]["requestState"].as_str().unwrap().to_owned();
     tokio::time::sleep(ttl * 2).await;
-    let answer = modern(&server.url(), "key-a", "tools/call", refund_call(json!({"requestState": state, "inputResponses": accept()})), true).await;
+    let answer =
+        modern(&server.url(), "key-a", "tools/call", refund_call(json!({"requestState": state, "inputResponses": accept()})), true).await;
     assert_eq!(answer["result"]["isError"], true, "{answer}");
     assert!(!upstream.requests().iter().any(|r| r.function == "refundPurchase"));
 }

@@ -6,11 +6,11 @@
 mod common;
 
 use common::samples::{collect_samples, derive_args};
-use common::sandbox::{all_purchases, money, s, Sandbox};
+use common::sandbox::{Sandbox, all_purchases, money, s};
 use digistore24_mcp::catalog;
-use digistore24_mcp::sandbox::{self, SandboxConfig, READONLY_KEY, WRITABLE_KEY};
-use std::collections::HashSet;
+use digistore24_mcp::sandbox::{self, READONLY_KEY, SandboxConfig, WRITABLE_KEY};
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 // ── keys, permissions, errors ─────────────────────────────────────────────
@@ -135,7 +135,9 @@ async fn pagination_walks_every_purchase_once() {
     let mut seen = Vec::new();
     let mut page = 1;
     loop {
-        let d = sb.read("listPurchases", &[("from", "start"), ("page_size", "37"), ("page_no", &page.to_string()), ("sort_order", "desc")]).await;
+        let d = sb
+            .read("listPurchases", &[("from", "start"), ("page_size", "37"), ("page_no", &page.to_string()), ("sort_order", "desc")])
+            .await;
         let list = d["purchase_list"].as_array().unwrap();
         seen.extend(list.iter().map(|p| s(&p["id"])));
         assert_eq!(d["item_count"], everything.len());
@@ -190,7 +192,8 @@ async fn search_filters_and_date_forms() {
 #[tokio::test]
 async fn product_create_list_update_get_delete() {
     let sb = Sandbox::default().await;
-    let d = sb.write("createProduct", &[("data[name]", "Sandbox Test Course"), ("data[language]", "en"), ("data[product_type_id]", "2")]).await;
+    let d =
+        sb.write("createProduct", &[("data[name]", "Sandbox Test Course"), ("data[language]", "en"), ("data[product_type_id]", "2")]).await;
     let id = s(&d["product_id"]);
     let list = sb.read("listProducts", &[]).await;
     assert!(list["products"].as_array().unwrap().iter().any(|p| p["id"] == id.as_str() && p["name"] == "Sandbox Test Course"));
@@ -211,7 +214,12 @@ async fn product_create_list_update_get_delete() {
 #[tokio::test]
 async fn voucher_create_list_update_get_delete() {
     let sb = Sandbox::default().await;
-    let d = sb.write("createVoucher", &[("data[code]", "SANDBOX20"), ("data[first_rate]", "20"), ("data[is_count_limited]", "Y"), ("data[count_left]", "5")]).await;
+    let d = sb
+        .write(
+            "createVoucher",
+            &[("data[code]", "SANDBOX20"), ("data[first_rate]", "20"), ("data[is_count_limited]", "Y"), ("data[count_left]", "5")],
+        )
+        .await;
     assert_eq!(d["code"], "SANDBOX20");
     let dup = sb.call(Some(WRITABLE_KEY), "createVoucher", &[("data[code]", "sandbox20"), ("data[first_rate]", "5")]).await;
     assert_eq!(dup.status, 400);
@@ -232,7 +240,11 @@ async fn product_group_create_list_update_get_delete() {
     let sb = Sandbox::default().await;
     let id = s(&sb.write("createProductGroup", &[("data[name]", "Bundles"), ("data[position]", "5")]).await["product_group_id"]);
     assert!(sb.read("listProductGroups", &[]).await["items"].as_array().unwrap().iter().any(|g| g["id"] == id.as_str()));
-    assert_eq!(sb.write("updateProductGroup", &[("product_group_id", &id), ("data[name]", "Bundles 2"), ("data[is_shown_as_tab]", "true")]).await["is_modified"], "Y");
+    assert_eq!(
+        sb.write("updateProductGroup", &[("product_group_id", &id), ("data[name]", "Bundles 2"), ("data[is_shown_as_tab]", "true")]).await
+            ["is_modified"],
+        "Y"
+    );
     let g = sb.read("getProductGroup", &[("product_group_id", &id)]).await["product_group"].clone();
     assert_eq!(g["name"], "Bundles 2");
     assert_eq!(g["is_shown_as_tab"], "Y");
@@ -277,7 +289,10 @@ async fn refund_changes_stats_and_adds_a_refund_transaction() {
     // Refunding twice changes nothing more.
     assert_eq!(sb.write("refundPurchase", &[("purchase_id", &id), ("force", "Y")]).await["modified"], "N");
     // Partial refunds are limited by the payment.
-    let other = all.iter().find(|q| q["refund_status"] == "none" && q["order_type"] == "live" && q["id"] != p["id"] && money(&q["paid_amount"]) > 5.0).unwrap();
+    let other = all
+        .iter()
+        .find(|q| q["refund_status"] == "none" && q["order_type"] == "live" && q["id"] != p["id"] && money(&q["paid_amount"]) > 5.0)
+        .unwrap();
     let oid = s(&other["id"]);
     let d = sb.write("refundPartially", &[("purchase_id", &oid), ("amount", "1.50")]).await;
     assert_eq!(d["refunded_amount"], "1.50");
@@ -301,7 +316,10 @@ async fn rebilling_stop_and_start_and_buyer_update() {
     assert_eq!(sb.read("getPurchase", &[("purchase_id", &id)]).await["billing_status"], "paying");
 
     let buyer = s(&sb.read("listBuyers", &[]).await["items"][0]["id"]);
-    assert_eq!(sb.write("updateBuyer", &[("buyer_id", &buyer), ("data[city]", "Sandburg"), ("data[phone_number]", "")]).await["is_modified"], "Y");
+    assert_eq!(
+        sb.write("updateBuyer", &[("buyer_id", &buyer), ("data[city]", "Sandburg"), ("data[phone_number]", "")]).await["is_modified"],
+        "Y"
+    );
     let b = sb.read("getBuyer", &[("buyer_id", &buyer)]).await["buyer"].clone();
     assert_eq!(b["city"], "Sandburg");
     assert_eq!(b["phone_no"], "");
@@ -312,13 +330,38 @@ async fn rebilling_stop_and_start_and_buyer_update() {
     assert!(sb.read("listBuyUrls", &[]).await["items"].as_array().unwrap().iter().any(|u| u["id"] == d["id"]));
     let bad = sb.call(Some(WRITABLE_KEY), "ipnSetup", &[("ipn_url", "http://localhost/ipn"), ("name", "x"), ("product_ids", "all")]).await;
     assert_eq!(bad.status, 400);
-    let d = sb.write("ipnSetup", &[("ipn_url", "https://example.com/ipn"), ("name", "Test"), ("product_ids", "all"), ("domain_id", "test-app"), ("sha_passphrase", "random")]).await;
+    let d = sb
+        .write(
+            "ipnSetup",
+            &[
+                ("ipn_url", "https://example.com/ipn"),
+                ("name", "Test"),
+                ("product_ids", "all"),
+                ("domain_id", "test-app"),
+                ("sha_passphrase", "random"),
+            ],
+        )
+        .await;
     assert_eq!(d["created"], "Y");
     assert_eq!(sb.read("ipnInfo", &[("domain_id", "test-app")]).await["have_settings"], "Y");
-    assert_eq!(sb.write("ipnSetup", &[("ipn_url", "https://example.com/ipn2"), ("name", "Test"), ("product_ids", "all"), ("domain_id", "test-app")]).await["updated"], "Y");
+    assert_eq!(
+        sb.write(
+            "ipnSetup",
+            &[("ipn_url", "https://example.com/ipn2"), ("name", "Test"), ("product_ids", "all"), ("domain_id", "test-app")]
+        )
+        .await["updated"],
+        "Y"
+    );
     assert_eq!(sb.write("ipnDelete", &[("domain_id", "test-app")]).await["modified"], "Y");
     assert_eq!(sb.read("ipnInfo", &[("domain_id", "test-app")]).await["have_settings"], "N");
-    sb.write("setAffiliateForEmail", &[("email", "new.buyer@example.com"), ("affiliate", &s(&sb.read("getAffiliateForEmail", &[("email", "prospect.one@example.com")]).await["affiliate_name"]))]).await;
+    sb.write(
+        "setAffiliateForEmail",
+        &[
+            ("email", "new.buyer@example.com"),
+            ("affiliate", &s(&sb.read("getAffiliateForEmail", &[("email", "prospect.one@example.com")]).await["affiliate_name"])),
+        ],
+    )
+    .await;
     assert_ne!(sb.read("getAffiliateForEmail", &[("email", "NEW.BUYER@example.com")]).await["affiliate_id"], "");
 }
 
@@ -326,7 +369,10 @@ async fn rebilling_stop_and_start_and_buyer_update() {
 
 #[tokio::test]
 async fn extra_keys_have_separate_accounts() {
-    let config = SandboxConfig { extra_keys: vec!["sandbox-tenant-a".into(), "sandbox-tenant-b".into(), "sandbox-tenant-c-readonly".into()], ..Default::default() };
+    let config = SandboxConfig {
+        extra_keys: vec!["sandbox-tenant-a".into(), "sandbox-tenant-b".into(), "sandbox-tenant-c-readonly".into()],
+        ..Default::default()
+    };
     let sb = Sandbox::start(config).await;
     let user = |d: Value| s(&d["user_name"]);
     let ua = user(sb.call(Some("sandbox-tenant-a"), "getUserInfo", &[]).await.data());
@@ -390,7 +436,13 @@ async fn every_fault_kind() {
 
     sb.arm(json!({"kind": "timeout", "function": "ping"})).await;
     let started = Instant::now();
-    let r = sb.http.post(format!("{}/api/call/ping", sb.base)).header("X-DS-API-KEY", READONLY_KEY).timeout(Duration::from_millis(800)).send().await;
+    let r = sb
+        .http
+        .post(format!("{}/api/call/ping", sb.base))
+        .header("X-DS-API-KEY", READONLY_KEY)
+        .timeout(Duration::from_millis(800))
+        .send()
+        .await;
     assert!(r.is_err() && r.unwrap_err().is_timeout());
     assert!(started.elapsed() >= Duration::from_millis(700));
 
@@ -464,14 +516,42 @@ async fn state_changes_show_in_later_reads() {
     assert_eq!(sb.read("getImage", &[("image_id", &i)]).await["image"]["name"], "hero");
     sb.write("deleteImage", &[("image_id", &i)]).await;
     assert_eq!(sb.call(Some(READONLY_KEY), "getImage", &[("image_id", &i)]).await.status, 404);
-    let u = s(&sb.write("createUpgrade", &[("name", "Up"), ("to_product_id", &product), ("upgrade_from", &s(&sb.read("listProducts", &[]).await["products"][5]["id"]))]).await["upgrade_id"]);
+    let u = s(&sb
+        .write(
+            "createUpgrade",
+            &[("name", "Up"), ("to_product_id", &product), ("upgrade_from", &s(&sb.read("listProducts", &[]).await["products"][5]["id"]))],
+        )
+        .await["upgrade_id"]);
     assert!(sb.read("listUpgrades", &[]).await["upgrades"].as_array().unwrap().iter().any(|x| x["id"] == u.as_str()));
-    let pol = s(&sb.write("createShippingCostPolicy", &[("data[name]", "Express"), ("data[scale_level_count]", "2"), ("data[scale_1_amount]", "9.90"), ("data[scale_2_from]", "3"), ("data[scale_2_amount]", "4.90"), ("data[label_de]", "Express")]).await["policy_id"]);
+    let pol = s(&sb
+        .write(
+            "createShippingCostPolicy",
+            &[
+                ("data[name]", "Express"),
+                ("data[scale_level_count]", "2"),
+                ("data[scale_1_amount]", "9.90"),
+                ("data[scale_2_from]", "3"),
+                ("data[scale_2_amount]", "4.90"),
+                ("data[label_de]", "Express"),
+            ],
+        )
+        .await["policy_id"]);
     let p = sb.read("getShippingCostPolicy", &[("policy_id", &pol)]).await["policy"].clone();
     assert_eq!(p["scale_2_amount"], "4.90");
     assert_eq!(p["label_de"], "Express");
     // Nested list arguments (PHP bracket notation) reach the handler intact.
-    let d = sb.write("createBuyUrl", &[("product_id", &product), ("settings[pay_methods][0]", "paypal"), ("settings[pay_methods][1]", "creditcard"), ("addons[0][product_id]", &product), ("valid_until", "forever")]).await;
+    let d = sb
+        .write(
+            "createBuyUrl",
+            &[
+                ("product_id", &product),
+                ("settings[pay_methods][0]", "paypal"),
+                ("settings[pay_methods][1]", "creditcard"),
+                ("addons[0][product_id]", &product),
+                ("valid_until", "forever"),
+            ],
+        )
+        .await;
     assert_eq!(d["valid_until"], "forever");
     let bad = sb.call(Some(WRITABLE_KEY), "createBuyUrl", &[("product_id", &product), ("settings[pay_methods][0]", "bitcoin")]).await;
     assert_eq!(bad.status, 400, "enum values inside lists are checked");

@@ -105,6 +105,11 @@ async fn refund_changes_stats_seen_through_mcp() {
     let after = summary(call(&client, "statsSalesSummary", json!({})).await.structured_content.unwrap());
     assert_ne!(before, after, "a refund changes the sales summary");
     let tx = call(&client, "listTransactions", json!({"from": "start", "search": {"purchase_id": id}})).await;
-    let kinds: Vec<String> = tx.structured_content.unwrap()["transaction_list"].as_array().unwrap().iter().map(|t| t["transaction_type"].as_str().unwrap_or("").to_owned()).collect();
+    let kinds: Vec<String> = tx.structured_content.unwrap()["transaction_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["transaction_type"].as_str().unwrap_or("").to_owned())
+        .collect();
     assert!(kinds.iter().any(|k| k.contains("refund")), "{kinds:?}");
 }

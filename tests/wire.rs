@@ -49,13 +49,16 @@ async fn lists_of_objects_use_indexed_brackets_not_object_object() {
         ]}),
     )
     .await;
-    assert_eq!(fields, pairs(&[
-        ("product_id", "123"),
-        ("addons[0][product_id]", "456"),
-        ("addons[0][first_amount]", "27.99"),
-        ("addons[1][product_id]", "789"),
-        ("addons[1][default_quantity]", "2"),
-    ]));
+    assert_eq!(
+        fields,
+        pairs(&[
+            ("product_id", "123"),
+            ("addons[0][product_id]", "456"),
+            ("addons[0][first_amount]", "27.99"),
+            ("addons[1][product_id]", "789"),
+            ("addons[1][default_quantity]", "2"),
+        ])
+    );
     assert!(!fields.iter().any(|(_, v)| v.contains("[object")));
 }
 
@@ -67,24 +70,35 @@ async fn nesting_survives_below_one_level() {
                "buyer": {"email": "jane@example.com", "country": "DE"}, "placeholders": {"TITLE": "Gold"}}),
     )
     .await;
-    assert_eq!(fields, pairs(&[
-        ("product_id", "1"),
-        ("buyer[email]", "jane@example.com"),
-        ("buyer[country]", "DE"),
-        ("placeholders[TITLE]", "Gold"),
-        ("settings[force_rebilling]", "Y"),
-        ("settings[pay_methods][0]", "paypal"),
-        ("settings[pay_methods][1]", "creditcard"),
-    ]));
+    assert_eq!(
+        fields,
+        pairs(&[
+            ("product_id", "1"),
+            ("buyer[email]", "jane@example.com"),
+            ("buyer[country]", "DE"),
+            ("placeholders[TITLE]", "Gold"),
+            ("settings[force_rebilling]", "Y"),
+            ("settings[pay_methods][0]", "paypal"),
+            ("settings[pay_methods][1]", "creditcard"),
+        ])
+    );
 }
 
 #[tokio::test]
 async fn data_wrapper_applies_wherever_the_function_takes_data() {
     for (tool, args, expected) in [
-        ("createVoucher", json!({"data": {"code": "SPRING", "first_rate": "10"}}), vec![("data[code]", "SPRING"), ("data[first_rate]", "10")]),
+        (
+            "createVoucher",
+            json!({"data": {"code": "SPRING", "first_rate": "10"}}),
+            vec![("data[code]", "SPRING"), ("data[first_rate]", "10")],
+        ),
         ("updateBuyer", json!({"buyer_id": 7, "data": {"first_name": "Jane"}}), vec![("buyer_id", "7"), ("data[first_name]", "Jane")]),
         ("createProductGroup", json!({"data": {"name": "Courses"}}), vec![("data[name]", "Courses")]),
-        ("updatePaymentplan", json!({"paymentplan_id": 3, "data": {"first_amount": "9.00"}}), vec![("paymentplan_id", "3"), ("data[first_amount]", "9.00")]),
+        (
+            "updatePaymentplan",
+            json!({"paymentplan_id": 3, "data": {"first_amount": "9.00"}}),
+            vec![("paymentplan_id", "3"), ("data[first_amount]", "9.00")],
+        ),
         ("createShippingCostPolicy", json!({"data": {"name": "EU"}}), vec![("data[name]", "EU")]),
         ("updatePurchase", json!({"purchase_id": "A1", "data": {"custom": "x"}}), vec![("purchase_id", "A1"), ("data[custom]", "x")]),
     ] {
@@ -96,7 +110,8 @@ async fn data_wrapper_applies_wherever_the_function_takes_data() {
 async fn top_level_functions_get_no_data_wrapper() {
     let fields = sent("createUpgrade", json!({"name": "To Pro", "to_product_id": 55, "is_active": true})).await;
     assert_eq!(fields, pairs(&[("name", "To Pro"), ("to_product_id", "55"), ("is_active", "Y")]));
-    let fields = sent("ipnSetup", json!({"ipn_url": "https://example.com/ipn", "name": "shop", "product_ids": "all", "timing": "delayed"})).await;
+    let fields =
+        sent("ipnSetup", json!({"ipn_url": "https://example.com/ipn", "name": "shop", "product_ids": "all", "timing": "delayed"})).await;
     assert_eq!(fields, pairs(&[("ipn_url", "https://example.com/ipn"), ("name", "shop"), ("product_ids", "all"), ("timing", "delayed")]));
     let fields = sent("createUpgradePurchase", json!({"purchase_ids": "A1", "upgrade_id": "9", "quantities": {"1": 5}})).await;
     assert_eq!(fields, pairs(&[("purchase_ids", "A1"), ("upgrade_id", "9"), ("quantities[1]", "5")]));
@@ -129,13 +144,10 @@ async fn search_filters_are_sent() {
         json!({"from": "-30d", "to": "now", "search": {"email": "jane@example.com", "product_id": "1,2"}, "page_no": 2}),
     )
     .await;
-    assert_eq!(fields, pairs(&[
-        ("from", "-30d"),
-        ("to", "now"),
-        ("search[product_id]", "1,2"),
-        ("search[email]", "jane@example.com"),
-        ("page_no", "2"),
-    ]));
+    assert_eq!(
+        fields,
+        pairs(&[("from", "-30d"), ("to", "now"), ("search[product_id]", "1,2"), ("search[email]", "jane@example.com"), ("page_no", "2"),])
+    );
 }
 
 #[tokio::test]
@@ -171,10 +183,7 @@ async fn create_buy_url_arguments_are_validated_before_sending() {
 #[tokio::test]
 async fn language_can_be_passed_to_any_function() {
     assert_eq!(sent("ping", json!({"language": "de"})).await, pairs(&[("language", "de")]));
-    assert_eq!(
-        sent("getProduct", json!({"product_id": 5, "language": "en"})).await,
-        pairs(&[("product_id", "5"), ("language", "en")])
-    );
+    assert_eq!(sent("getProduct", json!({"product_id": 5, "language": "en"})).await, pairs(&[("product_id", "5"), ("language", "en")]));
 }
 
 #[tokio::test]

@@ -29,12 +29,7 @@ const IDS: &str = "comma list of ids";
 const IDS_OR_ALL: &str = "comma list of ids, or all";
 
 // Shared field sets.
-const TRACKING: &[P] = &[
-    P::new("custom", Str),
-    P::new("affiliate", Str),
-    P::new("campaignkey", Str),
-    P::new("trackingkey", Str),
-];
+const TRACKING: &[P] = &[P::new("custom", Str), P::new("affiliate", Str), P::new("campaignkey", Str), P::new("trackingkey", Str)];
 
 /// Fields of a stored payment plan (createPaymentplan, updatePaymentplan).
 const PAYMENT_PLAN: &[P] = &[
@@ -89,21 +84,24 @@ pub static FUNCTIONS: &[F] = &[
         &[
             P::new("from", DateTime),
             P::new("to", DateTime),
-            P::new("search", Object(&[
-                P::new("role", Str).doc("comma list: vendor, affiliate, other"),
-                P::new("product_id", ID).doc(IDS),
-                P::new("first_name", Str),
-                P::new("last_name", Str),
-                P::new("email", Str),
-                P::new("has_affiliate", Bool),
-                P::new("affiliate_name", Str),
-                P::new("order_type", OneOf(&["live", "test"])),
-                P::new("pay_method", Str),
-                P::new("billing_type", Str).doc("comma list: single_payment, subscription, installment"),
-                P::new("transaction_type", Str),
-                P::new("currency", CURRENCY),
-                P::new("purchase_id", ID).doc(IDS),
-            ])),
+            P::new(
+                "search",
+                Object(&[
+                    P::new("role", Str).doc("comma list: vendor, affiliate, other"),
+                    P::new("product_id", ID).doc(IDS),
+                    P::new("first_name", Str),
+                    P::new("last_name", Str),
+                    P::new("email", Str),
+                    P::new("has_affiliate", Bool),
+                    P::new("affiliate_name", Str),
+                    P::new("order_type", OneOf(&["live", "test"])),
+                    P::new("pay_method", Str),
+                    P::new("billing_type", Str).doc("comma list: single_payment, subscription, installment"),
+                    P::new("transaction_type", Str),
+                    P::new("currency", CURRENCY),
+                    P::new("purchase_id", ID).doc(IDS),
+                ]),
+            ),
             P::new("sort_by", OneOf(&["date", "earning", "amount"])),
             P::new("sort_order", OneOf(&["asc", "desc"])),
             P::new("load_transactions", Bool),
@@ -135,42 +133,36 @@ pub static FUNCTIONS: &[F] = &[
         "Edits an order's vendor tracking key, custom value, invoice access, or postpones next payment (cannot move back).",
         &[
             P::new("purchase_id", ID).req(),
-            P::new("data", Object(&[
-                P::new("tracking_param", Str),
-                P::new("custom", Str),
-                P::new("unlock_invoices", Bool),
-                P::new("next_payment_at", Date),
-            ])).req(),
+            P::new(
+                "data",
+                Object(&[
+                    P::new("tracking_param", Str),
+                    P::new("custom", Str),
+                    P::new("unlock_invoices", Bool),
+                    P::new("next_payment_at", Date),
+                ]),
+            )
+            .req(),
         ],
-    ).idempotent(),
+    )
+    .idempotent(),
     F::destructive(
         "addBalanceToPurchase",
         "purchases",
         "Adds an amount (negative lowers) to a subscription or instalment order's next payments; changes what the buyer pays.",
-        &[
-            P::new("purchase_id", ID).req(),
-            P::new("amount", Amount).req(),
-        ],
+        &[P::new("purchase_id", ID).req(), P::new("amount", Amount).req()],
     ),
     F::destructive(
         "refundPurchase",
         "purchases",
         "Refunds all refundable payments of an order to the buyer; cannot be undone. Part of a payment: refundPartially; one payment: refundTransaction.",
-        &[
-            P::new("purchase_id", ID).req(),
-            P::new("force", Bool).doc("ignore refund policy"),
-            P::new("request_date", Date),
-        ],
+        &[P::new("purchase_id", ID).req(), P::new("force", Bool).doc("ignore refund policy"), P::new("request_date", Date)],
     ),
     F::destructive(
         "refundPartially",
         "purchases",
         "Refunds part of an order's payment to the buyer; the order stays active. Cannot be undone.",
-        &[
-            P::new("purchase_id", ID).req(),
-            P::new("amount", Amount).req(),
-            P::new("reason", Str),
-        ],
+        &[P::new("purchase_id", ID).req(), P::new("amount", Amount).req(), P::new("reason", Str)],
     ),
     F::write(
         "resendPurchaseConfirmationMail",
@@ -184,12 +176,17 @@ pub static FUNCTIONS: &[F] = &[
         "Adds or drops an order's add-on subscriptions, charging the saved payment method. Needs billing-on-demand right; cannot be undone.",
         &[
             P::new("purchase_id", ID).req(),
-            P::new("addons", List(&Object(&[
-                P::new("product_id", INT).req(),
-                P::new("amount", Amount),
-                P::new("quantity", COUNT),
-                P::new("is_quantity_editable_after_purchase", Bool),
-            ]))).req().doc("subscription products only"),
+            P::new(
+                "addons",
+                List(&Object(&[
+                    P::new("product_id", INT).req(),
+                    P::new("amount", Amount),
+                    P::new("quantity", COUNT),
+                    P::new("is_quantity_editable_after_purchase", Bool),
+                ])),
+            )
+            .req()
+            .doc("subscription products only"),
             P::new("tracking", Object(TRACKING)),
             P::new("placeholders", Map(&Str)),
         ],
@@ -216,34 +213,36 @@ pub static FUNCTIONS: &[F] = &[
         &[
             P::new("purchase_id", ID).req(),
             P::new("product_id", ID).req(),
-            P::new("payment_plan", Object(&[
-                P::new("first_amount", Amount),
-                P::new("other_amounts", Amount),
-                P::new("currency", CURRENCY),
-                P::new("number_of_installments", COUNT).doc("1 single payment, 2+ instalments"),
-                P::new("first_billing_interval", Str).doc(INTERVAL),
-                P::new("other_billing_intervals", Str),
-                P::new("test_interval", Str),
-                P::new("template", Str),
-                P::new("upgrade_type", OneOf(&["upgrade", "downgrade"])),
-            ])),
+            P::new(
+                "payment_plan",
+                Object(&[
+                    P::new("first_amount", Amount),
+                    P::new("other_amounts", Amount),
+                    P::new("currency", CURRENCY),
+                    P::new("number_of_installments", COUNT).doc("1 single payment, 2+ instalments"),
+                    P::new("first_billing_interval", Str).doc(INTERVAL),
+                    P::new("other_billing_intervals", Str),
+                    P::new("test_interval", Str),
+                    P::new("template", Str),
+                    P::new("upgrade_type", OneOf(&["upgrade", "downgrade"])),
+                ]),
+            ),
             P::new("tracking", Object(TRACKING)),
             P::new("placeholders", Map(&Str)),
-            P::new("settings", Object(&[
-                P::new("voucher_code", Str),
-                P::new("quantity", COUNT),
-                P::new("product_country", Str),
-            ])),
-            P::new("addons", List(&Object(&[
-                P::new("product_id", ID),
-                P::new("first_amount", Amount),
-                P::new("other_amounts", Amount),
-                P::new("single_amount", Amount),
-                P::new("quantity", COUNT),
-                P::new("currency", CURRENCY),
-                P::new("is_quantity_editable_after_purchase", Bool),
-                P::new("product_country", Str),
-            ]))),
+            P::new("settings", Object(&[P::new("voucher_code", Str), P::new("quantity", COUNT), P::new("product_country", Str)])),
+            P::new(
+                "addons",
+                List(&Object(&[
+                    P::new("product_id", ID),
+                    P::new("first_amount", Amount),
+                    P::new("other_amounts", Amount),
+                    P::new("single_amount", Amount),
+                    P::new("quantity", COUNT),
+                    P::new("currency", CURRENCY),
+                    P::new("is_quantity_editable_after_purchase", Bool),
+                    P::new("product_country", Str),
+                ])),
+            ),
         ],
     ),
     F::destructive(
@@ -257,7 +256,8 @@ pub static FUNCTIONS: &[F] = &[
         "billing",
         "Resumes automatic charges of a stopped subscription or instalment order; the buyer pays again.",
         &[P::new("purchase_id", ID).req()],
-    ).idempotent(),
+    )
+    .idempotent(),
     F::destructive(
         "stopRebilling",
         "billing",
@@ -267,17 +267,13 @@ pub static FUNCTIONS: &[F] = &[
             P::new("force", Bool).doc("cancel now despite minimum term"),
             P::new("ignore_refund_possibility", Bool).doc("end at term even if refundable"),
         ],
-    ).idempotent(),
+    )
+    .idempotent(),
     F::read(
         "listRebillingStatusChanges",
         "billing",
         "Rebilling events (cancelled, resumed, last paid day) over time; to sync subscription access.",
-        &[
-            P::new("from", DateTime),
-            P::new("to", DateTime),
-            P::new("page_no", PAGE_NO),
-            P::new("page_size", COUNT),
-        ],
+        &[P::new("from", DateTime), P::new("to", DateTime), P::new("page_no", PAGE_NO), P::new("page_size", COUNT)],
     ),
     // ── transactions ───────────────────────────────────────────────────────
     F::read(
@@ -287,20 +283,23 @@ pub static FUNCTIONS: &[F] = &[
         &[
             P::new("from", DateTime),
             P::new("to", DateTime),
-            P::new("search", Object(&[
-                P::new("role", Str).doc("comma list: vendor, affiliate, other"),
-                P::new("product_id", ID).doc(IDS),
-                P::new("first_name", Str),
-                P::new("last_name", Str),
-                P::new("email", Str),
-                P::new("has_affiliate", Bool),
-                P::new("affiliate_name", Str),
-                P::new("pay_method", Str),
-                P::new("billing_type", Str).doc("comma list: single_payment, subscription, installment"),
-                P::new("transaction_type", Str).doc("comma list: payment, refund, chargeback, refund_request"),
-                P::new("currency", CURRENCY),
-                P::new("purchase_id", ID).doc(IDS),
-            ])),
+            P::new(
+                "search",
+                Object(&[
+                    P::new("role", Str).doc("comma list: vendor, affiliate, other"),
+                    P::new("product_id", ID).doc(IDS),
+                    P::new("first_name", Str),
+                    P::new("last_name", Str),
+                    P::new("email", Str),
+                    P::new("has_affiliate", Bool),
+                    P::new("affiliate_name", Str),
+                    P::new("pay_method", Str),
+                    P::new("billing_type", Str).doc("comma list: single_payment, subscription, installment"),
+                    P::new("transaction_type", Str).doc("comma list: payment, refund, chargeback, refund_request"),
+                    P::new("currency", CURRENCY),
+                    P::new("purchase_id", ID).doc(IDS),
+                ]),
+            ),
             P::new("sort_by", OneOf(&["date", "earning", "amount"])),
             P::new("sort_order", OneOf(&["asc", "desc"])),
             P::new("page_no", PAGE_NO),
@@ -311,21 +310,13 @@ pub static FUNCTIONS: &[F] = &[
         "refundTransaction",
         "transactions",
         "Refunds one payment (id from listTransactions), not the whole order; cannot be undone.",
-        &[
-            P::new("transaction_id", ID).req(),
-            P::new("force", Bool).doc("ignore refund policy"),
-            P::new("request_date", Date),
-        ],
+        &[P::new("transaction_id", ID).req(), P::new("force", Bool).doc("ignore refund policy"), P::new("request_date", Date)],
     ),
     F::destructive(
         "reportFraud",
         "transactions",
         "Flags a transaction's buyer or affiliate as fraudster. Cannot be withdrawn; only with evidence.",
-        &[
-            P::new("transaction_id", INT).req(),
-            P::new("who", OneOf(&["buyer", "affiliate"])).req(),
-            P::new("comment", Str).req(),
-        ],
+        &[P::new("transaction_id", INT).req(), P::new("who", OneOf(&["buyer", "affiliate"])).req(), P::new("comment", Str).req()],
     ),
     // ── payouts ────────────────────────────────────────────────────────────
     F::read(
@@ -342,12 +333,7 @@ pub static FUNCTIONS: &[F] = &[
             P::new("purchase_id", ID),
         ],
     ),
-    F::read(
-        "listPayouts",
-        "payouts",
-        "Your payouts (credit notes) for vendor and affiliate earnings.",
-        &[],
-    ),
+    F::read("listPayouts", "payouts", "Your payouts (credit notes) for vendor and affiliate earnings.", &[]),
     // ── products ───────────────────────────────────────────────────────────
     F::read(
         "listProducts",
@@ -365,45 +351,13 @@ pub static FUNCTIONS: &[F] = &[
         "createProduct",
         "products",
         "Creates a product; returns its id. Set prices with createPaymentplan or createBuyUrl.",
-        &[P::new("data", Object(&[
-            P::new("name_intern", Str),
-            P::new("name_de", Str),
-            P::new("name_en", Str),
-            P::new("name_es", Str),
-            P::new("description_de", Str),
-            P::new("description_en", Str),
-            P::new("description_es", Str),
-            P::new("salespage_url", Str),
-            P::new("upsell_salespage_url", Str),
-            P::new("thankyou_url", Str),
-            P::new("image_url", Str),
-            P::new("product_type_id", INT),
-            P::new("approval_status", OneOf(&["new", "pending"])),
-            P::new("affiliate_commission", Amount),
-            P::new("buyer_type", OneOf(&["consumer", "business"])),
-            P::new("is_address_input_mandatory", Bool),
-            P::new("add_order_data_to_thankyou_page_url", Bool),
-            P::new("name", Str),
-            P::new("description", Str),
-            P::new("currency", Str),
-            P::new("language", Str),
-            P::new("product_group_id", INT),
-            P::new("default_quantity", INT),
-            P::new("max_quantity", INT),
-            P::new("note", Str),
-        ])).req()],
-    ),
-    F::write(
-        "updateProduct",
-        "products",
-        "Changes the given fields of a product; is_active=N takes it off sale.",
-        &[
-            P::new("product_id", INT).req(),
-            P::new("data", Object(&[
+        &[P::new(
+            "data",
+            Object(&[
+                P::new("name_intern", Str),
                 P::new("name_de", Str),
                 P::new("name_en", Str),
                 P::new("name_es", Str),
-                P::new("name_intern", Str),
                 P::new("description_de", Str),
                 P::new("description_en", Str),
                 P::new("description_es", Str),
@@ -412,40 +366,84 @@ pub static FUNCTIONS: &[F] = &[
                 P::new("thankyou_url", Str),
                 P::new("image_url", Str),
                 P::new("product_type_id", INT),
-                P::new("currency", Str),
                 P::new("approval_status", OneOf(&["new", "pending"])),
-                // Digistore24 spells it with one "s" in updateProduct only.
-                P::new("affiliate_commision", Amount),
+                P::new("affiliate_commission", Amount),
                 P::new("buyer_type", OneOf(&["consumer", "business"])),
                 P::new("is_address_input_mandatory", Bool),
                 P::new("add_order_data_to_thankyou_page_url", Bool),
                 P::new("name", Str),
                 P::new("description", Str),
+                P::new("currency", Str),
                 P::new("language", Str),
                 P::new("product_group_id", INT),
                 P::new("default_quantity", INT),
                 P::new("max_quantity", INT),
-                P::new("is_active", Bool),
                 P::new("note", Str),
-            ])).req(),
+            ]),
+        )
+        .req()],
+    ),
+    F::write(
+        "updateProduct",
+        "products",
+        "Changes the given fields of a product; is_active=N takes it off sale.",
+        &[
+            P::new("product_id", INT).req(),
+            P::new(
+                "data",
+                Object(&[
+                    P::new("name_de", Str),
+                    P::new("name_en", Str),
+                    P::new("name_es", Str),
+                    P::new("name_intern", Str),
+                    P::new("description_de", Str),
+                    P::new("description_en", Str),
+                    P::new("description_es", Str),
+                    P::new("salespage_url", Str),
+                    P::new("upsell_salespage_url", Str),
+                    P::new("thankyou_url", Str),
+                    P::new("image_url", Str),
+                    P::new("product_type_id", INT),
+                    P::new("currency", Str),
+                    P::new("approval_status", OneOf(&["new", "pending"])),
+                    // Digistore24 spells it with one "s" in updateProduct only.
+                    P::new("affiliate_commision", Amount),
+                    P::new("buyer_type", OneOf(&["consumer", "business"])),
+                    P::new("is_address_input_mandatory", Bool),
+                    P::new("add_order_data_to_thankyou_page_url", Bool),
+                    P::new("name", Str),
+                    P::new("description", Str),
+                    P::new("language", Str),
+                    P::new("product_group_id", INT),
+                    P::new("default_quantity", INT),
+                    P::new("max_quantity", INT),
+                    P::new("is_active", Bool),
+                    P::new("note", Str),
+                ]),
+            )
+            .req(),
         ],
-    ).idempotent(),
+    )
+    .idempotent(),
     F::write(
         "copyProduct",
         "products",
         "Duplicates a product; fields in data override the copy's.",
         &[
             P::new("product_id", ID).req(),
-            P::new("data", Object(&[
-                P::new("name_intern", Str),
-                P::new("product_type_id", INT),
-                P::new("language", Str),
-                P::new("is_active", Bool),
-                P::new("product_group_id", INT),
-                P::new("name_de", Str),
-                P::new("name_en", Str),
-                P::new("name_es", Str),
-            ])),
+            P::new(
+                "data",
+                Object(&[
+                    P::new("name_intern", Str),
+                    P::new("product_type_id", INT),
+                    P::new("language", Str),
+                    P::new("is_active", Bool),
+                    P::new("product_group_id", INT),
+                    P::new("name_de", Str),
+                    P::new("name_en", Str),
+                    P::new("name_es", Str),
+                ]),
+            ),
         ],
     ),
     F::destructive(
@@ -453,20 +451,11 @@ pub static FUNCTIONS: &[F] = &[
         "products",
         "Deletes a product for good; for sold products set is_active=N via updateProduct instead.",
         &[P::new("product_id", INT).req()],
-    ).idempotent(),
-    F::read(
-        "listProductTypes",
-        "products",
-        "Product type ids and names, for product_type_id.",
-        &[],
-    ),
+    )
+    .idempotent(),
+    F::read("listProductTypes", "products", "Product type ids and names, for product_type_id.", &[]),
     // ── product_groups ─────────────────────────────────────────────────────
-    F::read(
-        "listProductGroups",
-        "product_groups",
-        "Product groups (folders) of the account.",
-        &[],
-    ),
+    F::read("listProductGroups", "product_groups", "Product groups (folders) of the account.", &[]),
     F::read(
         "getProductGroup",
         "product_groups",
@@ -477,11 +466,7 @@ pub static FUNCTIONS: &[F] = &[
         "createProductGroup",
         "product_groups",
         "Creates a product group (folder) for products.",
-        &[P::new("data", Object(&[
-            P::new("name", Str).req(),
-            P::new("position", INT),
-            P::new("is_shown_as_tab", Bool),
-        ])).req()],
+        &[P::new("data", Object(&[P::new("name", Str).req(), P::new("position", INT), P::new("is_shown_as_tab", Bool)])).req()],
     ),
     F::write(
         "updateProductGroup",
@@ -489,19 +474,17 @@ pub static FUNCTIONS: &[F] = &[
         "Renames or reorders a product group, or sets its tab display.",
         &[
             P::new("product_group_id", INT).req(),
-            P::new("data", Object(&[
-                P::new("name", Str),
-                P::new("position", INT),
-                P::new("is_shown_as_tab", Bool),
-            ])).req(),
+            P::new("data", Object(&[P::new("name", Str), P::new("position", INT), P::new("is_shown_as_tab", Bool)])).req(),
         ],
-    ).idempotent(),
+    )
+    .idempotent(),
     F::destructive(
         "deleteProductGroup",
         "product_groups",
         "Deletes a product group (folder); cannot be undone.",
         &[P::new("product_group_id", INT).req()],
-    ).idempotent(),
+    )
+    .idempotent(),
     // ── upsells ────────────────────────────────────────────────────────────
     F::read(
         "getUpsells",
@@ -520,13 +503,15 @@ pub static FUNCTIONS: &[F] = &[
             // official PHP connector sends as arg2[...].
             P::new("data", Map(&INT)).req().doc("position code (y, yn, yy…) → product id"),
         ],
-    ).idempotent(),
+    )
+    .idempotent(),
     F::destructive(
         "deleteUpsells",
         "upsells",
         "Removes all upsell steps of a main product; cannot be undone.",
         &[P::new("product_id", INT).req()],
-    ).idempotent(),
+    )
+    .idempotent(),
     // ── buy_urls ───────────────────────────────────────────────────────────
     F::write(
         "createBuyUrl",
@@ -534,95 +519,98 @@ pub static FUNCTIONS: &[F] = &[
         "Creates an expiring checkout link for a product, with optional buyer data, price or plan, tracking, add-ons.",
         &[
             P::new("product_id", ID).req(),
-            P::new("buyer", Object(&[
-                P::new("email", Str),
-                P::new("salutation", OneOf(&["M", "F"])),
-                P::new("title", Str),
-                P::new("last_name", Str),
-                P::new("first_name", Str),
-                P::new("company", Str),
-                P::new("street", Str),
-                P::new("city", Str),
-                P::new("zipcode", Str),
-                P::new("state", Str),
-                P::new("country", Str),
-                P::new("phone_no", Str),
-                P::new("tax_id", Str),
-                P::new("readonly_keys", OneOf(&["all", "email", "email_and_name", "none"])),
-                P::new("id", ID).doc("buyer or order id"),
-            ])),
-            P::new("payment_plan", Object(&[
-                P::new("first_amount", Amount),
-                P::new("other_amounts", Amount),
-                P::new("currency", CURRENCY),
-                P::new("number_of_installments", NON_NEG).doc(INSTALMENTS),
-                P::new("first_billing_interval", Str).doc(INTERVAL),
-                P::new("other_billing_intervals", Str),
-                P::new("test_interval", Str),
-                P::new("template", Str),
-                P::new("upgrade_order_id", ID),
-                P::new("upgrade_type", OneOf(&["upgrade", "downgrade"])),
-                P::new("tax_mode", OneOf(&["as_set", "exclude", "include"])),
-            ])),
-            P::new("tracking", Object(&[
-                P::new("custom", Str),
-                P::new("affiliate", Str),
-                P::new("affiliate_priority", OneOf(&["email", "as_set"])),
-                P::new("campaignkey", Str),
-                P::new("trackingkey", Str),
-                P::new("utm_source", Str),
-                P::new("utm_medium", Str),
-                P::new("utm_campaign", Str),
-                P::new("utm_term", Str),
-                P::new("utm_content", Str),
-            ])),
+            P::new(
+                "buyer",
+                Object(&[
+                    P::new("email", Str),
+                    P::new("salutation", OneOf(&["M", "F"])),
+                    P::new("title", Str),
+                    P::new("last_name", Str),
+                    P::new("first_name", Str),
+                    P::new("company", Str),
+                    P::new("street", Str),
+                    P::new("city", Str),
+                    P::new("zipcode", Str),
+                    P::new("state", Str),
+                    P::new("country", Str),
+                    P::new("phone_no", Str),
+                    P::new("tax_id", Str),
+                    P::new("readonly_keys", OneOf(&["all", "email", "email_and_name", "none"])),
+                    P::new("id", ID).doc("buyer or order id"),
+                ]),
+            ),
+            P::new(
+                "payment_plan",
+                Object(&[
+                    P::new("first_amount", Amount),
+                    P::new("other_amounts", Amount),
+                    P::new("currency", CURRENCY),
+                    P::new("number_of_installments", NON_NEG).doc(INSTALMENTS),
+                    P::new("first_billing_interval", Str).doc(INTERVAL),
+                    P::new("other_billing_intervals", Str),
+                    P::new("test_interval", Str),
+                    P::new("template", Str),
+                    P::new("upgrade_order_id", ID),
+                    P::new("upgrade_type", OneOf(&["upgrade", "downgrade"])),
+                    P::new("tax_mode", OneOf(&["as_set", "exclude", "include"])),
+                ]),
+            ),
+            P::new(
+                "tracking",
+                Object(&[
+                    P::new("custom", Str),
+                    P::new("affiliate", Str),
+                    P::new("affiliate_priority", OneOf(&["email", "as_set"])),
+                    P::new("campaignkey", Str),
+                    P::new("trackingkey", Str),
+                    P::new("utm_source", Str),
+                    P::new("utm_medium", Str),
+                    P::new("utm_campaign", Str),
+                    P::new("utm_term", Str),
+                    P::new("utm_content", Str),
+                ]),
+            ),
             P::new("valid_until", Str).doc("lifetime like 2h, 24h, or forever"),
-            P::new("urls", Object(&[
-                P::new("thankyou_url", Str),
-                P::new("fallback_url", Str),
-                P::new("upgrade_error_url", Str),
-            ])).doc("public https only"),
+            P::new("urls", Object(&[P::new("thankyou_url", Str), P::new("fallback_url", Str), P::new("upgrade_error_url", Str)]))
+                .doc("public https only"),
             P::new("placeholders", Map(&Str)),
-            P::new("settings", Object(&[
-                P::new("orderform_id", ID),
-                P::new("img", Str),
-                P::new("affiliate_commission_rate", Amount),
-                P::new("affiliate_commission_fix", Amount),
-                P::new("voucher_code", Str),
-                P::new("voucher_1st_rate", Amount),
-                P::new("voucher_oth_rates", Amount),
-                P::new("voucher_1st_amount", Amount),
-                P::new("voucher_oth_amounts", Amount),
-                P::new("force_rebilling", Bool).doc("allows later createBillingOnDemand"),
-                P::new("pay_methods", List(&OneOf(&["paypal", "sezzle", "creditcard", "elv", "banktransfer", "klarna"]))),
-                P::new("hide_double_buy_info", Bool),
-            ])),
-            P::new("addons", List(&Object(&[
-                P::new("product_id", ID),
-                P::new("first_amount", Amount),
-                P::new("other_amounts", Amount),
-                P::new("single_amount", Amount),
-                P::new("default_quantity", COUNT),
-                P::new("max_quantity_type", OneOf(&["unlimited", "like_main_item", "number"])),
-                P::new("max_quantity", COUNT),
-                P::new("currency", CURRENCY),
-                P::new("is_quantity_editable_before_purchase", Bool),
-                P::new("is_quantity_editable_after_purchase", Bool),
-            ]))),
+            P::new(
+                "settings",
+                Object(&[
+                    P::new("orderform_id", ID),
+                    P::new("img", Str),
+                    P::new("affiliate_commission_rate", Amount),
+                    P::new("affiliate_commission_fix", Amount),
+                    P::new("voucher_code", Str),
+                    P::new("voucher_1st_rate", Amount),
+                    P::new("voucher_oth_rates", Amount),
+                    P::new("voucher_1st_amount", Amount),
+                    P::new("voucher_oth_amounts", Amount),
+                    P::new("force_rebilling", Bool).doc("allows later createBillingOnDemand"),
+                    P::new("pay_methods", List(&OneOf(&["paypal", "sezzle", "creditcard", "elv", "banktransfer", "klarna"]))),
+                    P::new("hide_double_buy_info", Bool),
+                ]),
+            ),
+            P::new(
+                "addons",
+                List(&Object(&[
+                    P::new("product_id", ID),
+                    P::new("first_amount", Amount),
+                    P::new("other_amounts", Amount),
+                    P::new("single_amount", Amount),
+                    P::new("default_quantity", COUNT),
+                    P::new("max_quantity_type", OneOf(&["unlimited", "like_main_item", "number"])),
+                    P::new("max_quantity", COUNT),
+                    P::new("currency", CURRENCY),
+                    P::new("is_quantity_editable_before_purchase", Bool),
+                    P::new("is_quantity_editable_after_purchase", Bool),
+                ])),
+            ),
         ],
     ),
-    F::read(
-        "listBuyUrls",
-        "buy_urls",
-        "Checkout links made with createBuyUrl, with ids and expiry.",
-        &[],
-    ),
-    F::destructive(
-        "deleteBuyUrl",
-        "buy_urls",
-        "Deletes a createBuyUrl checkout link; it stops working.",
-        &[P::new("id", INT).req()],
-    ).idempotent(),
+    F::read("listBuyUrls", "buy_urls", "Checkout links made with createBuyUrl, with ids and expiry.", &[]),
+    F::destructive("deleteBuyUrl", "buy_urls", "Deletes a createBuyUrl checkout link; it stops working.", &[P::new("id", INT).req()])
+        .idempotent(),
     // ── buyers ─────────────────────────────────────────────────────────────
     F::read(
         "getBuyer",
@@ -642,32 +630,34 @@ pub static FUNCTIONS: &[F] = &[
         "Changes the given contact fields of a buyer.",
         &[
             P::new("buyer_id", INT).req(),
-            P::new("data", Object(&[
-                P::new("email", Str),
-                P::new("first_name", Str),
-                P::new("last_name", Str),
-                P::new("salutation", OneOf(&["", "M", "F"])),
-                P::new("title", Str),
-                P::new("company", Str),
-                P::new("street_name", Str),
-                P::new("street_number", Str),
-                P::new("phone_number", Str),
-                P::new("city", Str),
-                P::new("zipcode", Str),
-                P::new("state", Str),
-                P::new("country", Str),
-            ])).req(),
+            P::new(
+                "data",
+                Object(&[
+                    P::new("email", Str),
+                    P::new("first_name", Str),
+                    P::new("last_name", Str),
+                    P::new("salutation", OneOf(&["", "M", "F"])),
+                    P::new("title", Str),
+                    P::new("company", Str),
+                    P::new("street_name", Str),
+                    P::new("street_number", Str),
+                    P::new("phone_number", Str),
+                    P::new("city", Str),
+                    P::new("zipcode", Str),
+                    P::new("state", Str),
+                    P::new("country", Str),
+                ]),
+            )
+            .req(),
         ],
-    ).idempotent(),
+    )
+    .idempotent(),
     // ── affiliates ─────────────────────────────────────────────────────────
     F::read(
         "getAffiliateCommission",
         "affiliates",
         "An affiliate's commission settings and approval state for some or all products.",
-        &[
-            P::new("affiliate_id", ID).req().doc("id, name or e-mail"),
-            P::new("product_ids", Str).doc(IDS_OR_ALL),
-        ],
+        &[P::new("affiliate_id", ID).req().doc("id, name or e-mail"), P::new("product_ids", Str).doc(IDS_OR_ALL)],
     ),
     F::write(
         "updateAffiliateCommission",
@@ -676,14 +666,18 @@ pub static FUNCTIONS: &[F] = &[
         &[
             P::new("affiliate_id", ID).req().doc("id or name"),
             P::new("product_ids", Str).req().doc(IDS_OR_ALL),
-            P::new("data", Object(&[
-                P::new("commission_rate", Amount),
-                P::new("commission_fix", Amount),
-                P::new("commission_currency", CURRENCY),
-                P::new("approval_status", OneOf(&["new", "approved", "rejected", "pending"])),
-            ])),
+            P::new(
+                "data",
+                Object(&[
+                    P::new("commission_rate", Amount),
+                    P::new("commission_fix", Amount),
+                    P::new("commission_currency", CURRENCY),
+                    P::new("approval_status", OneOf(&["new", "approved", "rejected", "pending"])),
+                ]),
+            ),
         ],
-    ).idempotent(),
+    )
+    .idempotent(),
     F::read(
         "getAffiliateForEmail",
         "affiliates",
@@ -701,7 +695,8 @@ pub static FUNCTIONS: &[F] = &[
             P::new("trackingkey", Str),
             P::new("click_id", Str),
         ],
-    ).idempotent(),
+    )
+    .idempotent(),
     F::read(
         "getReferringAffiliate",
         "affiliates",
@@ -717,15 +712,13 @@ pub static FUNCTIONS: &[F] = &[
             P::new("affiliate_id", ID).req(),
             P::new("commission", Amount).doc("percent of affiliate's commission"),
         ],
-    ).idempotent(),
+    )
+    .idempotent(),
     F::read(
         "validateAffiliate",
         "affiliates",
         "Whether an affiliate may promote given products. Developer key works; other vendors' products are rate-limited.",
-        &[
-            P::new("affiliate_name", Str).req(),
-            P::new("product_ids", Str).req().doc("comma list of ids, one vendor"),
-        ],
+        &[P::new("affiliate_name", Str).req(), P::new("product_ids", Str).req().doc("comma list of ids, one vendor")],
     ),
     F::read(
         "getCustomerToAffiliateBuyerDetails",
@@ -737,53 +730,19 @@ pub static FUNCTIONS: &[F] = &[
         "renderJsTrackingCode",
         "affiliates",
         "Landing-page JavaScript that fills form inputs or a callback with the visitor's affiliate, campaignkey, trackingkey.",
-        &[
-            P::new("affiliate_input", Str),
-            P::new("campaignkey_input", Str),
-            P::new("trackingkey_input", Str),
-            P::new("callback", Str),
-        ],
+        &[P::new("affiliate_input", Str), P::new("campaignkey_input", Str), P::new("trackingkey_input", Str), P::new("callback", Str)],
     ),
     // ── vouchers ───────────────────────────────────────────────────────────
-    F::read(
-        "listVouchers",
-        "vouchers",
-        "All discount codes (vouchers) with settings.",
-        &[],
-    ),
-    F::read(
-        "getVoucher",
-        "vouchers",
-        "One discount code's settings, by the code buyers type.",
-        &[P::new("code", Str).req()],
-    ),
+    F::read("listVouchers", "vouchers", "All discount codes (vouchers) with settings.", &[]),
+    F::read("getVoucher", "vouchers", "One discount code's settings, by the code buyers type.", &[P::new("code", Str).req()]),
     F::write(
         "createVoucher",
         "vouchers",
         "Creates a discount code; rates are percent, amounts fixed.",
-        &[P::new("data", Object(&[
-            P::new("code", Str).req(),
-            P::new("product_ids", Str).doc(IDS_OR_ALL),
-            P::new("valid_from", DateTime),
-            P::new("expires_at", DateTime),
-            P::new("first_rate", Amount),
-            P::new("other_rates", Amount),
-            P::new("first_amount", Amount),
-            P::new("other_amounts", Amount),
-            P::new("currency", CURRENCY),
-            P::new("is_count_limited", Bool),
-            P::new("count_left", INT),
-            P::new("upgrade_policy", OneOf(&["valid", "other_only", "not_valid"])),
-        ])).req()],
-    ),
-    F::write(
-        "updateVoucher",
-        "vouchers",
-        "Changes the given fields of a discount code; data.code renames it.",
-        &[
-            P::new("code", Str).req(),
-            P::new("data", Object(&[
-                P::new("code", Str),
+        &[P::new(
+            "data",
+            Object(&[
+                P::new("code", Str).req(),
                 P::new("product_ids", Str).doc(IDS_OR_ALL),
                 P::new("valid_from", DateTime),
                 P::new("expires_at", DateTime),
@@ -795,15 +754,38 @@ pub static FUNCTIONS: &[F] = &[
                 P::new("is_count_limited", Bool),
                 P::new("count_left", INT),
                 P::new("upgrade_policy", OneOf(&["valid", "other_only", "not_valid"])),
-            ])).req(),
-        ],
-    ).idempotent(),
-    F::destructive(
-        "deleteVoucher",
+            ]),
+        )
+        .req()],
+    ),
+    F::write(
+        "updateVoucher",
         "vouchers",
-        "Deletes a discount code; cannot be undone.",
-        &[P::new("code", Str).req()],
-    ).idempotent(),
+        "Changes the given fields of a discount code; data.code renames it.",
+        &[
+            P::new("code", Str).req(),
+            P::new(
+                "data",
+                Object(&[
+                    P::new("code", Str),
+                    P::new("product_ids", Str).doc(IDS_OR_ALL),
+                    P::new("valid_from", DateTime),
+                    P::new("expires_at", DateTime),
+                    P::new("first_rate", Amount),
+                    P::new("other_rates", Amount),
+                    P::new("first_amount", Amount),
+                    P::new("other_amounts", Amount),
+                    P::new("currency", CURRENCY),
+                    P::new("is_count_limited", Bool),
+                    P::new("count_left", INT),
+                    P::new("upgrade_policy", OneOf(&["valid", "other_only", "not_valid"])),
+                ]),
+            )
+            .req(),
+        ],
+    )
+    .idempotent(),
+    F::destructive("deleteVoucher", "vouchers", "Deletes a discount code; cannot be undone.", &[P::new("code", Str).req()]).idempotent(),
     F::read(
         "validateCouponCode",
         "vouchers",
@@ -817,51 +799,45 @@ pub static FUNCTIONS: &[F] = &[
         "Order form designs, optionally of one layout.",
         &[P::new("layout", OneOf(&["all", "orderform_responsive", "orderform_widget", "orderform_legacy"]))],
     ),
-    F::read(
-        "getOrderform",
-        "orderforms",
-        "One order form design with all settings.",
-        &[P::new("orderform_id", INT).req()],
-    ),
-    F::read(
-        "getOrderformMetas",
-        "orderforms",
-        "Option values and placeholders for creating or editing order forms.",
-        &[],
-    ),
+    F::read("getOrderform", "orderforms", "One order form design with all settings.", &[P::new("orderform_id", INT).req()]),
+    F::read("getOrderformMetas", "orderforms", "Option values and placeholders for creating or editing order forms.", &[]),
     F::write(
         "createOrderform",
         "orderforms",
         "Creates an order form design (layout, steps, tabs, order bump, CSS); not responsive layouts.",
-        &[P::new("data", Object(&[
-            P::new("name", Str).req(),
-            P::new("layout", OneOf(&["widget", "legacy"])),
-            P::new("background_style", OneOf(&["white", "blue"])),
-            P::new("step_count", Int { min: Some(1), max: Some(3) }),
-            P::new("shipping_position", OneOf(&["after_cart", "before_cart"])),
-            P::new("summary_positions", Str),
-            P::new("flex_elements_order", Str).doc("comma list: order_bumper, order_summary, refund_waiver"),
-            P::new("tab_style", OneOf(&["bigtabs", "image", "image_url"])),
-            P::new("tab_text_1_hl", Str),
-            P::new("tab_text_1_sl", Str),
-            P::new("tab_text_2_hl", Str),
-            P::new("tab_text_2_sl", Str),
-            P::new("tab_text_3_hl", Str),
-            P::new("tab_text_3_sl", Str),
-            P::new("tab_image_1_id", ID),
-            P::new("tab_image_2_id", ID),
-            P::new("tab_image_3_id", ID),
-            P::new("tab_image_1_url", Str),
-            P::new("tab_image_2_url", Str),
-            P::new("tab_image_3_url", Str),
-            P::new("order_bump_style", OneOf(&["none", "dashed"])),
-            P::new("orderbump_product_id", ID),
-            P::new("orderbump_headline", Str),
-            P::new("orderbump_html", Str),
-            P::new("orderbump_position", POSITION),
-            P::new("refund_waiver_position", POSITION),
-            P::new("custom_css", Str),
-        ])).req()],
+        &[P::new(
+            "data",
+            Object(&[
+                P::new("name", Str).req(),
+                P::new("layout", OneOf(&["widget", "legacy"])),
+                P::new("background_style", OneOf(&["white", "blue"])),
+                P::new("step_count", Int { min: Some(1), max: Some(3) }),
+                P::new("shipping_position", OneOf(&["after_cart", "before_cart"])),
+                P::new("summary_positions", Str),
+                P::new("flex_elements_order", Str).doc("comma list: order_bumper, order_summary, refund_waiver"),
+                P::new("tab_style", OneOf(&["bigtabs", "image", "image_url"])),
+                P::new("tab_text_1_hl", Str),
+                P::new("tab_text_1_sl", Str),
+                P::new("tab_text_2_hl", Str),
+                P::new("tab_text_2_sl", Str),
+                P::new("tab_text_3_hl", Str),
+                P::new("tab_text_3_sl", Str),
+                P::new("tab_image_1_id", ID),
+                P::new("tab_image_2_id", ID),
+                P::new("tab_image_3_id", ID),
+                P::new("tab_image_1_url", Str),
+                P::new("tab_image_2_url", Str),
+                P::new("tab_image_3_url", Str),
+                P::new("order_bump_style", OneOf(&["none", "dashed"])),
+                P::new("orderbump_product_id", ID),
+                P::new("orderbump_headline", Str),
+                P::new("orderbump_html", Str),
+                P::new("orderbump_position", POSITION),
+                P::new("refund_waiver_position", POSITION),
+                P::new("custom_css", Str),
+            ]),
+        )
+        .req()],
     ),
     F::write(
         "updateOrderform",
@@ -871,28 +847,34 @@ pub static FUNCTIONS: &[F] = &[
             P::new("orderform_id", INT).req(),
             // The field list published for updateOrderform differs from
             // createOrderform's; kept as published since nothing confirms either.
-            P::new("data", Object(&[
-                P::new("name", Str),
-                P::new("product_id", INT),
-                P::new("paymentplan_id", INT),
-                P::new("is_active", Bool),
-                P::new("is_default", Bool),
-                P::new("theme", Str),
-                P::new("language", Str),
-                P::new("custom_css", Str),
-                P::new("custom_js", Str),
-                P::new("custom_html", Str),
-                P::new("custom_fields", List(&Map(&Str))),
-                P::new("upsell_settings", Map(&Str)),
-            ])).req(),
+            P::new(
+                "data",
+                Object(&[
+                    P::new("name", Str),
+                    P::new("product_id", INT),
+                    P::new("paymentplan_id", INT),
+                    P::new("is_active", Bool),
+                    P::new("is_default", Bool),
+                    P::new("theme", Str),
+                    P::new("language", Str),
+                    P::new("custom_css", Str),
+                    P::new("custom_js", Str),
+                    P::new("custom_html", Str),
+                    P::new("custom_fields", List(&Map(&Str))),
+                    P::new("upsell_settings", Map(&Str)),
+                ]),
+            )
+            .req(),
         ],
-    ).idempotent(),
+    )
+    .idempotent(),
     F::destructive(
         "deleteOrderform",
         "orderforms",
         "Deletes an order form design; cannot be undone.",
         &[P::new("orderform_id", INT).req()],
-    ).idempotent(),
+    )
+    .idempotent(),
     // ── payment_plans ──────────────────────────────────────────────────────
     F::read(
         "listPaymentPlans",
@@ -904,26 +886,22 @@ pub static FUNCTIONS: &[F] = &[
         "createPaymentplan",
         "payment_plans",
         "Adds a payment plan (amounts, intervals, instalments, minimum term) to a product.",
-        &[
-            P::new("product_id", ID).req(),
-            P::new("data", Object(PAYMENT_PLAN)).req(),
-        ],
+        &[P::new("product_id", ID).req(), P::new("data", Object(PAYMENT_PLAN)).req()],
     ),
     F::write(
         "updatePaymentplan",
         "payment_plans",
         "Changes the given fields of a payment plan.",
-        &[
-            P::new("paymentplan_id", INT).req(),
-            P::new("data", Object(PAYMENT_PLAN)).req(),
-        ],
-    ).idempotent(),
+        &[P::new("paymentplan_id", INT).req(), P::new("data", Object(PAYMENT_PLAN)).req()],
+    )
+    .idempotent(),
     F::destructive(
         "deletePaymentplan",
         "payment_plans",
         "Deletes a payment plan from its product; cannot be undone.",
         &[P::new("paymentplan_id", INT).req()],
-    ).idempotent(),
+    )
+    .idempotent(),
     // ── upgrades ───────────────────────────────────────────────────────────
     F::read(
         "listUpgrades",
@@ -935,10 +913,7 @@ pub static FUNCTIONS: &[F] = &[
         "getUpgrade",
         "upgrades",
         "One upgrade definition; with order_ids also whether those orders can use it.",
-        &[
-            P::new("upgrade_id", INT).req(),
-            P::new("order_ids", Str).doc(IDS),
-        ],
+        &[P::new("upgrade_id", INT).req(), P::new("order_ids", Str).doc(IDS)],
     ),
     F::write(
         "createUpgrade",
@@ -955,12 +930,8 @@ pub static FUNCTIONS: &[F] = &[
             P::new("buyer_readonly_keys", OneOf(&["none", "email", "email_and_name", "all"])),
         ],
     ),
-    F::destructive(
-        "deleteUpgrade",
-        "upgrades",
-        "Deletes an upgrade definition; cannot be undone.",
-        &[P::new("upgrade_id", INT).req()],
-    ).idempotent(),
+    F::destructive("deleteUpgrade", "upgrades", "Deletes an upgrade definition; cannot be undone.", &[P::new("upgrade_id", INT).req()])
+        .idempotent(),
     F::destructive(
         "createUpgradePurchase",
         "upgrades",
@@ -979,28 +950,15 @@ pub static FUNCTIONS: &[F] = &[
         "Conversion tools (smart upgrades, social proof, countdowns, trust badges) of given types.",
         &[P::new("type", Str).req().doc("comma list: smartupgrade, socialproof_box, socialproof_bubble, countdown, trust_badge")],
     ),
-    F::read(
-        "listSmartUpgrades",
-        "conversion_tools",
-        "Smart-upgrade widgets; getSmartupgrade gives one with HTML.",
-        &[],
-    ),
+    F::read("listSmartUpgrades", "conversion_tools", "Smart-upgrade widgets; getSmartupgrade gives one with HTML.", &[]),
     F::read(
         "getSmartupgrade",
         "conversion_tools",
         "One smart-upgrade widget; with order ids also its HTML (slow, cache it).",
-        &[
-            P::new("smartupgrade_id", ID).req(),
-            P::new("purchase_id", ID).doc(IDS),
-        ],
+        &[P::new("smartupgrade_id", ID).req(), P::new("purchase_id", ID).doc(IDS)],
     ),
     // ── shipping ───────────────────────────────────────────────────────────
-    F::read(
-        "listShippingCostPolicies",
-        "shipping",
-        "All shipping cost rules; getShippingCostPolicy gives one in full.",
-        &[],
-    ),
+    F::read("listShippingCostPolicies", "shipping", "All shipping cost rules; getShippingCostPolicy gives one in full.", &[]),
     F::read(
         "getShippingCostPolicy",
         "shipping",
@@ -1018,27 +976,32 @@ pub static FUNCTIONS: &[F] = &[
         "shipping",
         "Changes the given fields of a shipping cost rule.",
         &[P::new("policy_id", INT).req(), P::new("data", Object(SHIPPING_POLICY)).req()],
-    ).idempotent(),
+    )
+    .idempotent(),
     F::destructive(
         "deleteShippingCostPolicy",
         "shipping",
         "Deletes a shipping cost rule; cannot be undone.",
         &[P::new("policy_id", INT).req()],
-    ).idempotent(),
+    )
+    .idempotent(),
     // ── deliveries ─────────────────────────────────────────────────────────
     F::read(
         "listDeliveries",
         "deliveries",
         "Physical deliveries by order, dates, state or processed flag; shipping-provider keys work too.",
-        &[P::new("search", Object(&[
-            P::new("purchase_id", ID),
-            P::new("from", Date),
-            P::new("to", Date),
-            P::new("type", Str).doc("comma list: request, in_progress, delivery, partial_delivery, return, cancel"),
-            P::new("same_address_as", ID),
-            P::new("is_processed", Bool),
-            P::new("is_test_order", Bool),
-        ]))],
+        &[P::new(
+            "search",
+            Object(&[
+                P::new("purchase_id", ID),
+                P::new("from", Date),
+                P::new("to", Date),
+                P::new("type", Str).doc("comma list: request, in_progress, delivery, partial_delivery, return, cancel"),
+                P::new("same_address_as", ID),
+                P::new("is_processed", Bool),
+                P::new("is_test_order", Bool),
+            ]),
+        )],
     ),
     F::read(
         "getDelivery",
@@ -1054,20 +1017,26 @@ pub static FUNCTIONS: &[F] = &[
         &[
             P::new("delivery_id", INT).req(),
             P::new("notify_via_email", Bool),
-            P::new("data", Object(&[
-                P::new("type", OneOf(&["request", "in_progress", "delivery", "partial_delivery", "return", "cancel"])),
-                P::new("is_shipped", Bool),
-                P::new("quantity_delivered", INT),
-                P::new("add_quantity_delivered", INT),
-                P::new("is_shipped_by_reseller_from", Str),
-            ])),
-            P::new("tracking", List(&Object(&[
-                P::new("parcel_service", Str),
-                P::new("tracking_id", Str),
-                P::new("expect_delivery_at", Date),
-                P::new("quantity", INT),
-                P::new("operation", OneOf(&["create_or_update", "delete"])),
-            ]))),
+            P::new(
+                "data",
+                Object(&[
+                    P::new("type", OneOf(&["request", "in_progress", "delivery", "partial_delivery", "return", "cancel"])),
+                    P::new("is_shipped", Bool),
+                    P::new("quantity_delivered", INT),
+                    P::new("add_quantity_delivered", INT),
+                    P::new("is_shipped_by_reseller_from", Str),
+                ]),
+            ),
+            P::new(
+                "tracking",
+                List(&Object(&[
+                    P::new("parcel_service", Str),
+                    P::new("tracking_id", Str),
+                    P::new("expect_delivery_at", Date),
+                    P::new("quantity", INT),
+                    P::new("operation", OneOf(&["create_or_update", "delete"])),
+                ])),
+            ),
         ],
     ),
     // ── etickets ───────────────────────────────────────────────────────────
@@ -1075,16 +1044,19 @@ pub static FUNCTIONS: &[F] = &[
         "listEtickets",
         "etickets",
         "Searches issued e-tickets by buyer, order, event or date.",
-        &[P::new("search", Object(&[
-            P::new("owner_id", ID),
-            P::new("purchase_id", ID),
-            P::new("first_name", Str),
-            P::new("last_name", Str),
-            P::new("email", Str),
-            P::new("template_id", ID),
-            P::new("location_id", ID),
-            P::new("date", Date),
-        ]))],
+        &[P::new(
+            "search",
+            Object(&[
+                P::new("owner_id", ID),
+                P::new("purchase_id", ID),
+                P::new("first_name", Str),
+                P::new("last_name", Str),
+                P::new("email", Str),
+                P::new("template_id", ID),
+                P::new("location_id", ID),
+                P::new("date", Date),
+            ]),
+        )],
     ),
     F::read(
         "getEticket",
@@ -1097,13 +1069,17 @@ pub static FUNCTIONS: &[F] = &[
         "etickets",
         "Issues free e-tickets for an event date and location from a template.",
         &[
-            P::new("buyer", Object(&[
-                P::new("email", Str),
-                P::new("title", Str),
-                P::new("salutation", OneOf(&["m", "f"])),
-                P::new("last_name", Str),
-                P::new("first_name", Str),
-            ])).req(),
+            P::new(
+                "buyer",
+                Object(&[
+                    P::new("email", Str),
+                    P::new("title", Str),
+                    P::new("salutation", OneOf(&["m", "f"])),
+                    P::new("last_name", Str),
+                    P::new("first_name", Str),
+                ]),
+            )
+            .req(),
             P::new("product_id", ID).req(),
             P::new("location_id", ID).req(),
             P::new("template_id", ID).req(),
@@ -1126,24 +1102,9 @@ pub static FUNCTIONS: &[F] = &[
             P::new("seperator", Str),
         ],
     ),
-    F::read(
-        "getEticketSettings",
-        "etickets",
-        "E-ticket owners, templates and locations in one call.",
-        &[],
-    ),
-    F::read(
-        "listEticketLocations",
-        "etickets",
-        "Event locations for e-tickets (location_id values).",
-        &[],
-    ),
-    F::read(
-        "listEticketTemplates",
-        "etickets",
-        "E-ticket templates (template_id values).",
-        &[],
-    ),
+    F::read("getEticketSettings", "etickets", "E-ticket owners, templates and locations in one call.", &[]),
+    F::read("listEticketLocations", "etickets", "Event locations for e-tickets (location_id values).", &[]),
+    F::read("listEticketTemplates", "etickets", "E-ticket templates (template_id values).", &[]),
     // ── images ─────────────────────────────────────────────────────────────
     F::read(
         "listImages",
@@ -1151,60 +1112,35 @@ pub static FUNCTIONS: &[F] = &[
         "Uploaded images of one usage type, e.g. product images.",
         &[P::new("usage_type", Str).req().doc("e.g. product")],
     ),
-    F::read(
-        "getImage",
-        "images",
-        "One uploaded image with URL and details.",
-        &[P::new("image_id", ID).req()],
-    ),
+    F::read("getImage", "images", "One uploaded image with URL and details.", &[P::new("image_id", ID).req()]),
     F::write(
         "createImage",
         "images",
         "Imports an image by downloading it from a public URL.",
-        &[P::new("data", Object(&[
-            P::new("name", Str).req(),
-            // Hyphen, not underscore, as Digistore24 publishes it.
-            P::new("image-url", Str).req(),
-            P::new("usage_type", Str),
-            P::new("alt_tag", Str),
-        ])).req()],
+        &[P::new(
+            "data",
+            Object(&[
+                P::new("name", Str).req(),
+                // Hyphen, not underscore, as Digistore24 publishes it.
+                P::new("image-url", Str).req(),
+                P::new("usage_type", Str),
+                P::new("alt_tag", Str),
+            ]),
+        )
+        .req()],
     ),
-    F::destructive(
-        "deleteImage",
-        "images",
-        "Deletes an uploaded image; cannot be undone.",
-        &[P::new("image_id", ID).req()],
-    ).idempotent(),
+    F::destructive("deleteImage", "images", "Deletes an uploaded image; cannot be undone.", &[P::new("image_id", ID).req()]).idempotent(),
     // ── invoices ───────────────────────────────────────────────────────────
-    F::read(
-        "listInvoices",
-        "invoices",
-        "Invoice PDFs of one order; resendInvoiceMail e-mails them.",
-        &[P::new("purchase_id", ID).req()],
-    ),
-    F::write(
-        "resendInvoiceMail",
-        "invoices",
-        "E-mails all invoices of an order to the buyer again.",
-        &[P::new("purchase_id", ID).req()],
-    ),
+    F::read("listInvoices", "invoices", "Invoice PDFs of one order; resendInvoiceMail e-mails them.", &[P::new("purchase_id", ID).req()]),
+    F::write("resendInvoiceMail", "invoices", "E-mails all invoices of an order to the buyer again.", &[P::new("purchase_id", ID).req()]),
     // ── stats ──────────────────────────────────────────────────────────────
     F::read(
         "statsSales",
         "stats",
         "Revenue per day, month, quarter or year, by currency. Always pass period.",
-        &[
-            P::new("period", OneOf(&["day", "month", "quarter", "year"])),
-            P::new("from", Date),
-            P::new("to", Date),
-        ],
+        &[P::new("period", OneOf(&["day", "month", "quarter", "year"])), P::new("from", Date), P::new("to", Date)],
     ),
-    F::read(
-        "statsSalesSummary",
-        "stats",
-        "Revenue totals: today, week, month, quarter, year, all time.",
-        &[],
-    ),
+    F::read("statsSalesSummary", "stats", "Revenue totals: today, week, month, quarter, year, all time.", &[]),
     F::read(
         "statsDailyAmounts",
         "stats",
@@ -1223,44 +1159,27 @@ pub static FUNCTIONS: &[F] = &[
             P::new("currency", CURRENCY),
         ],
     ),
-    F::read(
-        "statsExpectedPayouts",
-        "stats",
-        "Payout overview as on the dashboard: earned, paid, pending, upcoming.",
-        &[],
-    ),
+    F::read("statsExpectedPayouts", "stats", "Payout overview as on the dashboard: earned, paid, pending, upcoming.", &[]),
     // The reference's own `language` param is covered by the common `language` param.
-    F::read(
-        "statsMarketplace",
-        "stats",
-        "Marketplace stats for your products; language selects the marketplace language.",
-        &[],
-    ),
+    F::read("statsMarketplace", "stats", "Marketplace stats for your products; language selects the marketplace language.", &[]),
     // ── marketplace ────────────────────────────────────────────────────────
-    F::read(
-        "listMarketplaceEntries",
-        "marketplace",
-        "Your marketplace listings with performance stats.",
-        &[P::new("sort_by", Str)],
-    ),
-    F::read(
-        "getMarketplaceEntry",
-        "marketplace",
-        "One marketplace listing with performance stats.",
-        &[P::new("entry_id", INT).req()],
-    ),
+    F::read("listMarketplaceEntries", "marketplace", "Your marketplace listings with performance stats.", &[P::new("sort_by", Str)]),
+    F::read("getMarketplaceEntry", "marketplace", "One marketplace listing with performance stats.", &[P::new("entry_id", INT).req()]),
     // ── service_proofs ─────────────────────────────────────────────────────
     F::read(
         "listServiceProofRequests",
         "service_proofs",
         "Requests to prove delivery, usually after a buyer asked for a refund.",
-        &[P::new("search", Object(&[
-            P::new("purchase_id", ID),
-            P::new("product_id", INT),
-            P::new("delivery_type", OneOf(&["digital", "shipping", "service", "event", "download"])),
-            P::new("approval_status", OneOf(&["new", "pending", "approved", "rejected"])),
-            P::new("request_status", OneOf(&["pending", "proof_provided", "exec_refund"])),
-        ]))],
+        &[P::new(
+            "search",
+            Object(&[
+                P::new("purchase_id", ID),
+                P::new("product_id", INT),
+                P::new("delivery_type", OneOf(&["digital", "shipping", "service", "event", "download"])),
+                P::new("approval_status", OneOf(&["new", "pending", "approved", "rejected"])),
+                P::new("request_status", OneOf(&["pending", "proof_provided", "exec_refund"])),
+            ]),
+        )],
     ),
     F::read(
         "getServiceProofRequest",
@@ -1274,13 +1193,12 @@ pub static FUNCTIONS: &[F] = &[
         "Answers a service-proof request with proof, or exec_refund: refunds the buyer, cannot be undone.",
         &[
             P::new("service_proof_id", INT).req(),
-            P::new("data", Object(&[
-                P::new("request_status", OneOf(&["proof_provided", "exec_refund"])).req(),
-                P::new("message", Str),
-            ])).req(),
+            P::new("data", Object(&[P::new("request_status", OneOf(&["proof_provided", "exec_refund"])).req(), P::new("message", Str)]))
+                .req(),
             P::new("files", List(&Object(&[P::new("url", Str).req(), P::new("filename", Str)]))),
         ],
-    ).idempotent(),
+    )
+    .idempotent(),
     // ── custom_forms ───────────────────────────────────────────────────────
     F::read(
         "listCustomFormRecords",
@@ -1314,19 +1232,16 @@ pub static FUNCTIONS: &[F] = &[
             P::new("newsletter_send_policy", OneOf(&["send_always", "send_if_not_optout", "send_if_optout", "send_if_optin"])),
             P::new("vendor_id", ID),
         ],
-    ).idempotent(),
-    F::read(
-        "ipnInfo",
-        "ipn",
-        "IPN webhook settings of this key for a domain_id.",
-        &[P::new("domain_id", ID), P::new("vendor_id", ID)],
-    ),
+    )
+    .idempotent(),
+    F::read("ipnInfo", "ipn", "IPN webhook settings of this key for a domain_id.", &[P::new("domain_id", ID), P::new("vendor_id", ID)]),
     F::destructive(
         "ipnDelete",
         "ipn",
         "Deletes this key's IPN webhook for a domain_id; notifications stop.",
         &[P::new("domain_id", ID).req(), P::new("vendor_id", ID)],
-    ).idempotent(),
+    )
+    .idempotent(),
     // ── api_keys ───────────────────────────────────────────────────────────
     F::write(
         "requestApiKey",
@@ -1352,20 +1267,11 @@ pub static FUNCTIONS: &[F] = &[
         "api_keys",
         "Deletes the calling API key and its IPN webhooks; use the vendor's key, not the developer key. Cannot be undone.",
         &[],
-    ).idempotent(),
+    )
+    .idempotent(),
     // ── account ────────────────────────────────────────────────────────────
-    F::read(
-        "getUserInfo",
-        "account",
-        "Key owner's id, user name and roles; shows who is connected.",
-        &[],
-    ),
-    F::read(
-        "listAccountAccess",
-        "account",
-        "Who can access your account, and which accounts you can access.",
-        &[],
-    ),
+    F::read("getUserInfo", "account", "Key owner's id, user name and roles; shows who is connected.", &[]),
+    F::read("listAccountAccess", "account", "Who can access your account, and which accounts you can access.", &[]),
     F::write(
         "getTestpayKey",
         "account",
@@ -1373,24 +1279,9 @@ pub static FUNCTIONS: &[F] = &[
         &[P::new("do_recreate", Bool).doc("old key stops working")],
     ),
     // ── system ─────────────────────────────────────────────────────────────
-    F::read(
-        "ping",
-        "system",
-        "Checks the API is reachable and the key works; returns server time.",
-        &[],
-    ),
-    F::read(
-        "getGlobalSettings",
-        "system",
-        "Reference values: billing interval codes, product types, image usage types, languages.",
-        &[],
-    ),
-    F::read(
-        "listCountries",
-        "system",
-        "Known countries with their two-letter codes.",
-        &[],
-    ),
+    F::read("ping", "system", "Checks the API is reachable and the key works; returns server time.", &[]),
+    F::read("getGlobalSettings", "system", "Reference values: billing interval codes, product types, image usage types, languages.", &[]),
+    F::read("listCountries", "system", "Known countries with their two-letter codes.", &[]),
     F::read(
         "listCurrencies",
         "system",

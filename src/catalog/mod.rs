@@ -119,13 +119,7 @@ pub struct Function {
 }
 
 impl Function {
-    const fn new(
-        name: &'static str,
-        toolset: &'static str,
-        effect: Effect,
-        description: &'static str,
-        params: &'static [Param],
-    ) -> Self {
+    const fn new(name: &'static str, toolset: &'static str, effect: Effect, description: &'static str, params: &'static [Param]) -> Self {
         // Reads are idempotent by nature; writes must opt in.
         let idempotent = matches!(effect, Effect::Read);
         Function { name, toolset, effect, idempotent, description, params }
@@ -160,17 +154,39 @@ impl Function {
 
 /// Every toolset name, in the order `tools` prints them.
 pub const TOOLSETS: &[&str] = &[
-    "purchases", "billing", "transactions", "payouts", "products", "product_groups", "upsells",
-    "buy_urls", "buyers", "affiliates", "vouchers", "orderforms", "payment_plans", "upgrades",
-    "conversion_tools", "shipping", "deliveries", "etickets", "images", "invoices", "stats",
-    "marketplace", "service_proofs", "custom_forms", "licenses", "ipn", "api_keys", "account",
+    "purchases",
+    "billing",
+    "transactions",
+    "payouts",
+    "products",
+    "product_groups",
+    "upsells",
+    "buy_urls",
+    "buyers",
+    "affiliates",
+    "vouchers",
+    "orderforms",
+    "payment_plans",
+    "upgrades",
+    "conversion_tools",
+    "shipping",
+    "deliveries",
+    "etickets",
+    "images",
+    "invoices",
+    "stats",
+    "marketplace",
+    "service_proofs",
+    "custom_forms",
+    "licenses",
+    "ipn",
+    "api_keys",
+    "account",
     "system",
 ];
 
 /// Optional arguments every Digistore24 function accepts (from the official connector).
-pub const COMMON_PARAMS: &[Param] = &[
-    Param::new("language", Kind::Str).doc("language of messages, e.g. en or de"),
-];
+pub const COMMON_PARAMS: &[Param] = &[Param::new("language", Kind::Str).doc("language of messages, e.g. en or de")];
 
 static BY_NAME: LazyLock<HashMap<&'static str, &'static Function>> = LazyLock::new(|| {
     let mut map: HashMap<&'static str, &'static Function> = FUNCTIONS.iter().map(|f| (f.name, f)).collect();

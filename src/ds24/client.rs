@@ -151,7 +151,9 @@ impl Client {
         let result = self.send(key, function, body).await;
         let status = match &result {
             Ok(_) => "200".to_owned(),
-            Err((CallError::Api { status, .. } | CallError::Http { status, .. } | CallError::BadResponse { status, .. }, _)) => status.to_string(),
+            Err((CallError::Api { status, .. } | CallError::Http { status, .. } | CallError::BadResponse { status, .. }, _)) => {
+                status.to_string()
+            }
             Err((e, _)) => e.kind().to_owned(),
         };
         crate::ops::metrics::upstream(function, status, started.elapsed());

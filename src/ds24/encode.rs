@@ -74,11 +74,7 @@ pub fn encode_args(function: &Function, args: &Map<String, Value>) -> Result<For
     Ok(body)
 }
 
-fn check_unknown<'a>(
-    given: &Map<String, Value>,
-    prefix: &str,
-    params: impl Iterator<Item = &'a Param> + Clone,
-) -> Result<(), ArgError> {
+fn check_unknown<'a>(given: &Map<String, Value>, prefix: &str, params: impl Iterator<Item = &'a Param> + Clone) -> Result<(), ArgError> {
     for name in given.keys() {
         if !params.clone().any(|p| p.name == name) {
             let allowed: Vec<&str> = params.map(|p| p.name).collect();
@@ -155,7 +151,11 @@ fn encode_value(kind: &Kind, value: &Value, wire: &str, path: &str, body: &mut F
             let given = value.as_object().ok_or_else(|| invalid("an object of key/value pairs"))?;
             for (key, item) in given {
                 if key.is_empty() || key.contains(['[', ']']) {
-                    return Err(ArgError::Invalid { path: format!("{path}.{key}"), expected: "a key without brackets".into(), got: format!("{key:?}") });
+                    return Err(ArgError::Invalid {
+                        path: format!("{path}.{key}"),
+                        expected: "a key without brackets".into(),
+                        got: format!("{key:?}"),
+                    });
                 }
                 if !item.is_null() {
                     encode_value(inner, item, &format!("{wire}[{key}]"), &format!("{path}.{key}"), body)?;
@@ -200,7 +200,9 @@ fn is_decimal(s: &str) -> bool {
     let mut parts = digits.splitn(2, '.');
     let whole = parts.next().unwrap_or("");
     let frac = parts.next();
-    !whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit()) && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The point-in-time forms the API documents: a calendar date with optional
@@ -262,13 +264,16 @@ mod tests {
         "A function used only to test encoding rules.",
         &[
             P::new("id", Int { min: Some(1), max: None }).req(),
-            P::new("data", Object(&[
-                P::new("name", Str).req(),
-                P::new("flag", Bool),
-                P::new("kind", OneOf(&["a", "b"])),
-                P::new("price", Amount),
-                P::new("from", Date),
-            ])),
+            P::new(
+                "data",
+                Object(&[
+                    P::new("name", Str).req(),
+                    P::new("flag", Bool),
+                    P::new("kind", OneOf(&["a", "b"])),
+                    P::new("price", Amount),
+                    P::new("from", Date),
+                ]),
+            ),
             P::new("addons", List(&Object(&[P::new("product_id", Str), P::new("qty", Int { min: None, max: None })]))),
             P::new("tags", List(&Str)),
             P::new("quantities", Map(&Int { min: None, max: None })),
@@ -291,22 +296,25 @@ mod tests {
         }))
         .unwrap();
         let pairs: Vec<(&str, &str)> = body.fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-        assert_eq!(pairs, vec![
-            ("id", "42"),
-            ("data[name]", "Basic"),
-            ("data[flag]", "Y"),
-            ("data[kind]", "b"),
-            ("data[price]", "9.00"),
-            ("data[from]", "-30d"),
-            ("addons[0][product_id]", "12"),
-            ("addons[0][qty]", "2"),
-            ("addons[1][product_id]", "13"),
-            ("tags[0]", "x"),
-            ("tags[1]", "y"),
-            ("quantities[1]", "5"),
-            ("quantities[2]", "7"),
-            ("language", "de"),
-        ]);
+        assert_eq!(
+            pairs,
+            vec![
+                ("id", "42"),
+                ("data[name]", "Basic"),
+                ("data[flag]", "Y"),
+                ("data[kind]", "b"),
+                ("data[price]", "9.00"),
+                ("data[from]", "-30d"),
+                ("addons[0][product_id]", "12"),
+                ("addons[0][qty]", "2"),
+                ("addons[1][product_id]", "13"),
+                ("tags[0]", "x"),
+                ("tags[1]", "y"),
+                ("quantities[1]", "5"),
+                ("quantities[2]", "7"),
+                ("language", "de"),
+            ]
+        );
         assert!(body.to_urlencoded().starts_with("id=42&data%5Bname%5D=Basic&data%5Bflag%5D=Y"));
     }
 
@@ -349,7 +357,9 @@ mod tests {
 
     #[test]
     fn point_in_time_forms() {
-        for ok in ["now", "today", "start", "-30d", "24h", "6M", "2Y", "-10m", "2024-01-31", "2024-01-31 12:00:00", "2024-01-31T12:00:00+02:00"] {
+        for ok in
+            ["now", "today", "start", "-30d", "24h", "6M", "2Y", "-10m", "2024-01-31", "2024-01-31 12:00:00", "2024-01-31T12:00:00+02:00"]
+        {
             assert!(is_point_in_time(ok), "{ok}");
         }
         for bad in ["", "yesterday", "-d", "31.01.2024", "2024/01/31"] {

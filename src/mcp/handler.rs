@@ -243,13 +243,21 @@ impl Ds24Server {
             match arguments.remove(DRY_RUN).as_ref().map(crate::ds24::parse_bool) {
                 None | Some(Some(false)) => false,
                 Some(Some(true)) => true,
-                Some(None) => return done_err(format!("Invalid arguments for {}: argument `dry_run` must be true or false.", function.name), "invalid_arguments"),
+                Some(None) => {
+                    return done_err(
+                        format!("Invalid arguments for {}: argument `dry_run` must be true or false.", function.name),
+                        "invalid_arguments",
+                    );
+                }
             }
         };
         let body = match encode_args(function, &arguments) {
             Ok(body) => body,
             Err(e) => {
-                return done_err(format!("Invalid arguments for {}: {e}. Nothing was sent to Digistore24.", function.name), "invalid_arguments");
+                return done_err(
+                    format!("Invalid arguments for {}: {e}. Nothing was sent to Digistore24.", function.name),
+                    "invalid_arguments",
+                );
             }
         };
         if dry_run {
@@ -262,7 +270,10 @@ impl Ds24Server {
             return Outcome::Done(self.dry_run(function, &arguments, &body, env.key.as_ref()), "dry_run");
         }
         let Some(key) = env.key.as_ref() else {
-            return done_err("No Digistore24 API key: send it as `Authorization: Bearer KEY` (HTTP) or set DS24_API_KEY (stdio).".into(), "no_key");
+            return done_err(
+                "No Digistore24 API key: send it as `Authorization: Bearer KEY` (HTTP) or set DS24_API_KEY (stdio).".into(),
+                "no_key",
+            );
         };
         let needs_confirmation = settings.confirm.requires(function.effect);
         let asks_now = needs_confirmation && matches!(env.asker, Asker::Mrtr { state: None, .. } | Asker::Elicit(_));
@@ -332,7 +343,8 @@ impl Ds24Server {
     }
 
     async fn fetch_purchase(&self, key: &ApiKey, arguments: &Map<String, Value>) -> Result<Option<Value>, CallError> {
-        let Some(id) = arguments.get("purchase_id").and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|n| n.to_string())))
+        let Some(id) =
+            arguments.get("purchase_id").and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|n| n.to_string())))
         else {
             return Ok(None);
         };
@@ -365,7 +377,14 @@ impl Ds24Server {
         }))
     }
 
-    async fn confirm(&self, function: &Function, arguments: &Map<String, Value>, key: &ApiKey, summary: &str, asker: Asker<'_>) -> Confirmation {
+    async fn confirm(
+        &self,
+        function: &Function,
+        arguments: &Map<String, Value>,
+        key: &ApiKey,
+        summary: &str,
+        asker: Asker<'_>,
+    ) -> Confirmation {
         let policy = match self.shared.settings.confirm {
             ConfirmPolicy::Writes => "writes",
             _ => "destructive",
@@ -397,7 +416,10 @@ impl Ds24Server {
                 judge(function, summary, answer)
             }
             Asker::Elicit(peer) => {
-                let answer = peer.create_elicitation_with_timeout(confirmation_params(summary), Some(self.shared.settings.confirmation_ttl)).await.ok();
+                let answer = peer
+                    .create_elicitation_with_timeout(confirmation_params(summary), Some(self.shared.settings.confirmation_ttl))
+                    .await
+                    .ok();
                 judge(function, summary, answer)
             }
             Asker::Nobody(why) => Confirmation::Refused(
@@ -534,7 +556,9 @@ impl ServerHandler for Ds24Server {
         let asker = match (can_elicit, modern, parts.is_some()) {
             (true, true, _) => Asker::Mrtr { state: request.request_state.as_deref(), responses: request.input_responses.as_ref() },
             (true, false, false) => Asker::Elicit(&context.peer),
-            (true, false, true) => Asker::Nobody("this client speaks a protocol older than 2026-07-28 over stateless HTTP, where the server cannot ask"),
+            (true, false, true) => {
+                Asker::Nobody("this client speaks a protocol older than 2026-07-28 over stateless HTTP, where the server cannot ask")
+            }
             (false, ..) => Asker::Nobody("this client does not support elicitation, so the user cannot be asked"),
         };
         let env = CallEnv {

@@ -10,7 +10,7 @@ mod handler;
 mod policy;
 mod tools;
 
-pub use handler::{CONFIRMATION_TTL, Ds24Server, INSTRUCTIONS, Narrowing, RequestId, ServerSettings, random_secret};
 pub use answer::DEFAULT_MAX_RESULT_BYTES;
+pub use handler::{CONFIRMATION_TTL, Ds24Server, INSTRUCTIONS, Narrowing, RequestId, ServerSettings, random_secret};
 pub use policy::{ConfirmPolicy, Limits, summarize};
 pub use tools::{ToolFilter, ToolList, tool_for};

@@ -119,8 +119,12 @@ pub fn money_move(function: &Function, args: &Map<String, Value>, purchase: Opti
 /// Checks the operator's limits; `Err` is a message naming the limit.
 pub fn check_limits(function: &Function, args: &Map<String, Value>, purchase: Option<&Value>, limits: &Limits) -> Result<(), String> {
     match money_move(function, args, purchase) {
-        Some(MoneyMove::Refund(amount)) if limits.max_refund.is_some() => over(function, amount, limits.max_refund.unwrap(), "--max-refund-amount", "refund")?,
-        Some(MoneyMove::Charge(amount)) if limits.max_charge.is_some() => over(function, amount, limits.max_charge.unwrap(), "--max-charge-amount", "charge")?,
+        Some(MoneyMove::Refund(amount)) if limits.max_refund.is_some() => {
+            over(function, amount, limits.max_refund.unwrap(), "--max-refund-amount", "refund")?
+        }
+        Some(MoneyMove::Charge(amount)) if limits.max_charge.is_some() => {
+            over(function, amount, limits.max_charge.unwrap(), "--max-charge-amount", "charge")?
+        }
         _ => {}
     }
     if let Some(allowed) = &limits.allowed_product_ids
@@ -142,10 +146,9 @@ pub fn check_limits(function: &Function, args: &Map<String, Value>, purchase: Op
 
 fn over(function: &Function, amount: Option<Decimal>, cap: Decimal, flag: &str, what: &str) -> Result<(), String> {
     match amount {
-        Some(amount) if amount > cap => Err(format!(
-            "{} refused: the {what} of {amount} is over the operator's limit {flag} {cap}; nothing was sent.",
-            function.name
-        )),
+        Some(amount) if amount > cap => {
+            Err(format!("{} refused: the {what} of {amount} is over the operator's limit {flag} {cap}; nothing was sent.", function.name))
+        }
         Some(_) => Ok(()),
         None => Err(format!(
             "{} refused: the operator set {flag} {cap} and the amount of this {what} cannot be known before it is made; nothing was sent.",
@@ -195,7 +198,10 @@ pub fn summarize(function: &Function, args: &Map<String, Value>, purchase: Optio
         .map(|e| format!(", to {e}"));
     match function.name {
         "refundPurchase" => format!("Refund order {order} in full{}{}", amount.unwrap_or_default(), email.unwrap_or_default()),
-        "refundPartially" => format!("Refund {} {currency} of order {order}{}", arg("amount").unwrap_or_default(), email.unwrap_or_default()).replace("  ", " "),
+        "refundPartially" => {
+            format!("Refund {} {currency} of order {order}{}", arg("amount").unwrap_or_default(), email.unwrap_or_default())
+                .replace("  ", " ")
+        }
         "refundTransaction" => format!("Refund transaction {}", arg("transaction_id").unwrap_or_default()),
         "stopRebilling" => format!("Stop the subscription payments of order {order}"),
         "startRebilling" => format!("Restart the subscription payments of order {order}"),
@@ -203,10 +209,8 @@ pub fn summarize(function: &Function, args: &Map<String, Value>, purchase: Optio
         "createBillingOnDemand" => format!("Charge the buyer of order {order} for product {}", arg("product_id").unwrap_or_default()),
         "addBalanceToPurchase" => format!("Add a balance of {} to order {order}", arg("amount").unwrap_or_default()),
         name => {
-            let shown: Vec<String> = args
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
-                .collect();
+            let shown: Vec<String> =
+                args.iter().map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect();
             // deleteProductGroup {product_group_id: 5} → "Delete product group 5".
             if let Some(thing) = name.strip_prefix("delete")
                 && let Some(first) = function.params.first().and_then(|p| arg(p.name))
@@ -277,9 +281,13 @@ mod tests {
     fn charge_cap_sums_plan_and_addons_and_negative_balance_is_a_refund() {
         let f = lookup("createBillingOnDemand").unwrap();
         let l = limits(Some("5"), Some("100"), None);
-        let a = args(json!({"purchase_id": "A", "product_id": "1", "payment_plan": {"first_amount": "60"}, "addons": [{"first_amount": "30.5"}]}));
+        let a = args(
+            json!({"purchase_id": "A", "product_id": "1", "payment_plan": {"first_amount": "60"}, "addons": [{"first_amount": "30.5"}]}),
+        );
         assert!(check_limits(f, &a, None, &l).is_ok());
-        let a = args(json!({"purchase_id": "A", "product_id": "1", "payment_plan": {"first_amount": "60"}, "addons": [{"first_amount": "40.01"}]}));
+        let a = args(
+            json!({"purchase_id": "A", "product_id": "1", "payment_plan": {"first_amount": "60"}, "addons": [{"first_amount": "40.01"}]}),
+        );
         assert!(check_limits(f, &a, None, &l).unwrap_err().contains("--max-charge-amount 100"));
         let b = lookup("addBalanceToPurchase").unwrap();
         assert!(check_limits(b, &args(json!({"purchase_id": "A", "amount": "-6"})), None, &l).unwrap_err().contains("--max-refund-amount"));
@@ -292,7 +300,9 @@ mod tests {
         assert!(check_limits(update, &args(json!({"product_id": 1, "data": {}})), None, &l).is_ok());
         assert!(check_limits(update, &args(json!({"product_id": 3, "data": {}})), None, &l).unwrap_err().contains("product 3"));
         let voucher = lookup("createVoucher").unwrap();
-        assert!(check_limits(voucher, &args(json!({"data": {"code": "X", "product_ids": "1,7"}})), None, &l).unwrap_err().contains("product 7"));
+        assert!(
+            check_limits(voucher, &args(json!({"data": {"code": "X", "product_ids": "1,7"}})), None, &l).unwrap_err().contains("product 7")
+        );
         assert!(check_limits(voucher, &args(json!({"data": {"code": "X", "product_ids": "all"}})), None, &l).is_err());
         let read = lookup("getProduct").unwrap();
         assert!(check_limits(read, &args(json!({"product_id": 9})), None, &l).is_ok());
@@ -302,7 +312,10 @@ mod tests {
     fn summaries_are_plain_language() {
         let f = lookup("refundPurchase").unwrap();
         let purchase = json!({"amount": "49.00", "currency": "EUR", "buyer": {"email": "jane@example.com"}});
-        assert_eq!(summarize(f, &args(json!({"purchase_id": "ABC123"})), Some(&purchase)), "Refund order ABC123 in full, 49.00 EUR, to jane@example.com");
+        assert_eq!(
+            summarize(f, &args(json!({"purchase_id": "ABC123"})), Some(&purchase)),
+            "Refund order ABC123 in full, 49.00 EUR, to jane@example.com"
+        );
         let d = lookup("deleteProduct").unwrap();
         assert_eq!(summarize(d, &args(json!({"product_id": 5})), None), "Delete product 5");
         let g = lookup("deleteProductGroup").unwrap();

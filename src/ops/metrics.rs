@@ -34,15 +34,14 @@ static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 /// Installs the process-wide recorder (once) and returns its handle.
 pub fn install() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
-        let handle = PrometheusBuilder::new()
-            .set_buckets(&LATENCY_BUCKETS)
-            .expect("static buckets are valid")
-            .install_recorder()
-            .unwrap_or_else(|_| {
-                // Another recorder is already installed (tests embedding us):
-                // keep a private one so /metrics still answers.
-                PrometheusBuilder::new().set_buckets(&LATENCY_BUCKETS).expect("static buckets").build_recorder().handle()
-            });
+        let handle =
+            PrometheusBuilder::new().set_buckets(&LATENCY_BUCKETS).expect("static buckets are valid").install_recorder().unwrap_or_else(
+                |_| {
+                    // Another recorder is already installed (tests embedding us):
+                    // keep a private one so /metrics still answers.
+                    PrometheusBuilder::new().set_buckets(&LATENCY_BUCKETS).expect("static buckets").build_recorder().handle()
+                },
+            );
         metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
         handle
     })

@@ -179,9 +179,9 @@ impl<'a> Args<'a> {
     pub fn point(&self, name: &str, now: NaiveDateTime, bound: Bound) -> Result<Option<NaiveDateTime>, ApiError> {
         match self.str(name) {
             None => Ok(None),
-            Some(s) => dates::parse_point(s, now, bound)
-                .map(Some)
-                .map_err(|e| ApiError::params(format!("Argument {}: {e}", self.label(name)))),
+            Some(s) => {
+                dates::parse_point(s, now, bound).map(Some).map_err(|e| ApiError::params(format!("Argument {}: {e}", self.label(name))))
+            }
         }
     }
 
@@ -189,9 +189,7 @@ impl<'a> Args<'a> {
     pub fn date(&self, name: &str, now: NaiveDateTime) -> Result<Option<NaiveDate>, ApiError> {
         match self.str(name) {
             None => Ok(None),
-            Some(s) => dates::parse_date(s, now)
-                .map(Some)
-                .map_err(|e| ApiError::params(format!("Argument {}: {e}", self.label(name)))),
+            Some(s) => dates::parse_date(s, now).map(Some).map_err(|e| ApiError::params(format!("Argument {}: {e}", self.label(name)))),
         }
     }
 
@@ -200,11 +198,9 @@ impl<'a> Args<'a> {
         match self.str(name) {
             None => Ok(None),
             Some(s) if allowed.contains(&s) => Ok(Some(s)),
-            Some(s) => Err(ApiError::params(format!(
-                "Invalid value '{s}' for argument {}; allowed: {}",
-                self.label(name),
-                allowed.join(", ")
-            ))),
+            Some(s) => {
+                Err(ApiError::params(format!("Invalid value '{s}' for argument {}; allowed: {}", self.label(name), allowed.join(", "))))
+            }
         }
     }
 
@@ -265,9 +261,10 @@ pub fn map_positional(f: &Function, args: &mut Map<String, Value>) {
     for (i, p) in f.params.iter().enumerate() {
         let positional = format!("arg{}", i + 1);
         if !args.contains_key(p.name)
-            && let Some(v) = args.remove(&positional) {
-                args.insert(p.name.to_string(), v);
-            }
+            && let Some(v) = args.remove(&positional)
+        {
+            args.insert(p.name.to_string(), v);
+        }
     }
 }
 
@@ -306,9 +303,7 @@ fn check_kind(label: &str, kind: &Kind, v: &Value, now: NaiveDateTime) -> Result
         }
         Kind::Int { min, max } => {
             let s = scalar(label, v)?;
-            let n: i64 = s
-                .parse()
-                .map_err(|_| ApiError::params(format!("Argument {label} must be a whole number, got '{s}'")))?;
+            let n: i64 = s.parse().map_err(|_| ApiError::params(format!("Argument {label} must be a whole number, got '{s}'")))?;
             if let Some(m) = min.filter(|m| n < *m) {
                 return Err(ApiError::params(format!("Argument {label} must be at least {m}, got {n}")));
             }
@@ -319,17 +314,13 @@ fn check_kind(label: &str, kind: &Kind, v: &Value, now: NaiveDateTime) -> Result
         Kind::Amount => {
             let s = scalar(label, v)?;
             if parse_money(&s).is_none() {
-                return Err(ApiError::params(format!(
-                    "Argument {label} must be a decimal number with a dot (e.g. 9.00), got '{s}'"
-                )));
+                return Err(ApiError::params(format!("Argument {label} must be a decimal number with a dot (e.g. 9.00), got '{s}'")));
             }
         }
         Kind::Bool => {
             let s = scalar(label, v)?;
             if parse_bool(&s).is_none() {
-                return Err(ApiError::params(format!(
-                    "Argument {label} must be Y or N (also 1/0, true/false, yes/no, T/F), got '{s}'"
-                )));
+                return Err(ApiError::params(format!("Argument {label} must be Y or N (also 1/0, true/false, yes/no, T/F), got '{s}'")));
             }
         }
         Kind::Date => {
@@ -449,10 +440,12 @@ mod tests {
 
     #[test]
     fn positional_arguments_follow_catalogue_order() {
-        static F: Function = Function::read("x", "system", "test function with two params in a fixed order", &[
-            Param::new("first", Kind::Str),
-            Param::new("second", Kind::Str),
-        ]);
+        static F: Function = Function::read(
+            "x",
+            "system",
+            "test function with two params in a fixed order",
+            &[Param::new("first", Kind::Str), Param::new("second", Kind::Str)],
+        );
         let mut m = json!({"arg1":"a","arg2":"b","second":"named"}).as_object().unwrap().clone();
         map_positional(&F, &mut m);
         assert_eq!(m.get("first"), Some(&json!("a")));
@@ -462,13 +455,18 @@ mod tests {
     #[test]
     fn validation_uses_catalogue_kinds() {
         static FIELDS: [Param; 2] = [Param::new("name", Kind::Str).req(), Param::new("pos", Kind::Int { min: Some(1), max: None })];
-        static F: Function = Function::write("x", "system", "test function for argument validation rules", &[
-            Param::new("id", Kind::Int { min: None, max: None }).req(),
-            Param::new("mode", Kind::OneOf(&["a", "b"])),
-            Param::new("flag", Kind::Bool),
-            Param::new("when", Kind::DateTime),
-            Param::new("data", Kind::Object(&FIELDS)),
-        ]);
+        static F: Function = Function::write(
+            "x",
+            "system",
+            "test function for argument validation rules",
+            &[
+                Param::new("id", Kind::Int { min: None, max: None }).req(),
+                Param::new("mode", Kind::OneOf(&["a", "b"])),
+                Param::new("flag", Kind::Bool),
+                Param::new("when", Kind::DateTime),
+                Param::new("data", Kind::Object(&FIELDS)),
+            ],
+        );
         let now = dates::now();
         let ok = |v: Value| validate(&F, v.as_object().unwrap(), now);
         assert!(ok(json!({"id":"1"})).is_ok());

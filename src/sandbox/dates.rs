@@ -149,10 +149,11 @@ pub fn parse_point(raw: &str, now: NaiveDateTime, bound: Bound) -> Result<NaiveD
     }
     // A month (`2024-01`), as statsAffiliateToplist takes it.
     if let Ok(first) = NaiveDate::parse_from_str(&format!("{s}-01"), DATE_FMT)
-        && s.len() == 7 {
-            let last = first.checked_add_months(Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(first);
-            return Ok(span(first, last, bound));
-        }
+        && s.len() == 7
+    {
+        let last = first.checked_add_months(Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(first);
+        return Ok(span(first, last, bound));
+    }
     Err(format!(
         "'{raw}' is not a valid point in time; use YYYY-MM-DD HH:MM:SS, YYYY-MM-DD, ISO-8601, now, today, start or an offset such as -24h, -7d, 6M"
     ))
@@ -160,9 +161,9 @@ pub fn parse_point(raw: &str, now: NaiveDateTime, bound: Bound) -> Result<NaiveD
 
 /// Parses a calendar-date argument (`2024-01-31`, `now`, `today`, offsets, ISO-8601).
 pub fn parse_date(raw: &str, now: NaiveDateTime) -> Result<NaiveDate, String> {
-    parse_point(raw, now, Bound::Lower).map(|t| t.date()).map_err(|_| {
-        format!("'{raw}' is not a valid date; use YYYY-MM-DD, now, today or an offset such as -30d")
-    })
+    parse_point(raw, now, Bound::Lower)
+        .map(|t| t.date())
+        .map_err(|_| format!("'{raw}' is not a valid date; use YYYY-MM-DD, now, today or an offset such as -30d"))
 }
 
 /// First day of the month containing `d`.

@@ -52,10 +52,7 @@ impl Key {
     fn from_php(s: &str) -> Key {
         let canonical = {
             let digits = s.strip_prefix('-').unwrap_or(s);
-            !digits.is_empty()
-                && digits.bytes().all(|b| b.is_ascii_digit())
-                && (digits == "0" || !digits.starts_with('0'))
-                && s != "-0"
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0')) && s != "-0"
         };
         match canonical.then(|| s.parse::<i64>().ok()).flatten() {
             Some(i) => Key::Int(i),

@@ -22,9 +22,9 @@ pub mod seed;
 
 use crate::catalog;
 use args::Args;
-use axum::body::{to_bytes, Body};
+use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -33,7 +33,7 @@ use faults::{FaultKind, FaultRequest, Faults};
 use handlers::{Access, Ctx, Handler};
 use model::Account;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -114,9 +114,10 @@ impl Sandbox {
 
     /// Runs one API call: key, function, permission, arguments, handler.
     fn call(&self, key: Option<&str>, function: &str, mut raw: Map<String, Value>) -> Result<Value, ApiError> {
-        let key = key.map(str::trim).filter(|k| !k.is_empty()).ok_or_else(|| {
-            ApiError::bad_key("No API key given: send it in the X-DS-API-KEY header")
-        })?;
+        let key = key
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| ApiError::bad_key("No API key given: send it in the X-DS-API-KEY header"))?;
         let entry = self.keys.get(key).ok_or_else(|| ApiError::bad_key("Invalid API key"))?;
         let func = catalog::lookup(function)
             .filter(|f| f.name == function)
@@ -175,7 +176,13 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
 
 fn success_response(data: &Value, started: Instant) -> Response {
     let runtime = (started.elapsed().as_secs_f64() * 1000.0).ceil().max(1.0) / 1000.0;
-    let frame = SuccessFrame { api_version: API_VERSION, current_time: dates::fmt_dt(dates::now()), runtime_seconds: runtime, result: "success", data };
+    let frame = SuccessFrame {
+        api_version: API_VERSION,
+        current_time: dates::fmt_dt(dates::now()),
+        runtime_seconds: runtime,
+        result: "success",
+        data,
+    };
     match serde_json::to_vec(&frame) {
         Ok(body) => json_response(StatusCode::OK, body),
         Err(_) => error_response(&ApiError::internal("Could not encode the answer"), None),
@@ -184,7 +191,13 @@ fn success_response(data: &Value, started: Instant) -> Response {
 
 /// An error envelope; `status` overrides the error's own HTTP status.
 fn error_response(e: &ApiError, status: Option<StatusCode>) -> Response {
-    let frame = ErrorFrame { api_version: API_VERSION, current_time: dates::fmt_dt(dates::now()), result: "error", code: e.code, message: &e.message };
+    let frame = ErrorFrame {
+        api_version: API_VERSION,
+        current_time: dates::fmt_dt(dates::now()),
+        result: "error",
+        code: e.code,
+        message: &e.message,
+    };
     let body = serde_json::to_vec(&frame).unwrap_or_else(|_| br#"{"result":"error","code":0,"message":"error"}"#.to_vec());
     json_response(status.unwrap_or(e.status), body)
 }
@@ -201,10 +214,18 @@ fn parse_call_path(path: &str) -> Result<(String, Option<String>), ApiError> {
     match segs.as_slice() {
         [f] => Ok((f.clone(), None)),
         [f, kw, fmt] if kw == "format" => {
-            if fmt.eq_ignore_ascii_case("json") { Ok((f.clone(), None)) } else { Err(unsupported(fmt)) }
+            if fmt.eq_ignore_ascii_case("json") {
+                Ok((f.clone(), None))
+            } else {
+                Err(unsupported(fmt))
+            }
         }
         [key, fmt, f] => {
-            if fmt.eq_ignore_ascii_case("json") { Ok((f.clone(), Some(key.clone()))) } else { Err(unsupported(fmt)) }
+            if fmt.eq_ignore_ascii_case("json") {
+                Ok((f.clone(), Some(key.clone())))
+            } else {
+                Err(unsupported(fmt))
+            }
         }
         _ => Err(ApiError::bad_call(
             "Bad API URL; use /api/call/{function}, /api/call/{function}/format/json or /api/call/{api_key}/json/{function}",
@@ -255,7 +276,10 @@ fn fault_response(kind: FaultKind) -> Option<Response> {
     match kind {
         FaultKind::Http500 => Some(error_response(&ApiError::internal("Internal server error (injected by the sandbox)"), None)),
         FaultKind::Http429 => {
-            let mut r = error_response(&ApiError::bad_call("Too many requests; retry after 2 seconds (injected by the sandbox)"), Some(StatusCode::TOO_MANY_REQUESTS));
+            let mut r = error_response(
+                &ApiError::bad_call("Too many requests; retry after 2 seconds (injected by the sandbox)"),
+                Some(StatusCode::TOO_MANY_REQUESTS),
+            );
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
             Some(r)
         }
@@ -344,10 +368,7 @@ async fn faults_admin(State(sb): State<Arc<Sandbox>>, method: Method, body: axum
 }
 
 async fn not_found() -> Response {
-    error_response(
-        &ApiError::bad_call("Unknown URL; the API lives under /api/call/{function}"),
-        Some(StatusCode::NOT_FOUND),
-    )
+    error_response(&ApiError::bad_call("Unknown URL; the API lives under /api/call/{function}"), Some(StatusCode::NOT_FOUND))
 }
 
 /// The whole sandbox API as a router: `/api/call/...` (GET and POST), `GET /sandbox/health`
@@ -403,7 +424,10 @@ mod tests {
 
     #[test]
     fn keys_and_permissions() {
-        let sb = Sandbox::new(SandboxConfig { extra_keys: vec!["sandbox-t1".into(), "bad-key".into(), "sandbox-t2-readonly".into()], ..Default::default() });
+        let sb = Sandbox::new(SandboxConfig {
+            extra_keys: vec!["sandbox-t1".into(), "bad-key".into(), "sandbox-t2-readonly".into()],
+            ..Default::default()
+        });
         assert_eq!(sb.accounts, 3);
         assert_eq!(sb.call(None, "ping", Map::new()).unwrap_err().code, 2);
         assert_eq!(sb.call(Some("nope"), "ping", Map::new()).unwrap_err().code, 2);

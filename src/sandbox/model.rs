@@ -1125,11 +1125,7 @@ impl Account {
 
     /// The transactions of an order, oldest first.
     pub fn purchase_transactions(&self, purchase_id: &str) -> impl Iterator<Item = &Transaction> {
-        self.tx_by_purchase
-            .get(purchase_id)
-            .into_iter()
-            .flat_map(|v| v.iter())
-            .map(move |&i| &self.transactions[i])
+        self.tx_by_purchase.get(purchase_id).into_iter().flat_map(|v| v.iter()).map(move |&i| &self.transactions[i])
     }
 
     /// A product that exists and is not deleted, or the not-found error.
@@ -1156,9 +1152,10 @@ impl Account {
     pub fn find_affiliate(&self, key: &str) -> Option<&Affiliate> {
         let key = key.trim();
         if let Ok(id) = key.parse::<u64>()
-            && let Some(a) = self.affiliates.get(&id) {
-                return Some(a);
-            }
+            && let Some(a) = self.affiliates.get(&id)
+        {
+            return Some(a);
+        }
         self.affiliates.values().find(|a| a.name.eq_ignore_ascii_case(key) || a.email.eq_ignore_ascii_case(key))
     }
 

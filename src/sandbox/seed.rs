@@ -9,7 +9,7 @@
 //! own ChaCha generator (so the same seed always gives the same account).
 
 use super::args::Cents;
-use super::dates::{add_months, PROCESS_START};
+use super::dates::{PROCESS_START, add_months};
 use super::model::*;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use rand::{Rng, SeedableRng};
@@ -46,12 +46,8 @@ pub fn product_type_name(product_type_id: u64) -> &'static str {
 }
 
 /// Resellers (siteowners) that approve products for their marketplaces.
-pub const RESELLERS: &[(u8, &str)] = &[
-    (1, "Digistore24 GmbH, Germany"),
-    (2, "Digistore24 Inc., USA"),
-    (3, "Digistore24 UK"),
-    (4, "Digistore24 Ireland"),
-];
+pub const RESELLERS: &[(u8, &str)] =
+    &[(1, "Digistore24 GmbH, Germany"), (2, "Digistore24 Inc., USA"), (3, "Digistore24 UK"), (4, "Digistore24 Ireland")];
 
 /// VAT rate (hundredths of a percent) by buyer country.
 pub fn vat_rate(country: &str) -> Cents {
@@ -84,60 +80,373 @@ struct ProductTpl {
 const GROUPS: &[&str] = &["Online Courses", "E-Books", "Memberships", "Coaching & Events", "Physical Products"];
 
 const PRODUCTS: &[ProductTpl] = &[
-    ProductTpl { en: "Yoga for Beginners", de: "Yoga für Anfänger", group: 0, ptype: 2, plans: &[PlanTpl::Single(4700)], refund_days: 30, commission: 5000 },
-    ProductTpl { en: "Photography Masterclass", de: "Fotografie-Meisterkurs", group: 0, ptype: 2, plans: &[PlanTpl::Single(19700)], refund_days: 60, commission: 4000 },
-    ProductTpl { en: "Python Programming Bootcamp", de: "Python-Programmier-Bootcamp", group: 0, ptype: 2, plans: &[PlanTpl::Single(29700), PlanTpl::Inst(3, 10900)], refund_days: 30, commission: 4000 },
-    ProductTpl { en: "Mindful Meditation Course", de: "Achtsamkeits-Meditationskurs", group: 0, ptype: 2, plans: &[PlanTpl::Single(3700)], refund_days: 30, commission: 5000 },
-    ProductTpl { en: "Excel for Business", de: "Excel für Profis", group: 0, ptype: 2, plans: &[PlanTpl::Single(9700)], refund_days: 30, commission: 4500 },
-    ProductTpl { en: "Digital Marketing Blueprint", de: "Digital-Marketing-Blaupause", group: 0, ptype: 2, plans: &[PlanTpl::Single(49700), PlanTpl::Inst(6, 8900)], refund_days: 60, commission: 5000 },
-    ProductTpl { en: "Guitar in 30 Days", de: "Gitarre in 30 Tagen", group: 0, ptype: 2, plans: &[PlanTpl::Single(6700)], refund_days: 30, commission: 5000 },
-    ProductTpl { en: "The Keto Cookbook", de: "Das Keto-Kochbuch", group: 1, ptype: 1, plans: &[PlanTpl::Single(1900)], refund_days: 14, commission: 6000 },
-    ProductTpl { en: "Smart Investing Guide", de: "Ratgeber Cleveres Investieren", group: 1, ptype: 1, plans: &[PlanTpl::Single(2700)], refund_days: 14, commission: 6000 },
-    ProductTpl { en: "Productivity Hacks", de: "Produktivitäts-Hacks", group: 1, ptype: 1, plans: &[PlanTpl::Single(1700)], refund_days: 14, commission: 6000 },
-    ProductTpl { en: "Home Garden Handbook", de: "Handbuch Hausgarten", group: 1, ptype: 1, plans: &[PlanTpl::Single(2200)], refund_days: 14, commission: 5000 },
-    ProductTpl { en: "Travel on a Budget", de: "Günstig reisen", group: 1, ptype: 1, plans: &[PlanTpl::Single(1500)], refund_days: 14, commission: 5000 },
-    ProductTpl { en: "Dog Training Secrets (Audio)", de: "Geheimnisse der Hundeerziehung (Hörbuch)", group: 1, ptype: 9, plans: &[PlanTpl::Single(2900)], refund_days: 14, commission: 5000 },
-    ProductTpl { en: "Fitness Club Monthly", de: "Fitness-Club Monatsabo", group: 2, ptype: 3, plans: &[PlanTpl::Sub(100, 2900)], refund_days: 14, commission: 3000 },
-    ProductTpl { en: "Copywriting Academy", de: "Texter-Akademie", group: 2, ptype: 3, plans: &[PlanTpl::Sub(4700, 4700)], refund_days: 14, commission: 4000 },
-    ProductTpl { en: "Stock Signals Premium", de: "Börsensignale Premium", group: 2, ptype: 3, plans: &[PlanTpl::Sub(9700, 9700)], refund_days: 14, commission: 3000 },
-    ProductTpl { en: "Language Lab Membership", de: "Sprachlabor-Mitgliedschaft", group: 2, ptype: 3, plans: &[PlanTpl::Sub(1900, 1900)], refund_days: 14, commission: 3000 },
-    ProductTpl { en: "Recipe Box Club", de: "Rezeptbox-Club", group: 2, ptype: 3, plans: &[PlanTpl::Sub(900, 900)], refund_days: 14, commission: 3000 },
-    ProductTpl { en: "Creator Toolkit Pro", de: "Creator-Toolkit Pro", group: 2, ptype: 4, plans: &[PlanTpl::Sub(2900, 2900)], refund_days: 30, commission: 3000 },
-    ProductTpl { en: "Business Coaching (3 months)", de: "Business-Coaching (3 Monate)", group: 3, ptype: 5, plans: &[PlanTpl::Inst(3, 49700)], refund_days: 14, commission: 2000 },
-    ProductTpl { en: "Mastermind Weekend Berlin", de: "Mastermind-Wochenende Berlin", group: 3, ptype: 6, plans: &[PlanTpl::Single(89700)], refund_days: 14, commission: 2000 },
-    ProductTpl { en: "Online Marketing Summit Ticket", de: "Online-Marketing-Gipfel Ticket", group: 3, ptype: 6, plans: &[PlanTpl::Single(19900)], refund_days: 14, commission: 2500 },
-    ProductTpl { en: "Career Coaching Package", de: "Karriere-Coaching-Paket", group: 3, ptype: 10, plans: &[PlanTpl::Inst(2, 29700)], refund_days: 14, commission: 2000 },
-    ProductTpl { en: "Nutrition Coaching Program", de: "Ernährungscoaching-Programm", group: 3, ptype: 5, plans: &[PlanTpl::Inst(4, 14900)], refund_days: 14, commission: 2500 },
-    ProductTpl { en: "Organic Protein Powder", de: "Bio-Proteinpulver", group: 4, ptype: 7, plans: &[PlanTpl::Single(3490), PlanTpl::Sub(3490, 2990)], refund_days: 30, commission: 1500 },
-    ProductTpl { en: "Vitamin D3 Drops", de: "Vitamin-D3-Tropfen", group: 4, ptype: 7, plans: &[PlanTpl::Single(1990)], refund_days: 30, commission: 1500 },
-    ProductTpl { en: "Resistance Band Set", de: "Fitnessbänder-Set", group: 4, ptype: 8, plans: &[PlanTpl::Single(2490)], refund_days: 30, commission: 1000 },
-    ProductTpl { en: "Herbal Sleep Tea", de: "Kräuter-Schlaftee", group: 4, ptype: 7, plans: &[PlanTpl::Single(1290)], refund_days: 30, commission: 1500 },
-    ProductTpl { en: "Collagen Capsules", de: "Kollagen-Kapseln", group: 4, ptype: 7, plans: &[PlanTpl::Single(3990), PlanTpl::Sub(3990, 3490)], refund_days: 30, commission: 1500 },
-    ProductTpl { en: "Premium Yoga Mat", de: "Premium-Yogamatte", group: 4, ptype: 8, plans: &[PlanTpl::Single(5990)], refund_days: 30, commission: 1000 },
+    ProductTpl {
+        en: "Yoga for Beginners",
+        de: "Yoga für Anfänger",
+        group: 0,
+        ptype: 2,
+        plans: &[PlanTpl::Single(4700)],
+        refund_days: 30,
+        commission: 5000,
+    },
+    ProductTpl {
+        en: "Photography Masterclass",
+        de: "Fotografie-Meisterkurs",
+        group: 0,
+        ptype: 2,
+        plans: &[PlanTpl::Single(19700)],
+        refund_days: 60,
+        commission: 4000,
+    },
+    ProductTpl {
+        en: "Python Programming Bootcamp",
+        de: "Python-Programmier-Bootcamp",
+        group: 0,
+        ptype: 2,
+        plans: &[PlanTpl::Single(29700), PlanTpl::Inst(3, 10900)],
+        refund_days: 30,
+        commission: 4000,
+    },
+    ProductTpl {
+        en: "Mindful Meditation Course",
+        de: "Achtsamkeits-Meditationskurs",
+        group: 0,
+        ptype: 2,
+        plans: &[PlanTpl::Single(3700)],
+        refund_days: 30,
+        commission: 5000,
+    },
+    ProductTpl {
+        en: "Excel for Business",
+        de: "Excel für Profis",
+        group: 0,
+        ptype: 2,
+        plans: &[PlanTpl::Single(9700)],
+        refund_days: 30,
+        commission: 4500,
+    },
+    ProductTpl {
+        en: "Digital Marketing Blueprint",
+        de: "Digital-Marketing-Blaupause",
+        group: 0,
+        ptype: 2,
+        plans: &[PlanTpl::Single(49700), PlanTpl::Inst(6, 8900)],
+        refund_days: 60,
+        commission: 5000,
+    },
+    ProductTpl {
+        en: "Guitar in 30 Days",
+        de: "Gitarre in 30 Tagen",
+        group: 0,
+        ptype: 2,
+        plans: &[PlanTpl::Single(6700)],
+        refund_days: 30,
+        commission: 5000,
+    },
+    ProductTpl {
+        en: "The Keto Cookbook",
+        de: "Das Keto-Kochbuch",
+        group: 1,
+        ptype: 1,
+        plans: &[PlanTpl::Single(1900)],
+        refund_days: 14,
+        commission: 6000,
+    },
+    ProductTpl {
+        en: "Smart Investing Guide",
+        de: "Ratgeber Cleveres Investieren",
+        group: 1,
+        ptype: 1,
+        plans: &[PlanTpl::Single(2700)],
+        refund_days: 14,
+        commission: 6000,
+    },
+    ProductTpl {
+        en: "Productivity Hacks",
+        de: "Produktivitäts-Hacks",
+        group: 1,
+        ptype: 1,
+        plans: &[PlanTpl::Single(1700)],
+        refund_days: 14,
+        commission: 6000,
+    },
+    ProductTpl {
+        en: "Home Garden Handbook",
+        de: "Handbuch Hausgarten",
+        group: 1,
+        ptype: 1,
+        plans: &[PlanTpl::Single(2200)],
+        refund_days: 14,
+        commission: 5000,
+    },
+    ProductTpl {
+        en: "Travel on a Budget",
+        de: "Günstig reisen",
+        group: 1,
+        ptype: 1,
+        plans: &[PlanTpl::Single(1500)],
+        refund_days: 14,
+        commission: 5000,
+    },
+    ProductTpl {
+        en: "Dog Training Secrets (Audio)",
+        de: "Geheimnisse der Hundeerziehung (Hörbuch)",
+        group: 1,
+        ptype: 9,
+        plans: &[PlanTpl::Single(2900)],
+        refund_days: 14,
+        commission: 5000,
+    },
+    ProductTpl {
+        en: "Fitness Club Monthly",
+        de: "Fitness-Club Monatsabo",
+        group: 2,
+        ptype: 3,
+        plans: &[PlanTpl::Sub(100, 2900)],
+        refund_days: 14,
+        commission: 3000,
+    },
+    ProductTpl {
+        en: "Copywriting Academy",
+        de: "Texter-Akademie",
+        group: 2,
+        ptype: 3,
+        plans: &[PlanTpl::Sub(4700, 4700)],
+        refund_days: 14,
+        commission: 4000,
+    },
+    ProductTpl {
+        en: "Stock Signals Premium",
+        de: "Börsensignale Premium",
+        group: 2,
+        ptype: 3,
+        plans: &[PlanTpl::Sub(9700, 9700)],
+        refund_days: 14,
+        commission: 3000,
+    },
+    ProductTpl {
+        en: "Language Lab Membership",
+        de: "Sprachlabor-Mitgliedschaft",
+        group: 2,
+        ptype: 3,
+        plans: &[PlanTpl::Sub(1900, 1900)],
+        refund_days: 14,
+        commission: 3000,
+    },
+    ProductTpl {
+        en: "Recipe Box Club",
+        de: "Rezeptbox-Club",
+        group: 2,
+        ptype: 3,
+        plans: &[PlanTpl::Sub(900, 900)],
+        refund_days: 14,
+        commission: 3000,
+    },
+    ProductTpl {
+        en: "Creator Toolkit Pro",
+        de: "Creator-Toolkit Pro",
+        group: 2,
+        ptype: 4,
+        plans: &[PlanTpl::Sub(2900, 2900)],
+        refund_days: 30,
+        commission: 3000,
+    },
+    ProductTpl {
+        en: "Business Coaching (3 months)",
+        de: "Business-Coaching (3 Monate)",
+        group: 3,
+        ptype: 5,
+        plans: &[PlanTpl::Inst(3, 49700)],
+        refund_days: 14,
+        commission: 2000,
+    },
+    ProductTpl {
+        en: "Mastermind Weekend Berlin",
+        de: "Mastermind-Wochenende Berlin",
+        group: 3,
+        ptype: 6,
+        plans: &[PlanTpl::Single(89700)],
+        refund_days: 14,
+        commission: 2000,
+    },
+    ProductTpl {
+        en: "Online Marketing Summit Ticket",
+        de: "Online-Marketing-Gipfel Ticket",
+        group: 3,
+        ptype: 6,
+        plans: &[PlanTpl::Single(19900)],
+        refund_days: 14,
+        commission: 2500,
+    },
+    ProductTpl {
+        en: "Career Coaching Package",
+        de: "Karriere-Coaching-Paket",
+        group: 3,
+        ptype: 10,
+        plans: &[PlanTpl::Inst(2, 29700)],
+        refund_days: 14,
+        commission: 2000,
+    },
+    ProductTpl {
+        en: "Nutrition Coaching Program",
+        de: "Ernährungscoaching-Programm",
+        group: 3,
+        ptype: 5,
+        plans: &[PlanTpl::Inst(4, 14900)],
+        refund_days: 14,
+        commission: 2500,
+    },
+    ProductTpl {
+        en: "Organic Protein Powder",
+        de: "Bio-Proteinpulver",
+        group: 4,
+        ptype: 7,
+        plans: &[PlanTpl::Single(3490), PlanTpl::Sub(3490, 2990)],
+        refund_days: 30,
+        commission: 1500,
+    },
+    ProductTpl {
+        en: "Vitamin D3 Drops",
+        de: "Vitamin-D3-Tropfen",
+        group: 4,
+        ptype: 7,
+        plans: &[PlanTpl::Single(1990)],
+        refund_days: 30,
+        commission: 1500,
+    },
+    ProductTpl {
+        en: "Resistance Band Set",
+        de: "Fitnessbänder-Set",
+        group: 4,
+        ptype: 8,
+        plans: &[PlanTpl::Single(2490)],
+        refund_days: 30,
+        commission: 1000,
+    },
+    ProductTpl {
+        en: "Herbal Sleep Tea",
+        de: "Kräuter-Schlaftee",
+        group: 4,
+        ptype: 7,
+        plans: &[PlanTpl::Single(1290)],
+        refund_days: 30,
+        commission: 1500,
+    },
+    ProductTpl {
+        en: "Collagen Capsules",
+        de: "Kollagen-Kapseln",
+        group: 4,
+        ptype: 7,
+        plans: &[PlanTpl::Single(3990), PlanTpl::Sub(3990, 3490)],
+        refund_days: 30,
+        commission: 1500,
+    },
+    ProductTpl {
+        en: "Premium Yoga Mat",
+        de: "Premium-Yogamatte",
+        group: 4,
+        ptype: 8,
+        plans: &[PlanTpl::Single(5990)],
+        refund_days: 30,
+        commission: 1000,
+    },
 ];
 
 const FIRST_NAMES: &[(&str, &str)] = &[
-    ("Anna", "F"), ("Lukas", "M"), ("Sophie", "F"), ("Jonas", "M"), ("Marie", "F"), ("Felix", "M"), ("Laura", "F"),
-    ("Paul", "M"), ("Julia", "F"), ("Maximilian", "M"), ("Lea", "F"), ("Leon", "M"), ("Emma", "F"), ("David", "M"),
-    ("Sarah", "F"), ("Tim", "M"), ("Hannah", "F"), ("Jan", "M"), ("Lisa", "F"), ("Michael", "M"), ("Emily", "F"),
-    ("James", "M"), ("Olivia", "F"), ("Noah", "M"), ("Chloé", "F"), ("Luca", "M"), ("Giulia", "F"), ("Daan", "M"),
-    ("Sofia", "F"), ("Thomas", "M"), ("Katharina", "F"), ("Stefan", "M"),
+    ("Anna", "F"),
+    ("Lukas", "M"),
+    ("Sophie", "F"),
+    ("Jonas", "M"),
+    ("Marie", "F"),
+    ("Felix", "M"),
+    ("Laura", "F"),
+    ("Paul", "M"),
+    ("Julia", "F"),
+    ("Maximilian", "M"),
+    ("Lea", "F"),
+    ("Leon", "M"),
+    ("Emma", "F"),
+    ("David", "M"),
+    ("Sarah", "F"),
+    ("Tim", "M"),
+    ("Hannah", "F"),
+    ("Jan", "M"),
+    ("Lisa", "F"),
+    ("Michael", "M"),
+    ("Emily", "F"),
+    ("James", "M"),
+    ("Olivia", "F"),
+    ("Noah", "M"),
+    ("Chloé", "F"),
+    ("Luca", "M"),
+    ("Giulia", "F"),
+    ("Daan", "M"),
+    ("Sofia", "F"),
+    ("Thomas", "M"),
+    ("Katharina", "F"),
+    ("Stefan", "M"),
 ];
 
 const LAST_NAMES: &[&str] = &[
-    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann", "Koch",
-    "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Braun", "Zimmermann", "Hartmann", "Krüger", "Smith", "Johnson",
-    "Brown", "Taylor", "Miller", "Dubois", "Rossi", "de Vries", "García", "Huber", "Gruber", "Keller",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Braun",
+    "Zimmermann",
+    "Hartmann",
+    "Krüger",
+    "Smith",
+    "Johnson",
+    "Brown",
+    "Taylor",
+    "Miller",
+    "Dubois",
+    "Rossi",
+    "de Vries",
+    "García",
+    "Huber",
+    "Gruber",
+    "Keller",
 ];
 
 /// (country code, weight, cities with postal codes, street names).
 type CountryTpl = (&'static str, u32, &'static [(&'static str, &'static str)], &'static [&'static str]);
 
 const COUNTRIES: &[CountryTpl] = &[
-    ("DE", 45, &[("Berlin", "10115"), ("Hamburg", "20095"), ("München", "80331"), ("Köln", "50667"), ("Frankfurt am Main", "60311"), ("Leipzig", "04109")], &["Hauptstraße", "Bahnhofstraße", "Gartenweg", "Schillerstraße", "Lindenallee"]),
+    (
+        "DE",
+        45,
+        &[
+            ("Berlin", "10115"),
+            ("Hamburg", "20095"),
+            ("München", "80331"),
+            ("Köln", "50667"),
+            ("Frankfurt am Main", "60311"),
+            ("Leipzig", "04109"),
+        ],
+        &["Hauptstraße", "Bahnhofstraße", "Gartenweg", "Schillerstraße", "Lindenallee"],
+    ),
     ("AT", 10, &[("Wien", "1010"), ("Graz", "8010"), ("Salzburg", "5020")], &["Ringstraße", "Mariahilfer Straße", "Landstraße"]),
     ("CH", 8, &[("Zürich", "8001"), ("Basel", "4051"), ("Bern", "3011")], &["Bahnhofstrasse", "Seestrasse", "Dorfstrasse"]),
-    ("US", 15, &[("New York", "10001"), ("Austin", "73301"), ("San Diego", "92101"), ("Chicago", "60601")], &["Main Street", "Oak Avenue", "Maple Drive", "Sunset Blvd"]),
+    (
+        "US",
+        15,
+        &[("New York", "10001"), ("Austin", "73301"), ("San Diego", "92101"), ("Chicago", "60601")],
+        &["Main Street", "Oak Avenue", "Maple Drive", "Sunset Blvd"],
+    ),
     ("GB", 7, &[("London", "SW1A 1AA"), ("Manchester", "M1 1AE"), ("Bristol", "BS1 4DJ")], &["High Street", "Station Road", "Church Lane"]),
     ("FR", 5, &[("Paris", "75001"), ("Lyon", "69001")], &["Rue de la Paix", "Avenue Victor Hugo"]),
     ("NL", 5, &[("Amsterdam", "1012"), ("Utrecht", "3511")], &["Kerkstraat", "Dorpsstraat"]),
@@ -145,10 +454,31 @@ const COUNTRIES: &[CountryTpl] = &[
 ];
 
 const AFFILIATE_WORDS: &[&str] = &[
-    "marketinghero", "yogafan", "moneycoach", "fitmom", "techreview", "bookworm", "healthyhabits", "traveldeals",
-    "growthguru", "cleaneating", "dogwhisperer", "studybuddy", "sidehustle", "zenmaster", "gadgetgeek", "gardenpro",
-    "affiliateking", "reviewqueen", "budgetboss", "musicmentor", "coachcarla", "salesninja", "webinarwizard",
-    "promoprofi", "dealhunter",
+    "marketinghero",
+    "yogafan",
+    "moneycoach",
+    "fitmom",
+    "techreview",
+    "bookworm",
+    "healthyhabits",
+    "traveldeals",
+    "growthguru",
+    "cleaneating",
+    "dogwhisperer",
+    "studybuddy",
+    "sidehustle",
+    "zenmaster",
+    "gadgetgeek",
+    "gardenpro",
+    "affiliateking",
+    "reviewqueen",
+    "budgetboss",
+    "musicmentor",
+    "coachcarla",
+    "salesninja",
+    "webinarwizard",
+    "promoprofi",
+    "dealhunter",
 ];
 
 fn mix_seed(seed: u64, key: Option<&str>) -> u64 {
@@ -302,14 +632,17 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
     for (i, g) in GROUPS.iter().enumerate() {
         let id = a.next_id("product_group");
         let created = account_created + Duration::days(i as i64 * 3);
-        a.product_groups.insert(id, ProductGroup {
+        a.product_groups.insert(
             id,
-            name: format!("{g}{suffix}").chars().take(31).collect(),
-            position: (i as i64 + 1) * 10,
-            is_shown_as_tab: i < 3,
-            created_at: created,
-            modified_at: created + Duration::days(rng.random_range(0..200)),
-        });
+            ProductGroup {
+                id,
+                name: format!("{g}{suffix}").chars().take(31).collect(),
+                position: (i as i64 + 1) * 10,
+                is_shown_as_tab: i < 3,
+                created_at: created,
+                modified_at: created + Duration::days(rng.random_range(0..200)),
+            },
+        );
         group_ids.push(id);
     }
 
@@ -335,13 +668,20 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
         approval.insert(4u8, "new".to_string());
         let slug: String = t.en.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
         let downloads = match delivery_type(t.ptype) {
-            "digital" => vec![(format!("{slug}.pdf"), rng.random_range(200_000..30_000_000u64)), (format!("{slug}-bonus.zip"), rng.random_range(1_000_000..90_000_000u64))],
+            "digital" => vec![
+                (format!("{slug}.pdf"), rng.random_range(200_000..30_000_000u64)),
+                (format!("{slug}-bonus.zip"), rng.random_range(1_000_000..90_000_000u64)),
+            ],
             _ => Vec::new(),
         };
         let product = Product {
             id,
             name: if language == "de" { name_de.clone() } else { name_en.clone() },
-            name_intern: format!("{}{}", slug.chars().take(40).collect::<String>(), if label.is_empty() { String::new() } else { format!("-{label}") }),
+            name_intern: format!(
+                "{}{}",
+                slug.chars().take(40).collect::<String>(),
+                if label.is_empty() { String::new() } else { format!("-{label}") }
+            ),
             names,
             descriptions,
             note: String::new(),
@@ -379,22 +719,25 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
                 PlanTpl::Sub(f, o) => (*f, *o, 0),
                 PlanTpl::Inst(n, x) => (*x, *x, *n),
             };
-            a.payment_plans.insert(pid, PaymentPlan {
-                id: pid,
-                product_id: id,
-                first_amount: first,
-                other_amounts: other,
-                currency: "EUR".into(),
-                first_billing_interval: if n == 1 { String::new() } else { "1_month".into() },
-                other_billing_intervals: if n == 1 { String::new() } else { "1_month".into() },
-                number_of_installments: n,
-                is_active: true,
-                cancel_policy: if n == 0 && t.ptype == 3 && i == 15 { "12m_0".into() } else { String::new() },
-                position: (pos as i64 + 1) * 10,
-                is_switching_allowed: false,
-                created_at: created,
-                modified_at: created,
-            });
+            a.payment_plans.insert(
+                pid,
+                PaymentPlan {
+                    id: pid,
+                    product_id: id,
+                    first_amount: first,
+                    other_amounts: other,
+                    currency: "EUR".into(),
+                    first_billing_interval: if n == 1 { String::new() } else { "1_month".into() },
+                    other_billing_intervals: if n == 1 { String::new() } else { "1_month".into() },
+                    number_of_installments: n,
+                    is_active: true,
+                    cancel_policy: if n == 0 && t.ptype == 3 && i == 15 { "12m_0".into() } else { String::new() },
+                    position: (pos as i64 + 1) * 10,
+                    is_switching_allowed: false,
+                    created_at: created,
+                    modified_at: created,
+                },
+            );
             plan_ids.push(pid);
         }
         plans_of.push(plan_ids);
@@ -407,29 +750,35 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
         let name = if rng.random_bool(0.5) { format!("{w}{}", rng.random_range(1..99)) } else { w.to_string() };
         let (first, _) = *pick(&mut rng, FIRST_NAMES);
         let last = *pick(&mut rng, LAST_NAMES);
-        a.affiliates.insert(id, Affiliate {
+        a.affiliates.insert(
             id,
-            email: format!("{name}@partner.example"),
-            name,
-            first_name: first.into(),
-            last_name: last.into(),
-            created_at: account_created + Duration::days(30 + i as i64 * 20),
-            referrer: None,
-        });
+            Affiliate {
+                id,
+                email: format!("{name}@partner.example"),
+                name,
+                first_name: first.into(),
+                last_name: last.into(),
+                created_at: account_created + Duration::days(30 + i as i64 * 20),
+                referrer: None,
+            },
+        );
         affiliate_ids.push(id);
         // Affiliations with a handful of products.
         for _ in 0..rng.random_range(3..8) {
             let pid = *pick(&mut rng, &product_ids);
             let status = *pick(&mut rng, &["approved", "approved", "approved", "pending", "new", "rejected"]);
             let created = account_created + Duration::days(60 + rng.random_range(0..600));
-            a.affiliations.insert((id, pid), Affiliation {
-                commission_rate: if rng.random_bool(0.3) { Some(rng.random_range(20..70) * 100) } else { None },
-                commission_fix: None,
-                commission_currency: "EUR".into(),
-                approval_status: status.into(),
-                created_at: created,
-                modified_at: created,
-            });
+            a.affiliations.insert(
+                (id, pid),
+                Affiliation {
+                    commission_rate: if rng.random_bool(0.3) { Some(rng.random_range(20..70) * 100) } else { None },
+                    commission_fix: None,
+                    commission_currency: "EUR".into(),
+                    approval_status: status.into(),
+                    created_at: created,
+                    modified_at: created,
+                },
+            );
         }
     }
     for i in 0..4 {
@@ -443,9 +792,8 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
     }
 
     // Purchases, in time order; buyers are created with their first order.
-    let mut times: Vec<i64> = (0..SEED_PURCHASES)
-        .map(|i| if i < 6 { rng.random_range(600..20 * 3600) } else { rng.random_range(3600..365 * 86_400) })
-        .collect();
+    let mut times: Vec<i64> =
+        (0..SEED_PURCHASES).map(|i| if i < 6 { rng.random_range(600..20 * 3600) } else { rng.random_range(3600..365 * 86_400) }).collect();
     times.sort_unstable_by(|x, y| y.cmp(x));
     let country_total: u32 = COUNTRIES.iter().map(|c| c.1).sum();
     let mut buyer_ids: Vec<u64> = Vec::new();
@@ -482,26 +830,33 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
                 .collect();
             let domain = pick(&mut rng, &["example.com", "mail.example", "example.org", "web.example"]);
             let email = format!("{mailbox}{}@{domain}", id % 1000);
-            a.buyers.insert(id, Buyer {
+            a.buyers.insert(
                 id,
-                address_id,
-                created_at,
-                email,
-                first_name: first.into(),
-                last_name: last.into(),
-                salutation: sal.into(),
-                title: if rng.random_bool(0.05) { "Dr.".into() } else { String::new() },
-                company: if rng.random_bool(0.1) { format!("{last} Consulting") } else { String::new() },
-                street_name: street.into(),
-                street_number: rng.random_range(1..180).to_string(),
-                street2: String::new(),
-                zipcode: zip.into(),
-                city: city.into(),
-                state: if country.0 == "US" { "NY".into() } else { String::new() },
-                country: country.0.into(),
-                phone_no: if rng.random_bool(0.4) { format!("+49 30 {}", rng.random_range(1_000_000..9_999_999)) } else { String::new() },
-                language: if ["DE", "AT", "CH"].contains(&country.0) { "de".into() } else { "en".into() },
-            });
+                Buyer {
+                    id,
+                    address_id,
+                    created_at,
+                    email,
+                    first_name: first.into(),
+                    last_name: last.into(),
+                    salutation: sal.into(),
+                    title: if rng.random_bool(0.05) { "Dr.".into() } else { String::new() },
+                    company: if rng.random_bool(0.1) { format!("{last} Consulting") } else { String::new() },
+                    street_name: street.into(),
+                    street_number: rng.random_range(1..180).to_string(),
+                    street2: String::new(),
+                    zipcode: zip.into(),
+                    city: city.into(),
+                    state: if country.0 == "US" { "NY".into() } else { String::new() },
+                    country: country.0.into(),
+                    phone_no: if rng.random_bool(0.4) {
+                        format!("+49 30 {}", rng.random_range(1_000_000..9_999_999))
+                    } else {
+                        String::new()
+                    },
+                    language: if ["DE", "AT", "CH"].contains(&country.0) { "de".into() } else { "en".into() },
+                },
+            );
             buyer_ids.push(id);
             id
         } else {
@@ -547,9 +902,8 @@ fn seed_purchase(
         *pick(rng, &["creditcard", "creditcard", "paypal", "paypal", "elv", "sofort", "applepay", "banktransfer"])
     };
     let affiliate_id = if rng.random_bool(0.4) { Some(*pick(rng, affiliate_ids)) } else { None };
-    let commission_rate = affiliate_id.map(|aff| {
-        a.affiliations.get(&(aff, product_id)).and_then(|s| s.commission_rate).unwrap_or(product.affiliate_commission)
-    });
+    let commission_rate = affiliate_id
+        .map(|aff| a.affiliations.get(&(aff, product_id)).and_then(|s| s.commission_rate).unwrap_or(product.affiliate_commission));
     let id = a.new_purchase_id();
     let item_id = a.next_id("item");
     let uses_voucher = rng.random_bool(0.08);
@@ -581,10 +935,18 @@ fn seed_purchase(
         is_test,
         order_type: "regular".into(),
         affiliate_id,
-        campaignkey: if affiliate_id.is_some() && rng.random_bool(0.5) { pick(rng, &["fb-ads", "newsletter", "yt-review", "blog"]).to_string() } else { String::new() },
+        campaignkey: if affiliate_id.is_some() && rng.random_bool(0.5) {
+            pick(rng, &["fb-ads", "newsletter", "yt-review", "blog"]).to_string()
+        } else {
+            String::new()
+        },
         trackingkey: if rng.random_bool(0.2) { pick(rng, &["summer-sale", "retarget", "webinar"]).to_string() } else { String::new() },
         custom: if rng.random_bool(0.1) { format!("crm-{}", rng.random_range(1000..9999)) } else { String::new() },
-        click_id: if affiliate_id.is_some() && rng.random_bool(0.3) { format!("clk{}", rng.random_range(100_000..999_999)) } else { String::new() },
+        click_id: if affiliate_id.is_some() && rng.random_bool(0.3) {
+            format!("clk{}", rng.random_range(100_000..999_999))
+        } else {
+            String::new()
+        },
         utm,
         billing_status: "completed".into(),
         rebilling_active: false,
@@ -656,11 +1018,23 @@ fn seed_purchase(
             p.billing_status = "aborted".into();
             p.rebill_stop_noted_at = Some(stop_at);
             let eid = a.next_id("rebill_event");
-            a.rebill_events.push(RebillEvent { id: eid, purchase_id: id.clone(), created_at: stop_at, pay_sequence_no: i64::from(payments), kind: "rebill_cancelled".into() });
+            a.rebill_events.push(RebillEvent {
+                id: eid,
+                purchase_id: id.clone(),
+                created_at: stop_at,
+                pay_sequence_no: i64::from(payments),
+                kind: "rebill_cancelled".into(),
+            });
             let paid_until = add_months(created_at.date(), payments).and_time(created_at.time());
             if paid_until <= start {
                 let eid = a.next_id("rebill_event");
-                a.rebill_events.push(RebillEvent { id: eid, purchase_id: id.clone(), created_at: paid_until, pay_sequence_no: i64::from(payments), kind: "last_paid_day".into() });
+                a.rebill_events.push(RebillEvent {
+                    id: eid,
+                    purchase_id: id.clone(),
+                    created_at: paid_until,
+                    pay_sequence_no: i64::from(payments),
+                    kind: "last_paid_day".into(),
+                });
             }
         } else {
             p.billing_status = if rng.random_bool(0.04) { "reminding".into() } else { "paying".into() };
@@ -713,22 +1087,30 @@ pub fn refund_purchase_state(a: &mut Account, p: &mut Purchase, at: NaiveDateTim
     let paid = a.purchase_transactions(&p.id).filter(|t| t.kind == TxKind::Payment).count() as i64;
     if was_active {
         let eid = a.next_id("rebill_event");
-        a.rebill_events.push(RebillEvent { id: eid, purchase_id: p.id.clone(), created_at: at, pay_sequence_no: paid, kind: "rebill_cancelled".into() });
+        a.rebill_events.push(RebillEvent {
+            id: eid,
+            purchase_id: p.id.clone(),
+            created_at: at,
+            pay_sequence_no: paid,
+            kind: "rebill_cancelled".into(),
+        });
     }
     let eid = a.next_id("rebill_event");
-    a.rebill_events.push(RebillEvent { id: eid, purchase_id: p.id.clone(), created_at: at, pay_sequence_no: paid, kind: "last_paid_day".into() });
+    a.rebill_events.push(RebillEvent {
+        id: eid,
+        purchase_id: p.id.clone(),
+        created_at: at,
+        pay_sequence_no: paid,
+        kind: "last_paid_day".into(),
+    });
 }
 
 fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, product_ids: &[u64], affiliate_ids: &[u64], suffix: &str) {
     let today = start.date();
 
     // Deliveries for physical products.
-    let shipping: Vec<Purchase> = a
-        .purchases
-        .iter()
-        .filter(|p| delivery_type(a.products[&p.product_id()].product_type_id) == "shipping")
-        .cloned()
-        .collect();
+    let shipping: Vec<Purchase> =
+        a.purchases.iter().filter(|p| delivery_type(a.products[&p.product_id()].product_type_id) == "shipping").cloned().collect();
     for p in shipping {
         let (pid, item_id, product_id, qty, created, is_test, refunded) =
             (p.id.clone(), p.items[0].id, p.product_id(), p.quantity(), p.created_at, p.is_test, p.refunded_at.is_some());
@@ -754,34 +1136,42 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
         } else {
             Vec::new()
         };
-        a.deliveries.insert(id, Delivery {
+        a.deliveries.insert(
             id,
-            purchase_id: pid,
-            purchase_item_id: item_id,
-            product_id,
-            quantity: qty,
-            quantity_delivered: delivered,
-            kind: kind.into(),
-            processed_at: (kind != "request").then(|| created + Duration::hours(20)),
-            processed_by: if kind == "request" { String::new() } else { "fulfilment".into() },
-            parcels,
-            shipped_by_reseller_from: String::new(),
-            notifications: u32::from(kind == "delivery"),
-            is_test,
-            created_at: created,
-            modified_at: created + Duration::hours(if kind == "request" { 0 } else { 30 }),
-        });
+            Delivery {
+                id,
+                purchase_id: pid,
+                purchase_item_id: item_id,
+                product_id,
+                quantity: qty,
+                quantity_delivered: delivered,
+                kind: kind.into(),
+                processed_at: (kind != "request").then(|| created + Duration::hours(20)),
+                processed_by: if kind == "request" { String::new() } else { "fulfilment".into() },
+                parcels,
+                shipped_by_reseller_from: String::new(),
+                notifications: u32::from(kind == "delivery"),
+                is_test,
+                created_at: created,
+                modified_at: created + Duration::hours(if kind == "request" { 0 } else { 30 }),
+            },
+        );
     }
 
     // E-ticket locations, templates and tickets for event products.
-    for (name, address) in [("Berlin Congress Center", "Alexanderstraße 11, 10178 Berlin"), ("München Eventhalle", "Messeplatz 1, 80339 München"), ("Wien Stadthalle", "Roland-Rainer-Platz 1, 1150 Wien")] {
+    for (name, address) in [
+        ("Berlin Congress Center", "Alexanderstraße 11, 10178 Berlin"),
+        ("München Eventhalle", "Messeplatz 1, 80339 München"),
+        ("Wien Stadthalle", "Roland-Rainer-Platz 1, 1150 Wien"),
+    ] {
         let id = a.next_id("eticket_location");
         a.eticket_locations.insert(id, EticketLocation { id, name: name.into(), address: address.into() });
     }
     for name in ["Seminar ticket (A4)", "Conference badge"] {
         let id = a.next_id("eticket_template");
         let created = start - Duration::days(rng.random_range(200..600));
-        a.eticket_templates.insert(id, EticketTemplate { id, name: name.into(), created_at: created, modified_at: created + Duration::days(10) });
+        a.eticket_templates
+            .insert(id, EticketTemplate { id, name: name.into(), created_at: created, modified_at: created + Duration::days(10) });
     }
     let location_ids: Vec<u64> = a.eticket_locations.keys().copied().collect();
     let template_ids: Vec<u64> = a.eticket_templates.keys().copied().collect();
@@ -804,27 +1194,30 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             let n = a.next_id("eticket");
             let id = format!("{:010}{:010}", a.vendor.user_id % 10_000_000_000, n);
             let used = date < today && rng.random_bool(0.8);
-            a.etickets.insert(id.clone(), Eticket {
-                id,
-                purchase_id: pid.clone(),
-                product_id,
-                location_id,
-                template_id: template_ids[0],
-                date,
-                days: if product_id == events[0].0 { 2 } else { 1 },
-                note: "09:00".into(),
-                no,
-                count: qty,
-                email: b.email.clone(),
-                first_name: b.first_name.clone(),
-                last_name: b.last_name.clone(),
-                salutation: b.salutation.clone(),
-                title: b.title.clone(),
-                language: b.language.clone(),
-                used_at: used.then(|| date.and_hms_opt(8, 45, 0).expect("valid time")),
-                is_blocked: false,
-                created_at: created,
-            });
+            a.etickets.insert(
+                id.clone(),
+                Eticket {
+                    id,
+                    purchase_id: pid.clone(),
+                    product_id,
+                    location_id,
+                    template_id: template_ids[0],
+                    date,
+                    days: if product_id == events[0].0 { 2 } else { 1 },
+                    note: "09:00".into(),
+                    no,
+                    count: qty,
+                    email: b.email.clone(),
+                    first_name: b.first_name.clone(),
+                    last_name: b.last_name.clone(),
+                    salutation: b.salutation.clone(),
+                    title: b.title.clone(),
+                    language: b.language.clone(),
+                    used_at: used.then(|| date.and_hms_opt(8, 45, 0).expect("valid time")),
+                    is_blocked: false,
+                    created_at: created,
+                },
+            );
         }
         let form_id = a.counters.get("form").copied().unwrap_or(16_000);
         let rid = a.next_id("custom_form");
@@ -835,7 +1228,19 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
         data.insert("occupation".to_string(), pick(rng, &["Marketing", "Engineer", "Teacher", "Founder", "Designer"]).to_string());
         data.insert("dietary_requirements".to_string(), pick(rng, &["none", "vegetarian", "vegan"]).to_string());
         let item_id = a.purchase(&pid).map(|p| p.items[0].id).unwrap_or(0);
-        a.custom_forms.insert(rid, CustomFormRecord { id: rid, form_id, purchase_id: pid.clone(), purchase_item_id: item_id, product_id, form_no: 1, form_count: 1, data });
+        a.custom_forms.insert(
+            rid,
+            CustomFormRecord {
+                id: rid,
+                form_id,
+                purchase_id: pid.clone(),
+                purchase_item_id: item_id,
+                product_id,
+                form_no: 1,
+                form_count: 1,
+                data,
+            },
+        );
     }
 
     // Service proof requests for some service/course orders.
@@ -849,19 +1254,22 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
         let id = a.next_id("service_proof");
         let at = (*created + Duration::days(5)).min(start - Duration::hours(2));
         let status = ["pending", "pending", "proof_provided", "pending"][i];
-        a.service_proofs.insert(id, ServiceProof {
+        a.service_proofs.insert(
             id,
-            purchase_id: pid.clone(),
-            product_id: *product_id,
-            delivery_type: delivery_type(a.products[product_id].product_type_id).to_string(),
-            approval_status: if status == "proof_provided" { "approved".into() } else { "new".into() },
-            request_status: status.into(),
-            message: if status == "proof_provided" { "Buyer attended all sessions; logs attached.".into() } else { String::new() },
-            files: Vec::new(),
-            due_date: (at + Duration::days(14)).date(),
-            created_at: at,
-            modified_at: at,
-        });
+            ServiceProof {
+                id,
+                purchase_id: pid.clone(),
+                product_id: *product_id,
+                delivery_type: delivery_type(a.products[product_id].product_type_id).to_string(),
+                approval_status: if status == "proof_provided" { "approved".into() } else { "new".into() },
+                request_status: status.into(),
+                message: if status == "proof_provided" { "Buyer attended all sessions; logs attached.".into() } else { String::new() },
+                files: Vec::new(),
+                due_date: (at + Duration::days(14)).date(),
+                created_at: at,
+                modified_at: at,
+            },
+        );
     }
 
     // Vouchers.
@@ -880,28 +1288,35 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
     for (i, (code, first_rate, other_rates, first_amount, other_amounts, expires_days, limited)) in vouchers.iter().enumerate() {
         let id = a.next_id("voucher");
         let created = start - Duration::days(400 - i as i64 * 40);
-        a.vouchers.insert(id, Voucher {
+        a.vouchers.insert(
             id,
-            code: code.to_string(),
-            product_ids: if i == 6 { Some(product_ids[7..12].to_vec()) } else { None },
-            valid_from: Some(created),
-            expires_at: expires_days.map(|d| start + Duration::days(d)),
-            first_rate: *first_rate,
-            other_rates: *other_rates,
-            first_amount: *first_amount,
-            other_amounts: *other_amounts,
-            currency: "EUR".into(),
-            is_count_limited: *limited,
-            count_left: if *limited { 7 } else { 1 },
-            upgrade_policy: "valid".into(),
-            is_test: *code == "TESTONLY",
-            created_at: created,
-            modified_at: created,
-        });
+            Voucher {
+                id,
+                code: code.to_string(),
+                product_ids: if i == 6 { Some(product_ids[7..12].to_vec()) } else { None },
+                valid_from: Some(created),
+                expires_at: expires_days.map(|d| start + Duration::days(d)),
+                first_rate: *first_rate,
+                other_rates: *other_rates,
+                first_amount: *first_amount,
+                other_amounts: *other_amounts,
+                currency: "EUR".into(),
+                is_count_limited: *limited,
+                count_left: if *limited { 7 } else { 1 },
+                upgrade_policy: "valid".into(),
+                is_test: *code == "TESTONLY",
+                created_at: created,
+                modified_at: created,
+            },
+        );
     }
 
     // Order forms.
-    for (i, (name, layout)) in [("Standard checkout", "widget"), ("Summer sale", "widget"), ("Two-step legacy", "legacy"), ("Membership checkout", "widget")].iter().enumerate() {
+    for (i, (name, layout)) in
+        [("Standard checkout", "widget"), ("Summer sale", "widget"), ("Two-step legacy", "legacy"), ("Membership checkout", "widget")]
+            .iter()
+            .enumerate()
+    {
         let id = a.next_id("orderform");
         let created = start - Duration::days(500 - i as i64 * 90);
         let mut settings = BTreeMap::new();
@@ -910,7 +1325,17 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
         settings.insert("order_bump_style".to_string(), json!("none"));
         settings.insert("is_active".to_string(), json!("Y"));
         settings.insert("is_default".to_string(), json!(if i == 0 { "Y" } else { "N" }));
-        a.orderforms.insert(id, Orderform { id, name: format!("{name}{suffix}"), layout: layout.to_string(), settings, created_at: created, modified_at: created + Duration::days(7) });
+        a.orderforms.insert(
+            id,
+            Orderform {
+                id,
+                name: format!("{name}{suffix}"),
+                layout: layout.to_string(),
+                settings,
+                created_at: created,
+                modified_at: created + Duration::days(7),
+            },
+        );
     }
 
     // Upgrades and conversion tools.
@@ -923,20 +1348,23 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
         let id = a.next_id("upgrade");
         let authkey = a.new_secret(12);
         let created = start - Duration::days(300 - i as i64 * 50);
-        a.upgrades.insert(id, Upgrade {
+        a.upgrades.insert(
             id,
-            name: format!("{name}{suffix}"),
-            authkey,
-            to_product_id: product_ids[*to],
-            upgrade_from: from.iter().map(|i| product_ids[*i]).collect(),
-            downgrade_from: down.iter().map(|i| product_ids[*i]).collect(),
-            special_offer_for: Vec::new(),
-            fallback_product_id: None,
-            is_active: true,
-            buyer_readonly_keys: "none".into(),
-            created_at: created,
-            modified_at: created,
-        });
+            Upgrade {
+                id,
+                name: format!("{name}{suffix}"),
+                authkey,
+                to_product_id: product_ids[*to],
+                upgrade_from: from.iter().map(|i| product_ids[*i]).collect(),
+                downgrade_from: down.iter().map(|i| product_ids[*i]).collect(),
+                special_offer_for: Vec::new(),
+                fallback_product_id: None,
+                is_active: true,
+                buyer_readonly_keys: "none".into(),
+                created_at: created,
+                modified_at: created,
+            },
+        );
     }
     let tools: &[(&str, &str, Option<usize>, &[usize])] = &[
         ("smartupgrade", "Upgrade to the complete course bundle", Some(14), &[0, 1, 3]),
@@ -950,16 +1378,19 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
     for (i, (kind, name, to, on)) in tools.iter().enumerate() {
         let id = a.next_id("conversion_tool");
         let authkey = a.new_secret(25);
-        a.conversion_tools.insert(id, ConversionTool {
+        a.conversion_tools.insert(
             id,
-            kind: kind.to_string(),
-            name: format!("{name}{suffix}"),
-            authkey,
-            upgrade_to_product_id: to.map(|t| product_ids[t]),
-            product_ids: on.iter().map(|i| product_ids[*i]).collect(),
-            custom_css: String::new(),
-            created_at: start - Duration::days(250 - i as i64 * 20),
-        });
+            ConversionTool {
+                id,
+                kind: kind.to_string(),
+                name: format!("{name}{suffix}"),
+                authkey,
+                upgrade_to_product_id: to.map(|t| product_ids[t]),
+                product_ids: on.iter().map(|i| product_ids[*i]).collect(),
+                custom_css: String::new(),
+                created_at: start - Duration::days(250 - i as i64 * 20),
+            },
+        );
     }
 
     // Upsell funnels.
@@ -979,33 +1410,39 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
         if let Some(p) = a.products.get_mut(pid) {
             p.image_url = url.clone();
         }
-        a.images.insert(id.clone(), Image {
-            id: id.clone(),
-            name: format!("product-{}", i + 1),
-            url,
-            source_url: String::new(),
-            usage_type: "product".into(),
-            alt_tag: String::new(),
-            width: 100,
-            height: 100 + 20 * (i as i64 % 5),
-            file_extension: "png".into(),
-            created_at: start - Duration::days(400 - i as i64 * 10),
-        });
+        a.images.insert(
+            id.clone(),
+            Image {
+                id: id.clone(),
+                name: format!("product-{}", i + 1),
+                url,
+                source_url: String::new(),
+                usage_type: "product".into(),
+                alt_tag: String::new(),
+                width: 100,
+                height: 100 + 20 * (i as i64 % 5),
+                file_extension: "png".into(),
+                created_at: start - Duration::days(400 - i as i64 * 10),
+            },
+        );
     }
     for (usage, w, h) in [("orderform_header", 960, 150), ("orderform_widget_tab", 400, 80), ("orderform_favicon", 32, 32)] {
         let id = a.random_string(8, b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ");
-        a.images.insert(id.clone(), Image {
-            id: id.clone(),
-            name: usage.replace('_', "-"),
-            url: format!("https://cdn.sandbox-ds24.example/merchant_{}/image/{usage}/{id}.jpg", a.vendor.user_id),
-            source_url: String::new(),
-            usage_type: usage.into(),
-            alt_tag: String::new(),
-            width: w,
-            height: h,
-            file_extension: "jpg".into(),
-            created_at: start - Duration::days(200),
-        });
+        a.images.insert(
+            id.clone(),
+            Image {
+                id: id.clone(),
+                name: usage.replace('_', "-"),
+                url: format!("https://cdn.sandbox-ds24.example/merchant_{}/image/{usage}/{id}.jpg", a.vendor.user_id),
+                source_url: String::new(),
+                usage_type: usage.into(),
+                alt_tag: String::new(),
+                width: w,
+                height: h,
+                file_extension: "jpg".into(),
+                created_at: start - Duration::days(200),
+            },
+        );
     }
 
     // Shipping cost policies.
@@ -1022,22 +1459,25 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
         let mut labels = BTreeMap::new();
         labels.insert("de".to_string(), if i == 0 { "Versand DACH".to_string() } else { "Internationaler Versand".to_string() });
         labels.insert("en".to_string(), name.to_string());
-        a.shipping_policies.insert(id, ShippingPolicy {
+        a.shipping_policies.insert(
             id,
-            name: format!("{name}{suffix}"),
-            labels,
-            position: (i as i64 + 1) * 100,
-            is_active: true,
-            for_product_ids: physical.join(","),
-            for_countries: countries.into(),
-            for_currencies: "all".into(),
-            fee_type: if i == 0 { "total_fee".into() } else { "fee_per_unit".into() },
-            billing_cycle: "once".into(),
-            currency: "EUR".into(),
-            scales,
-            created_at: created,
-            modified_at: created,
-        });
+            ShippingPolicy {
+                id,
+                name: format!("{name}{suffix}"),
+                labels,
+                position: (i as i64 + 1) * 100,
+                is_active: true,
+                for_product_ids: physical.join(","),
+                for_countries: countries.into(),
+                for_currencies: "all".into(),
+                fee_type: if i == 0 { "total_fee".into() } else { "fee_per_unit".into() },
+                billing_cycle: "once".into(),
+                currency: "EUR".into(),
+                scales,
+                created_at: created,
+                modified_at: created,
+            },
+        );
     }
 
     // Buy URLs.
@@ -1046,45 +1486,54 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
         let pid = product_ids[[0, 13, 24][i]];
         let secret = a.new_secret(20);
         let created = start - Duration::days(10 - i as i64 * 3);
-        a.buy_urls.insert(id, BuyUrl {
+        a.buy_urls.insert(
             id,
-            product_id: pid,
-            url: format!("{CHECKOUT_URL}/product/{pid}/?ds24id={id}-{secret}"),
-            valid_until: if i == 2 { None } else { Some(created + Duration::days(30)) },
-            settings: json!({"tracking": {"custom": format!("seed-{i}")}}),
-            upgrade_status: "none".into(),
-            created_at: created,
-            modified_at: created,
-        });
+            BuyUrl {
+                id,
+                product_id: pid,
+                url: format!("{CHECKOUT_URL}/product/{pid}/?ds24id={id}-{secret}"),
+                valid_until: if i == 2 { None } else { Some(created + Duration::days(30)) },
+                settings: json!({"tracking": {"custom": format!("seed-{i}")}}),
+                upgrade_status: "none".into(),
+                created_at: created,
+                modified_at: created,
+            },
+        );
     }
 
     // One IPN connection.
     let ipn_id = a.next_id("ipn");
     let pass = a.new_secret(30);
-    a.ipn_connections.insert("sandbox-crm".into(), IpnConnection {
-        id: ipn_id,
-        domain_id: "sandbox-crm".into(),
-        name: "Sandbox CRM".into(),
-        ipn_url: "https://crm.sandbox-shop.example/ipn/digistore24".into(),
-        product_ids: "all".into(),
-        categories: "orders".into(),
-        transactions: "payment,refund,chargeback,payment_missed".into(),
-        timing: "before_thankyou".into(),
-        sha_passphrase: pass,
-        newsletter_send_policy: "send_always".into(),
-        created_at: start - Duration::days(120),
-        modified_at: start - Duration::days(120),
-    });
+    a.ipn_connections.insert(
+        "sandbox-crm".into(),
+        IpnConnection {
+            id: ipn_id,
+            domain_id: "sandbox-crm".into(),
+            name: "Sandbox CRM".into(),
+            ipn_url: "https://crm.sandbox-shop.example/ipn/digistore24".into(),
+            product_ids: "all".into(),
+            categories: "orders".into(),
+            transactions: "payment,refund,chargeback,payment_missed".into(),
+            timing: "before_thankyou".into(),
+            sha_passphrase: pass,
+            newsletter_send_policy: "send_always".into(),
+            created_at: start - Duration::days(120),
+            modified_at: start - Duration::days(120),
+        },
+    );
 
     // Pre-assigned affiliates.
     for (i, email) in ["prospect.one@example.com", "prospect.two@example.com", "lead@mail.example"].iter().enumerate() {
-        a.email_affiliates.insert(email.to_string(), EmailAffiliate {
-            affiliate_id: affiliate_ids[i * 3],
-            campaignkey: ["webinar", "", "newsletter"][i].into(),
-            trackingkey: String::new(),
-            click_id: if i == 1 { "clk-778899".into() } else { String::new() },
-            promoclick_at: start - Duration::days(3 + i as i64),
-        });
+        a.email_affiliates.insert(
+            email.to_string(),
+            EmailAffiliate {
+                affiliate_id: affiliate_ids[i * 3],
+                campaignkey: ["webinar", "", "newsletter"][i].into(),
+                trackingkey: String::new(),
+                click_id: if i == 1 { "clk-778899".into() } else { String::new() },
+                promoclick_at: start - Duration::days(3 + i as i64),
+            },
+        );
     }
 
     // Marketplace entries.
@@ -1092,25 +1541,28 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
         let id = a.next_id("marketplace");
         let p = a.products[&product_ids[*idx]].clone();
         let plan_price = a.payment_plans.values().find(|pp| pp.product_id == p.id).map(|pp| pp.first_amount).unwrap_or(0);
-        a.marketplace.insert(id, MarketplaceEntry {
+        a.marketplace.insert(
             id,
-            main_product_id: p.id,
-            all_product_ids: vec![p.id],
-            approval_status: if i == 4 { "pending".into() } else { "approved".into() },
-            price: plan_price,
-            currency: "EUR".into(),
-            language: p.language.clone(),
-            category_id: 10 + p.product_type_id,
-            category: product_type_name(p.product_type_id).into(),
-            headline: format!("{} – learn it the easy way", p.name),
-            description: format!("<p>{}</p>", p.descriptions.get("en").cloned().unwrap_or_default()),
-            affiliate_share: p.affiliate_commission,
-            stars: rng.random_range(150..500),
-            seller_rank: rng.random_range(50..5000),
-            seller_rank_category: rng.random_range(1..300),
-            conversion_rate: rng.random_range(100..900),
-            stats_updated_at: start - Duration::hours(6),
-        });
+            MarketplaceEntry {
+                id,
+                main_product_id: p.id,
+                all_product_ids: vec![p.id],
+                approval_status: if i == 4 { "pending".into() } else { "approved".into() },
+                price: plan_price,
+                currency: "EUR".into(),
+                language: p.language.clone(),
+                category_id: 10 + p.product_type_id,
+                category: product_type_name(p.product_type_id).into(),
+                headline: format!("{} – learn it the easy way", p.name),
+                description: format!("<p>{}</p>", p.descriptions.get("en").cloned().unwrap_or_default()),
+                affiliate_share: p.affiliate_commission,
+                stars: rng.random_range(150..500),
+                seller_rank: rng.random_range(50..5000),
+                seller_rank_category: rng.random_range(1..300),
+                conversion_rate: rng.random_range(100..900),
+                stats_updated_at: start - Duration::hours(6),
+            },
+        );
     }
 
     // Account access grants.

@@ -167,11 +167,9 @@ impl TestServer {
 
     /// Like `start`, with a last say over the settings.
     pub async fn start_with(upstream_base: &str, options: Options, adjust: impl FnOnce(&mut ServerSettings)) -> Self {
-        let client = Client::new(ClientConfig {
-            base_url: upstream_base.to_owned(),
-            timeout: options.timeout.unwrap_or(Duration::from_secs(10)),
-        })
-        .unwrap();
+        let client =
+            Client::new(ClientConfig { base_url: upstream_base.to_owned(), timeout: options.timeout.unwrap_or(Duration::from_secs(10)) })
+                .unwrap();
         let defaults = ServerSettings::default();
         let mut settings = ServerSettings {
             filter: options.filter,

@@ -2,7 +2,7 @@
 //! sandbox account: ids come from list calls, and the records that delete
 //! calls remove are created first.
 
-use super::sandbox::{all_purchases, s, Sandbox};
+use super::sandbox::{Sandbox, all_purchases, s};
 use digistore24_mcp::catalog::{self, Kind};
 use digistore24_mcp::sandbox::WRITABLE_KEY;
 use serde_json::Value;
@@ -22,7 +22,11 @@ impl Samples {
 pub async fn collect_samples(sb: &Sandbox) -> Samples {
     let mut v = BTreeMap::new();
     let all = all_purchases(sb, WRITABLE_KEY).await;
-    let rebillable = |p: &&Value| ["creditcard", "paypal", "elv"].contains(&p["pay_method"].as_str().unwrap_or("")) && p["refund_status"] == "none" && p["is_chargeback"] == "N";
+    let rebillable = |p: &&Value| {
+        ["creditcard", "paypal", "elv"].contains(&p["pay_method"].as_str().unwrap_or(""))
+            && p["refund_status"] == "none"
+            && p["is_chargeback"] == "N"
+    };
     // Each destructive call gets an order of its own, so one call cannot spoil another's.
     let mut used: HashSet<String> = HashSet::new();
     let upgrades = sb.write("listUpgrades", &[]).await["upgrades"].as_array().unwrap().clone();
@@ -62,9 +66,15 @@ pub async fn collect_samples(sb: &Sandbox) -> Samples {
     v.insert("product2", s(&products[1]["id"]));
     let event = products.iter().find(|p| p["product_type_id"] == "6").unwrap();
     v.insert("event_product", s(&event["id"]));
-    let tx = sb.write("listTransactions", &[("from", "start"), ("search[transaction_type]", "payment"), ("search[purchase_id]", &s(&singles[3]["id"]))]).await;
+    let tx = sb
+        .write(
+            "listTransactions",
+            &[("from", "start"), ("search[transaction_type]", "payment"), ("search[purchase_id]", &s(&singles[3]["id"]))],
+        )
+        .await;
     v.insert("transaction", s(&tx["transaction_list"][0]["id"]));
-    let tx = sb.write("listTransactions", &[("from", "start"), ("search[transaction_type]", "payment"), ("search[has_affiliate]", "Y")]).await;
+    let tx =
+        sb.write("listTransactions", &[("from", "start"), ("search[transaction_type]", "payment"), ("search[has_affiliate]", "Y")]).await;
     v.insert("transaction_aff", s(&tx["transaction_list"][0]["id"]));
     v.insert("buyer", s(&sb.write("listBuyers", &[]).await["items"][0]["id"]));
     v.insert("group", s(&sb.write("listProductGroups", &[]).await["items"][0]["id"]));
@@ -83,14 +93,23 @@ pub async fn collect_samples(sb: &Sandbox) -> Samples {
     // Records the delete functions may remove without disturbing anything else.
     v.insert("del_product", s(&sb.write("createProduct", &[("data[name]", "To delete")]).await["product_id"]));
     v.insert("del_group", s(&sb.write("createProductGroup", &[("data[name]", "To delete")]).await["product_group_id"]));
-    v.insert("del_plan", s(&sb.write("createPaymentplan", &[("product_id", &v["product"]), ("data[first_amount]", "9.00")]).await["paymentplan_id"]));
+    v.insert(
+        "del_plan",
+        s(&sb.write("createPaymentplan", &[("product_id", &v["product"]), ("data[first_amount]", "9.00")]).await["paymentplan_id"]),
+    );
     v.insert("del_buyurl", s(&sb.write("createBuyUrl", &[("product_id", &v["product"])]).await["id"]));
     sb.write("createVoucher", &[("data[code]", "DELETEME"), ("data[first_amount]", "5.00")]).await;
     v.insert("del_orderform", s(&sb.write("createOrderform", &[("data[name]", "To delete")]).await["orderform_id"]));
     v.insert("del_upgrade", s(&sb.write("createUpgrade", &[("name", "To delete"), ("to_product_id", &v["product2"])]).await["upgrade_id"]));
     v.insert("del_policy", s(&sb.write("createShippingCostPolicy", &[("data[name]", "To delete")]).await["policy_id"]));
-    v.insert("del_image", s(&sb.write("createImage", &[("data[name]", "to-delete"), ("data[image-url]", "https://example.com/a.png")]).await["image_id"]));
-    v.insert("token", s(&sb.write("requestApiKey", &[("permissions", "writable"), ("return_url", "https://example.com/back")]).await["request_token"]));
+    v.insert(
+        "del_image",
+        s(&sb.write("createImage", &[("data[name]", "to-delete"), ("data[image-url]", "https://example.com/a.png")]).await["image_id"]),
+    );
+    v.insert(
+        "token",
+        s(&sb.write("requestApiKey", &[("permissions", "writable"), ("return_url", "https://example.com/back")]).await["request_token"]),
+    );
     Samples { v }
 }
 
@@ -154,7 +173,9 @@ pub fn extras(f: &str, s: &Samples) -> Vec<(String, String)> {
         "addBalanceToPurchase" => v(&[("purchase_id", s.get("sub_update"))]),
         "refundPurchase" => v(&[("purchase_id", s.get("single_refund")), ("force", "Y".into())]),
         "refundPartially" => v(&[("purchase_id", s.get("single_partial"))]),
-        "createAddonChangePurchase" => v(&[("purchase_id", s.get("sub_addon")), ("addons[0][product_id]", s.get("product2")), ("addons[0][amount]", "5.00".into())]),
+        "createAddonChangePurchase" => {
+            v(&[("purchase_id", s.get("sub_addon")), ("addons[0][product_id]", s.get("product2")), ("addons[0][amount]", "5.00".into())])
+        }
         "createBillingOnDemand" => v(&[("purchase_id", s.get("sub_billing")), ("payment_plan[first_amount]", "19.00".into())]),
         "createRebillingPayment" => v(&[("purchase_id", s.get("sub_rebill"))]),
         "startRebilling" | "stopRebilling" => v(&[("purchase_id", s.get("sub_stop"))]),
@@ -178,19 +199,31 @@ pub fn extras(f: &str, s: &Samples) -> Vec<(String, String)> {
         "deleteVoucher" => v(&[("code", "DELETEME".into())]),
         "createOrderform" | "updateOrderform" => v(&[("data[name]", "Form X".into())]),
         "deleteOrderform" => v(&[("orderform_id", s.get("del_orderform"))]),
-        "createPaymentplan" => v(&[("data[first_amount]", "29.00".into()), ("data[number_of_installments]", "0".into()), ("data[first_billing_interval]", "1_month".into())]),
+        "createPaymentplan" => v(&[
+            ("data[first_amount]", "29.00".into()),
+            ("data[number_of_installments]", "0".into()),
+            ("data[first_billing_interval]", "1_month".into()),
+        ]),
         "updatePaymentplan" => v(&[("data[first_amount]", "31.00".into())]),
         "deletePaymentplan" => v(&[("paymentplan_id", s.get("del_plan"))]),
         "deleteUpgrade" => v(&[("upgrade_id", s.get("del_upgrade"))]),
         "createUpgradePurchase" => v(&[("purchase_ids", s.get("upgrade_purchase"))]),
         "getUpgrade" => v(&[("order_ids", s.get("upgrade_purchase"))]),
-        "createShippingCostPolicy" | "updateShippingCostPolicy" => v(&[("data[name]", "Policy X".into()), ("data[scale_1_amount]", "3.90".into())]),
+        "createShippingCostPolicy" | "updateShippingCostPolicy" => {
+            v(&[("data[name]", "Policy X".into()), ("data[scale_1_amount]", "3.90".into())])
+        }
         "deleteShippingCostPolicy" => v(&[("policy_id", s.get("del_policy"))]),
-        "updateDelivery" => v(&[("data[is_shipped]", "Y".into()), ("tracking[0][parcel_service]", "dhl".into()), ("tracking[0][tracking_id]", "00340434".into())]),
+        "updateDelivery" => v(&[
+            ("data[is_shipped]", "Y".into()),
+            ("tracking[0][parcel_service]", "dhl".into()),
+            ("tracking[0][tracking_id]", "00340434".into()),
+        ]),
         "createEticket" => v(&[("product_id", s.get("event_product")), ("buyer[email]", "guest@example.com".into())]),
         "createImage" => v(&[("data[name]", "logo".into()), ("data[image-url]", "https://example.com/logo.png".into())]),
         "deleteImage" => v(&[("image_id", s.get("del_image"))]),
-        "updateServiceProofRequest" => v(&[("data[request_status]", "proof_provided".into()), ("data[message]", "Attended all sessions".into())]),
+        "updateServiceProofRequest" => {
+            v(&[("data[request_status]", "proof_provided".into()), ("data[message]", "Attended all sessions".into())])
+        }
         "statsAffiliateToplist" => v(&[("from", "2020-01".into()), ("to", "2099-12".into())]),
         "statsSales" => v(&[("period", "month".into())]),
         "ipnSetup" => v(&[("product_ids", "all".into())]),
@@ -224,4 +257,3 @@ pub fn derive_args(f: &catalog::Function, s: &Samples) -> Vec<(String, String)> 
     }
     args
 }
-

@@ -1,6 +1,6 @@
 //! A spawned sandbox Digistore24 and a plain HTTP caller for it.
 
-use digistore24_mcp::sandbox::{self, SandboxConfig, READONLY_KEY, WRITABLE_KEY};
+use digistore24_mcp::sandbox::{self, READONLY_KEY, SandboxConfig, WRITABLE_KEY};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -102,4 +102,3 @@ pub async fn all_purchases(sb: &Sandbox, key: &str) -> Vec<Value> {
     let d = sb.call(Some(key), "listPurchases", &[("from", "start"), ("page_size", "1000")]).await.data();
     d["purchase_list"].as_array().unwrap().clone()
 }
-

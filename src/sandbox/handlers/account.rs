@@ -6,28 +6,77 @@
 //! the key table of the sandbox (keys are never created or removed here).
 
 use super::views;
-use super::{check_public_https, Access, Ctx, Res};
-use crate::sandbox::args::{split_csv, yn, Args};
+use super::{Access, Ctx, Res, check_public_https};
+use crate::sandbox::args::{Args, split_csv, yn};
 use crate::sandbox::dates::fmt_dt;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
 use crate::sandbox::seed::PRODUCT_TYPES;
 use crate::sandbox::{READONLY_KEY, WRITABLE_KEY};
 use chrono::Duration;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// Countries known to the sandbox (two-letter code, English name).
 pub const COUNTRIES: &[(&str, &str)] = &[
-    ("AD", "Andorra"), ("AE", "United Arab Emirates"), ("AR", "Argentina"), ("AT", "Austria"), ("AU", "Australia"),
-    ("BE", "Belgium"), ("BG", "Bulgaria"), ("BR", "Brazil"), ("CA", "Canada"), ("CH", "Switzerland"), ("CL", "Chile"),
-    ("CN", "China"), ("CO", "Colombia"), ("CY", "Cyprus"), ("CZ", "Czech Republic"), ("DE", "Germany"), ("DK", "Denmark"),
-    ("EE", "Estonia"), ("EG", "Egypt"), ("ES", "Spain"), ("FI", "Finland"), ("FR", "France"), ("GB", "United Kingdom"),
-    ("GR", "Greece"), ("HR", "Croatia"), ("HU", "Hungary"), ("IE", "Ireland"), ("IL", "Israel"), ("IN", "India"),
-    ("IS", "Iceland"), ("IT", "Italy"), ("JP", "Japan"), ("KR", "South Korea"), ("LI", "Liechtenstein"), ("LT", "Lithuania"),
-    ("LU", "Luxembourg"), ("LV", "Latvia"), ("MA", "Morocco"), ("MC", "Monaco"), ("MT", "Malta"), ("MX", "Mexico"),
-    ("NG", "Nigeria"), ("NL", "Netherlands"), ("NO", "Norway"), ("NZ", "New Zealand"), ("PE", "Peru"), ("PH", "Philippines"),
-    ("PL", "Poland"), ("PT", "Portugal"), ("RO", "Romania"), ("RS", "Serbia"), ("SE", "Sweden"), ("SG", "Singapore"),
-    ("SI", "Slovenia"), ("SK", "Slovakia"), ("TH", "Thailand"), ("TR", "Turkey"), ("UA", "Ukraine"), ("US", "United States"),
+    ("AD", "Andorra"),
+    ("AE", "United Arab Emirates"),
+    ("AR", "Argentina"),
+    ("AT", "Austria"),
+    ("AU", "Australia"),
+    ("BE", "Belgium"),
+    ("BG", "Bulgaria"),
+    ("BR", "Brazil"),
+    ("CA", "Canada"),
+    ("CH", "Switzerland"),
+    ("CL", "Chile"),
+    ("CN", "China"),
+    ("CO", "Colombia"),
+    ("CY", "Cyprus"),
+    ("CZ", "Czech Republic"),
+    ("DE", "Germany"),
+    ("DK", "Denmark"),
+    ("EE", "Estonia"),
+    ("EG", "Egypt"),
+    ("ES", "Spain"),
+    ("FI", "Finland"),
+    ("FR", "France"),
+    ("GB", "United Kingdom"),
+    ("GR", "Greece"),
+    ("HR", "Croatia"),
+    ("HU", "Hungary"),
+    ("IE", "Ireland"),
+    ("IL", "Israel"),
+    ("IN", "India"),
+    ("IS", "Iceland"),
+    ("IT", "Italy"),
+    ("JP", "Japan"),
+    ("KR", "South Korea"),
+    ("LI", "Liechtenstein"),
+    ("LT", "Lithuania"),
+    ("LU", "Luxembourg"),
+    ("LV", "Latvia"),
+    ("MA", "Morocco"),
+    ("MC", "Monaco"),
+    ("MT", "Malta"),
+    ("MX", "Mexico"),
+    ("NG", "Nigeria"),
+    ("NL", "Netherlands"),
+    ("NO", "Norway"),
+    ("NZ", "New Zealand"),
+    ("PE", "Peru"),
+    ("PH", "Philippines"),
+    ("PL", "Poland"),
+    ("PT", "Portugal"),
+    ("RO", "Romania"),
+    ("RS", "Serbia"),
+    ("SE", "Sweden"),
+    ("SG", "Singapore"),
+    ("SI", "Slovenia"),
+    ("SK", "Slovakia"),
+    ("TH", "Thailand"),
+    ("TR", "Turkey"),
+    ("UA", "Ukraine"),
+    ("US", "United States"),
     ("ZA", "South Africa"),
 ];
 
@@ -48,9 +97,8 @@ const CURRENCIES: &[(u32, &str, &str, &str, &str, &str, i64)] = &[
     (13, "BRL", "R$", "Brazilian Real", "5.00", "30000.00", 170_000),
 ];
 
-const TRANSACTIONS: &[&str] = &[
-    "payment", "refund", "chargeback", "payment_missed", "payment_denial", "rebill_cancelled", "rebill_resumed", "last_paid_day", "all",
-];
+const TRANSACTIONS: &[&str] =
+    &["payment", "refund", "chargeback", "payment_missed", "payment_denial", "rebill_cancelled", "rebill_resumed", "last_paid_day", "all"];
 const CATEGORIES: &[&str] = &["orders", "affiliations", "e-tickets", "etickets", "custom forms", "customforms", "orderform"];
 
 fn check_vendor(a: &Account, args: Args<'_>) -> Result<(), ApiError> {
@@ -87,11 +135,16 @@ pub fn ipn_setup(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     let categories = args.str("categories").unwrap_or("orders");
     for c in split_csv(categories) {
         if !CATEGORIES.contains(&c) {
-            return Err(ApiError::params(format!("Invalid value '{c}' in categories; allowed: orders, affiliations, e-tickets, custom forms")));
+            return Err(ApiError::params(format!(
+                "Invalid value '{c}' in categories; allowed: orders, affiliations, e-tickets, custom forms"
+            )));
         }
     }
     let timing = args.one_of("timing", &["before_thankyou", "delayed"])?.unwrap_or("before_thankyou").to_string();
-    let policy = args.one_of("newsletter_send_policy", &["send_always", "send_if_not_optout", "send_if_optout", "send_if_optin"])?.unwrap_or("send_always").to_string();
+    let policy = args
+        .one_of("newsletter_send_policy", &["send_always", "send_if_not_optout", "send_if_optout", "send_if_optin"])?
+        .unwrap_or("send_always")
+        .to_string();
     let domain_id = args.str("domain_id").unwrap_or("").to_string();
     if domain_id.len() > 63 {
         return Err(ApiError::params("Argument domain_id may have at most 63 characters"));
@@ -114,20 +167,23 @@ pub fn ipn_setup(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         Some(e) => e.id,
         None => a.next_id("ipn"),
     };
-    a.ipn_connections.insert(domain_id.clone(), IpnConnection {
-        id,
-        domain_id,
-        name,
-        ipn_url: url,
-        product_ids,
-        categories: categories.to_string(),
-        transactions: transactions.to_string(),
-        timing,
-        sha_passphrase: pass.clone(),
-        newsletter_send_policy: policy,
-        created_at: existing.as_ref().map(|e| e.created_at).unwrap_or(ctx.now),
-        modified_at: ctx.now,
-    });
+    a.ipn_connections.insert(
+        domain_id.clone(),
+        IpnConnection {
+            id,
+            domain_id,
+            name,
+            ipn_url: url,
+            product_ids,
+            categories: categories.to_string(),
+            transactions: transactions.to_string(),
+            timing,
+            sha_passphrase: pass.clone(),
+            newsletter_send_policy: policy,
+            created_at: existing.as_ref().map(|e| e.created_at).unwrap_or(ctx.now),
+            modified_at: ctx.now,
+        },
+    );
     Ok(json!({
         "created": yn(existing.is_none()),
         "updated": yn(existing.is_some()),
@@ -161,7 +217,8 @@ pub fn ipn_delete(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
 
 /// requestApiKey: starts the interactive key approval; the sandbox approves at once.
 pub fn request_api_key(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let permissions = args.one_of("permissions", &["readonly", "read-only", "writable"])?.ok_or_else(|| ApiError::missing("permissions"))?.to_string();
+    let permissions =
+        args.one_of("permissions", &["readonly", "read-only", "writable"])?.ok_or_else(|| ApiError::missing("permissions"))?.to_string();
     let return_url = args.req_str("return_url")?.to_string();
     check_public_https("return_url", &return_url)?;
     for f in ["cancel_url", "site_url"] {
@@ -176,14 +233,17 @@ pub fn request_api_key(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         }
     }
     let token = a.new_secret(32);
-    a.key_requests.insert(token.clone(), KeyRequest {
-        token: token.clone(),
-        permissions,
-        return_url,
-        comment: args.str("comment").unwrap_or("").to_string(),
-        created_at: ctx.now,
-        retrieved: false,
-    });
+    a.key_requests.insert(
+        token.clone(),
+        KeyRequest {
+            token: token.clone(),
+            permissions,
+            return_url,
+            comment: args.str("comment").unwrap_or("").to_string(),
+            created_at: ctx.now,
+            retrieved: false,
+        },
+    );
     Ok(json!({"request_url": format!("{SITE_URL}/en/api/key/request/{token}"), "request_token": token}))
 }
 
@@ -199,11 +259,7 @@ pub fn retrieve_api_key(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     }
     r.retrieved = true;
     let readonly = r.permissions != "writable";
-    let key = if shared {
-        if readonly { READONLY_KEY } else { WRITABLE_KEY }.to_string()
-    } else {
-        ctx.key.to_string()
-    };
+    let key = if shared { if readonly { READONLY_KEY } else { WRITABLE_KEY }.to_string() } else { ctx.key.to_string() };
     Ok(json!({"api_key": key, "request_status": "completed", "note": "", "permissions": if readonly { "readonly" } else { "writable" }}))
 }
 

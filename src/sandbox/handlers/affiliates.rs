@@ -7,11 +7,11 @@
 use super::buyers::plausible_email;
 use super::views::approval_status_msg;
 use super::{Ctx, Res};
-use crate::sandbox::args::{money, split_csv, yn, Args};
+use crate::sandbox::args::{Args, money, split_csv, yn};
 use crate::sandbox::dates::fmt_dt;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 fn affiliate<'a>(a: &'a Account, args: Args<'_>, name: &str) -> Result<&'a Affiliate, ApiError> {
     let key = args.req_str(name)?;
@@ -125,7 +125,9 @@ pub fn get_affiliate_for_email(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> R
             "click_id": e.click_id,
             "promoclick_at": fmt_dt(e.promoclick_at),
         }),
-        None => json!({"email": email, "affiliate_name": "", "affiliate_id": "", "campaignkey": "", "trackingkey": "", "click_id": "", "promoclick_at": ""}),
+        None => {
+            json!({"email": email, "affiliate_name": "", "affiliate_id": "", "campaignkey": "", "trackingkey": "", "click_id": "", "promoclick_at": ""})
+        }
     })
 }
 
@@ -139,13 +141,16 @@ pub fn set_affiliate_for_email(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -
     if !a.email_affiliates.contains_key(&email) {
         ensure_room(a.email_affiliates.len(), "e-mail assignments")?;
     }
-    a.email_affiliates.insert(email.clone(), EmailAffiliate {
-        affiliate_id: aff.id,
-        campaignkey: args.str("campaignkey").unwrap_or("").to_string(),
-        trackingkey: args.str("trackingkey").unwrap_or("").to_string(),
-        click_id: args.str("click_id").unwrap_or("").to_string(),
-        promoclick_at: ctx.now,
-    });
+    a.email_affiliates.insert(
+        email.clone(),
+        EmailAffiliate {
+            affiliate_id: aff.id,
+            campaignkey: args.str("campaignkey").unwrap_or("").to_string(),
+            trackingkey: args.str("trackingkey").unwrap_or("").to_string(),
+            click_id: args.str("click_id").unwrap_or("").to_string(),
+            promoclick_at: ctx.now,
+        },
+    );
     Ok(json!({"modified": "Y", "email": email, "affiliate_id": aff.id.to_string(), "affiliate_name": aff.name}))
 }
 
@@ -195,7 +200,8 @@ pub fn set_referring_affiliate(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -
             "update"
         }
         None => {
-            aff.referrer = Some(Referral { referrer_id: referrer, commission: commission.unwrap_or(1000), created_at: ctx.now, created_by: user });
+            aff.referrer =
+                Some(Referral { referrer_id: referrer, commission: commission.unwrap_or(1000), created_at: ctx.now, created_by: user });
             "create"
         }
     };
@@ -224,7 +230,8 @@ pub fn validate_affiliate(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
             "invite_url": invite_url, "valid_product_ids": join(&valid), "invalid_product_ids": invalid.join(","),
         }));
     };
-    let statuses: Vec<&str> = valid.iter().map(|p| a.affiliations.get(&(aff.id, *p)).map(|s| s.approval_status.as_str()).unwrap_or("none")).collect();
+    let statuses: Vec<&str> =
+        valid.iter().map(|p| a.affiliations.get(&(aff.id, *p)).map(|s| s.approval_status.as_str()).unwrap_or("none")).collect();
     let (status, msg) = if valid.is_empty() {
         ("no_valid_products", "None of the given products exists")
     } else if statuses.iter().all(|s| *s == "approved") {
@@ -261,11 +268,14 @@ pub fn get_customer_to_affiliate_buyer_details(a: &Account, args: Args<'_>, _ctx
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
             .collect::<String>();
-        out.insert(p.id.clone(), json!({
-            "customer_affiliate_name": promo_name,
-            "customer_to_affiliate_url": format!("{SITE_URL}/customer2affiliate/{}/{}", a.vendor.user_name, p.id),
-            "customer_affiliate_promo_url": format!("{SITE_URL}/redir/{}/{promo_name}/", p.product_id()),
-        }));
+        out.insert(
+            p.id.clone(),
+            json!({
+                "customer_affiliate_name": promo_name,
+                "customer_to_affiliate_url": format!("{SITE_URL}/customer2affiliate/{}/{}", a.vendor.user_name, p.id),
+                "customer_affiliate_promo_url": format!("{SITE_URL}/redir/{}/{promo_name}/", p.product_id()),
+            }),
+        );
     }
     if out.len() == 1 {
         return Ok(out.into_iter().next().map(|(_, v)| v).unwrap_or_default());

@@ -7,13 +7,13 @@
 
 use super::views;
 use super::{Ctx, Page, Res};
-use crate::sandbox::args::{money, yn, Args, Cents};
+use crate::sandbox::args::{Args, Cents, money, yn};
 use crate::sandbox::dates::{add_months, fmt_date, fmt_dt, fmt_opt_date};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
 use crate::sandbox::seed::vat_rate;
 use chrono::{Duration, NaiveDate};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// Payment methods that allow later automatic charges.
@@ -360,7 +360,13 @@ fn push_event(a: &mut Account, purchase_id: &str, kind: &str, ctx: &Ctx<'_>) {
     if a.rebill_events.len() >= MAX_ITEMS {
         a.rebill_events.remove(0);
     }
-    a.rebill_events.push(RebillEvent { id, purchase_id: purchase_id.to_string(), created_at: ctx.now, pay_sequence_no: paid, kind: kind.into() });
+    a.rebill_events.push(RebillEvent {
+        id,
+        purchase_id: purchase_id.to_string(),
+        created_at: ctx.now,
+        pay_sequence_no: paid,
+        kind: kind.into(),
+    });
 }
 
 /// Last day of a minimum term that is still running, if any (`12m_0` = 12 months).
@@ -402,8 +408,16 @@ pub fn stop_rebilling(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         Some(end) if !force => {
             // Payments continue until the minimum term ends.
             q.rebilling_active = false;
-            
-            answer(q, true, &format!("Rebilling stops at the end of the minimum term on {}", fmt_date(end)), "stopped_later", false, true, fmt_date(end))
+
+            answer(
+                q,
+                true,
+                &format!("Rebilling stops at the end of the minimum term on {}", fmt_date(end)),
+                "stopped_later",
+                false,
+                true,
+                fmt_date(end),
+            )
         }
         _ => {
             q.rebilling_active = false;

@@ -4,10 +4,10 @@
 
 use super::views;
 use super::{Ctx, Page, Res};
-use crate::sandbox::args::{yn, Args};
+use crate::sandbox::args::{Args, yn};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::Account;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 fn buyer_id(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
     let raw = args.req_str("buyer_id")?;
@@ -34,7 +34,12 @@ pub fn list_buyers(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
 /// A plausible e-mail address check (one `@`, a dot in the domain, no spaces).
 pub fn plausible_email(e: &str) -> bool {
     let Some((local, domain)) = e.split_once('@') else { return false };
-    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !e.contains(char::is_whitespace) && !domain.contains('@')
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !e.contains(char::is_whitespace)
+        && !domain.contains('@')
 }
 
 /// updateBuyer: changes contact data; an empty phone_number clears it.
@@ -45,9 +50,10 @@ pub fn update_buyer(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
         return Err(ApiError::missing("data"));
     }
     if let Some(e) = data.str("email")
-        && !plausible_email(e) {
-            return Err(ApiError::params(format!("Invalid e-mail address '{e}' in data[email]")));
-        }
+        && !plausible_email(e)
+    {
+        return Err(ApiError::params(format!("Invalid e-mail address '{e}' in data[email]")));
+    }
     let salutation = match data.raw_str("salutation").map(str::trim) {
         Some(s) if !["", "M", "F"].contains(&s) => {
             return Err(ApiError::params(format!("Invalid value '{s}' for argument data[salutation]; allowed: (empty), M, F")));
@@ -55,9 +61,10 @@ pub fn update_buyer(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
         other => other.map(str::to_string),
     };
     if let Some(c) = data.str("country")
-        && (c.len() != 2 || !c.chars().all(|x| x.is_ascii_alphabetic())) {
-            return Err(ApiError::params(format!("Invalid data[country] '{c}'; use a two-letter ISO code such as DE")));
-        }
+        && (c.len() != 2 || !c.chars().all(|x| x.is_ascii_alphabetic()))
+    {
+        return Err(ApiError::params(format!("Invalid data[country] '{c}'; use a two-letter ISO code such as DE")));
+    }
     let b = a.buyers.get_mut(&id).expect("checked");
     let before = format!("{b:?}");
     if let Some(s) = salutation {

@@ -5,14 +5,14 @@
 //! upgrade orders, conversion widgets and shipping cost rules. Must not touch:
 //! HTTP, other accounts; new orders go through `billing::new_order`.
 
-use super::billing::{new_order, rebill_capable, OrderSpec};
+use super::billing::{OrderSpec, new_order, rebill_capable};
 use super::views;
-use super::{check_url_arg, Ctx, Res};
-use crate::sandbox::args::{money, split_csv, yn, Args, Cents};
-use crate::sandbox::dates::{fmt_dt, fmt_opt_date, parse_offset, parse_point, Bound};
+use super::{Ctx, Res, check_url_arg};
+use crate::sandbox::args::{Args, Cents, money, split_csv, yn};
+use crate::sandbox::dates::{Bound, fmt_dt, fmt_opt_date, parse_offset, parse_point};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 // ── buy URLs ──────────────────────────────────────────────────────────────
@@ -33,7 +33,9 @@ pub fn create_buy_url(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
                 .unwrap_or_else(|| parse_point(v, ctx.now, Bound::Upper))
                 .map_err(|e| ApiError::params(format!("Argument valid_until: {e} (or 'forever')")))?;
             if t <= ctx.now {
-                return Err(ApiError::params(format!("Argument valid_until '{v}' lies in the past; use a lifetime such as 24h, 7d or forever")));
+                return Err(ApiError::params(format!(
+                    "Argument valid_until '{v}' lies in the past; use a lifetime such as 24h, 7d or forever"
+                )));
             }
             Some(t)
         }
@@ -49,9 +51,10 @@ pub fn create_buy_url(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         }
     }
     if let Some(n) = plan.int("number_of_installments")?
-        && n < 0 {
-            return Err(ApiError::params("payment_plan[number_of_installments] must be 0 or more"));
-        }
+        && n < 0
+    {
+        return Err(ApiError::params("payment_plan[number_of_installments] must be 0 or more"));
+    }
     let upgrade_status = match plan.str("upgrade_order_id") {
         None => "none",
         Some(order) if a.purchase(order).is_some() => "ok",
@@ -72,16 +75,19 @@ pub fn create_buy_url(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     let id = a.next_id("buy_url");
     let secret = a.new_secret(20);
     let url = format!("{CHECKOUT_URL}/product/{}/?ds24id={id}-{secret}", product.id);
-    a.buy_urls.insert(id, BuyUrl {
+    a.buy_urls.insert(
         id,
-        product_id: product.id,
-        url: url.clone(),
-        valid_until,
-        settings: Value::Object(snapshot),
-        upgrade_status: upgrade_status.into(),
-        created_at: ctx.now,
-        modified_at: ctx.now,
-    });
+        BuyUrl {
+            id,
+            product_id: product.id,
+            url: url.clone(),
+            valid_until,
+            settings: Value::Object(snapshot),
+            upgrade_status: upgrade_status.into(),
+            created_at: ctx.now,
+            modified_at: ctx.now,
+        },
+    );
     Ok(json!({
         "id": id.to_string(),
         "url": url,
@@ -161,7 +167,10 @@ fn apply_voucher_fields(a: &Account, v: &mut Voucher, data: Args<'_>, ctx: &Ctx<
     ] {
         if let Some(x) = data.amount(field)? {
             if x < 0 || (pct && x > 10_000) {
-                return Err(ApiError::params(format!("data[{field}] must be {}", if pct { "a percentage between 0 and 100" } else { "0 or more" })));
+                return Err(ApiError::params(format!(
+                    "data[{field}] must be {}",
+                    if pct { "a percentage between 0 and 100" } else { "0 or more" }
+                )));
             }
             *slot = x;
         }
@@ -374,7 +383,14 @@ pub fn create_orderform(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     ensure_room(a.orderforms.len(), "order forms")?;
     let data = args.obj("data");
     data.req_str("name")?;
-    let mut o = Orderform { id: 0, name: String::new(), layout: "widget".into(), settings: BTreeMap::new(), created_at: ctx.now, modified_at: ctx.now };
+    let mut o = Orderform {
+        id: 0,
+        name: String::new(),
+        layout: "widget".into(),
+        settings: BTreeMap::new(),
+        created_at: ctx.now,
+        modified_at: ctx.now,
+    };
     o.settings.insert("is_active".into(), json!("Y"));
     o.settings.insert("is_default".into(), json!("N"));
     apply_orderform_fields(a, &mut o, data)?;
@@ -455,11 +471,14 @@ pub fn get_upgrade(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
                 one_click |= rebill_capable(&p.pay_method);
             }
         }
-        data.insert("check".into(), json!({
-            "is_upgrade_possible": yn(possible.is_some()),
-            "is_one_click_payment_possible": yn(possible.is_some() && one_click),
-            "possible_upgrade_type": possible.unwrap_or(""),
-        }));
+        data.insert(
+            "check".into(),
+            json!({
+                "is_upgrade_possible": yn(possible.is_some()),
+                "is_one_click_payment_possible": yn(possible.is_some() && one_click),
+                "possible_upgrade_type": possible.unwrap_or(""),
+            }),
+        );
     }
     Ok(Value::Object(data))
 }
@@ -488,20 +507,23 @@ pub fn create_upgrade(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     let keys = args.one_of("buyer_readonly_keys", &["none", "email", "email_and_name", "all"])?.unwrap_or("none").to_string();
     let id = a.next_id("upgrade");
     let authkey = a.new_secret(12);
-    a.upgrades.insert(id, Upgrade {
+    a.upgrades.insert(
         id,
-        name,
-        authkey,
-        to_product_id: to,
-        upgrade_from,
-        downgrade_from,
-        special_offer_for,
-        fallback_product_id: fallback,
-        is_active,
-        buyer_readonly_keys: keys,
-        created_at: ctx.now,
-        modified_at: ctx.now,
-    });
+        Upgrade {
+            id,
+            name,
+            authkey,
+            to_product_id: to,
+            upgrade_from,
+            downgrade_from,
+            special_offer_for,
+            fallback_product_id: fallback,
+            is_active,
+            buyer_readonly_keys: keys,
+            created_at: ctx.now,
+            modified_at: ctx.now,
+        },
+    );
     Ok(json!({"upgrade_id": id.to_string()}))
 }
 
@@ -542,9 +564,13 @@ pub fn create_upgrade_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -
         )));
     };
     if !rebill_capable(&base.pay_method) {
-        return Err(ApiError::params(format!("Order '{}' was paid with {}, which cannot be charged without the buyer", base.id, base.pay_method)));
+        return Err(ApiError::params(format!(
+            "Order '{}' was paid with {}, which cannot be charged without the buyer",
+            base.id, base.pay_method
+        )));
     }
-    let mut plans: Vec<PaymentPlan> = a.payment_plans.values().filter(|pp| pp.product_id == u.to_product_id && pp.is_active).cloned().collect();
+    let mut plans: Vec<PaymentPlan> =
+        a.payment_plans.values().filter(|pp| pp.product_id == u.to_product_id && pp.is_active).cloned().collect();
     plans.sort_by_key(|pp| (pp.position, pp.id));
     let plan = match args.str("payment_plan_id") {
         None => plans.first().cloned(),
@@ -562,7 +588,10 @@ pub fn create_upgrade_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -
     .ok_or_else(|| ApiError::params(format!("Target product {} has no active payment plan to upgrade to", u.to_product_id)))?;
     let mut qty = 1;
     for (k, v) in args.entries("quantities") {
-        let q: i64 = v.as_str().and_then(|s| s.trim().parse().ok()).ok_or_else(|| ApiError::params(format!("quantities[{k}] must be a whole number")))?;
+        let q: i64 = v
+            .as_str()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or_else(|| ApiError::params(format!("quantities[{k}] must be a whole number")))?;
         if q < 1 {
             return Err(ApiError::params(format!("quantities[{k}] must be at least 1")));
         }
@@ -575,20 +604,23 @@ pub fn create_upgrade_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -
     let mut spec = OrderSpec::like(&base, "upgrade");
     spec.items = vec![(u.to_product_id, qty, first, plan.other_amounts * qty)];
     spec.number_of_installments = plan.number_of_installments;
-    spec.first_billing_interval = if plan.first_billing_interval.is_empty() { "1_month".into() } else { plan.first_billing_interval.clone() };
-    spec.other_billing_intervals = if plan.other_billing_intervals.is_empty() { spec.first_billing_interval.clone() } else { plan.other_billing_intervals.clone() };
+    spec.first_billing_interval =
+        if plan.first_billing_interval.is_empty() { "1_month".into() } else { plan.first_billing_interval.clone() };
+    spec.other_billing_intervals =
+        if plan.other_billing_intervals.is_empty() { spec.first_billing_interval.clone() } else { plan.other_billing_intervals.clone() };
     spec.payment_plan_id = Some(plan.id);
     let new_id = new_order(a, spec, ctx)?;
     if kind != "special_offer"
-        && let Some(old) = a.purchase_mut(&base.id) {
-            old.rebilling_active = false;
-            old.next_payment_at = None;
-            old.rebill_stop_noted_at = Some(ctx.now);
-            if old.is_recurring() {
-                old.billing_status = "aborted".into();
-            }
-            old.upgraded_to = Some(new_id.clone());
+        && let Some(old) = a.purchase_mut(&base.id)
+    {
+        old.rebilling_active = false;
+        old.next_payment_at = None;
+        old.rebill_stop_noted_at = Some(ctx.now);
+        if old.is_recurring() {
+            old.billing_status = "aborted".into();
         }
+        old.upgraded_to = Some(new_id.clone());
+    }
     let np = a.purchase_or_404(&new_id)?;
     Ok(json!({
         "new_purchase": {
@@ -636,7 +668,9 @@ pub fn list_conversion_tools(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res
 
 /// listSmartUpgrades: the smart-upgrade widgets.
 pub fn list_smart_upgrades(a: &Account, _args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    Ok(json!({"smartupgrades": a.conversion_tools.values().filter(|c| c.kind == "smartupgrade").map(views::conversion_tool).collect::<Vec<_>>()}))
+    Ok(
+        json!({"smartupgrades": a.conversion_tools.values().filter(|c| c.kind == "smartupgrade").map(views::conversion_tool).collect::<Vec<_>>()}),
+    )
 }
 
 /// getSmartupgrade: one smart-upgrade widget, rendered for orders when given.
@@ -693,7 +727,8 @@ fn apply_policy_fields(a: &Account, p: &mut ShippingPolicy, data: Args<'_>) -> R
         p.name = n.chars().take(63).collect();
     }
     for k in data.keys() {
-        if let Some(lang) = k.strip_prefix("label_").filter(|l| (2..=5).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
+        if let Some(lang) =
+            k.strip_prefix("label_").filter(|l| (2..=5).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic() || c == '-'))
             && let Some(v) = data.str(k)
             && (p.labels.len() < 50 || p.labels.contains_key(&lang.to_ascii_lowercase()))
         {
@@ -718,10 +753,18 @@ fn apply_policy_fields(a: &Account, p: &mut ShippingPolicy, data: Args<'_>) -> R
         }
     }
     if let Some(c) = data.str("for_countries") {
-        p.for_countries = if c.eq_ignore_ascii_case("all") { "all".into() } else { split_csv(c).iter().map(|x| x.to_ascii_uppercase()).collect::<Vec<_>>().join(",") };
+        p.for_countries = if c.eq_ignore_ascii_case("all") {
+            "all".into()
+        } else {
+            split_csv(c).iter().map(|x| x.to_ascii_uppercase()).collect::<Vec<_>>().join(",")
+        };
     }
     if let Some(c) = data.str("for_currencies") {
-        p.for_currencies = if c.eq_ignore_ascii_case("all") { "all".into() } else { split_csv(c).iter().map(|x| x.to_ascii_uppercase()).collect::<Vec<_>>().join(",") };
+        p.for_currencies = if c.eq_ignore_ascii_case("all") {
+            "all".into()
+        } else {
+            split_csv(c).iter().map(|x| x.to_ascii_uppercase()).collect::<Vec<_>>().join(",")
+        };
     }
     if let Some(f) = data.one_of("fee_type", &["total_fee", "fee_per_unit"])? {
         p.fee_type = f.into();
@@ -746,9 +789,10 @@ fn apply_policy_fields(a: &Account, p: &mut ShippingPolicy, data: Args<'_>) -> R
             return Err(ApiError::params(format!("data[scale_{n}_amount] must not be negative")));
         }
         if let Some(&(prev, _)) = scales.last()
-            && from <= prev {
-                return Err(ApiError::params(format!("data[scale_{n}_from] must be larger than the previous level's quantity ({prev})")));
-            }
+            && from <= prev
+        {
+            return Err(ApiError::params(format!("data[scale_{n}_from] must be larger than the previous level's quantity ({prev})")));
+        }
         scales.push((from, amount));
     }
     p.scales = scales;

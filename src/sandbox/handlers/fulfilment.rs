@@ -8,14 +8,14 @@
 
 use super::purchases::refund_all;
 use super::views;
-use super::{check_public_https, Ctx, Res};
-use crate::sandbox::args::{money, split_csv, yn, Args};
-use crate::sandbox::dates::{fmt_date, fmt_dt, fmt_opt_date, fmt_opt_dt, Bound};
+use super::{Ctx, Res, check_public_https};
+use crate::sandbox::args::{Args, money, split_csv, yn};
+use crate::sandbox::dates::{Bound, fmt_date, fmt_dt, fmt_opt_date, fmt_opt_dt};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
 use crate::sandbox::seed::delivery_type;
 use chrono::Duration;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 // ── deliveries ────────────────────────────────────────────────────────────
 
@@ -127,7 +127,10 @@ pub fn update_delivery(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     if let Some(q) = add {
         let n = d.quantity_delivered + q;
         if !(0..=d.quantity).contains(&n) {
-            return Err(ApiError::params(format!("data[add_quantity_delivered] would make the delivered quantity {n}, outside 0..{}", d.quantity)));
+            return Err(ApiError::params(format!(
+                "data[add_quantity_delivered] would make the delivered quantity {n}, outside 0..{}",
+                d.quantity
+            )));
         }
         d.quantity_delivered = n;
     }
@@ -226,9 +229,17 @@ pub fn create_eticket(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         return Err(ApiError::params(format!("Product {} is not an e-ticket (event) product", product.id)));
     }
     let loc_raw = args.req_str("location_id")?;
-    let location = loc_raw.parse::<u64>().ok().filter(|i| a.eticket_locations.contains_key(i)).ok_or_else(|| ApiError::no_such("E-ticket location", loc_raw))?;
+    let location = loc_raw
+        .parse::<u64>()
+        .ok()
+        .filter(|i| a.eticket_locations.contains_key(i))
+        .ok_or_else(|| ApiError::no_such("E-ticket location", loc_raw))?;
     let tpl_raw = args.req_str("template_id")?;
-    let template = tpl_raw.parse::<u64>().ok().filter(|i| a.eticket_templates.contains_key(i)).ok_or_else(|| ApiError::no_such("E-ticket template", tpl_raw))?;
+    let template = tpl_raw
+        .parse::<u64>()
+        .ok()
+        .filter(|i| a.eticket_templates.contains_key(i))
+        .ok_or_else(|| ApiError::no_such("E-ticket template", tpl_raw))?;
     let date = args.date("date", ctx.now)?.ok_or_else(|| ApiError::missing("date"))?;
     let days = args.int("days")?.unwrap_or(1);
     let count = args.int("count")?.unwrap_or(1);
@@ -291,21 +302,35 @@ pub fn validate_eticket(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     }
     let e = a.etickets[&id].clone();
     let on_day = |d: chrono::NaiveDate| d >= e.date && d < e.date + Duration::days(e.days.max(1));
-    let matches_event = templates.contains(&e.template_id.to_string().as_str()) && locations.contains(&e.location_id.to_string().as_str()) && dates.iter().any(|d| on_day(*d));
+    let matches_event = templates.contains(&e.template_id.to_string().as_str())
+        && locations.contains(&e.location_id.to_string().as_str())
+        && dates.iter().any(|d| on_day(*d));
     let (status, msg) = if e.is_blocked {
         ("error", format!("Ticket{sep}{id}{sep}is blocked"))
     } else if !matches_event {
-        ("error", format!("Ticket{sep}{id}{sep}is valid for a different event ({}{sep}{})", fmt_date(e.date), a.eticket_locations.get(&e.location_id).map(|l| l.name.clone()).unwrap_or_default()))
+        (
+            "error",
+            format!(
+                "Ticket{sep}{id}{sep}is valid for a different event ({}{sep}{})",
+                fmt_date(e.date),
+                a.eticket_locations.get(&e.location_id).map(|l| l.name.clone()).unwrap_or_default()
+            ),
+        )
     } else if let Some(used) = e.used_at {
         ("error", format!("Ticket{sep}{id}{sep}was already used at{sep}{}", fmt_dt(used)))
     } else {
         ("success", format!("Ticket{sep}{id}{sep}is valid{sep}-{sep}{} {}", e.first_name, e.last_name))
     };
     if status == "success"
-        && let Some(t) = a.etickets.get_mut(&id) {
-            t.used_at = Some(ctx.now);
-        }
-    let same_event: Vec<&Eticket> = a.etickets.values().filter(|t| t.template_id == e.template_id && t.location_id == e.location_id && t.date == e.date && !t.is_blocked).collect();
+        && let Some(t) = a.etickets.get_mut(&id)
+    {
+        t.used_at = Some(ctx.now);
+    }
+    let same_event: Vec<&Eticket> = a
+        .etickets
+        .values()
+        .filter(|t| t.template_id == e.template_id && t.location_id == e.location_id && t.date == e.date && !t.is_blocked)
+        .collect();
     Ok(json!({
         "status": status,
         "msg": msg,
@@ -333,12 +358,16 @@ pub fn get_eticket_settings(a: &Account, _args: Args<'_>, _ctx: &Ctx<'_>) -> Res
 
 /// listEticketLocations: the event locations.
 pub fn list_eticket_locations(a: &Account, _args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    Ok(json!({"items": a.eticket_locations.values().map(|l| json!({"id": l.id.to_string(), "name": l.name, "address": l.address})).collect::<Vec<_>>()}))
+    Ok(
+        json!({"items": a.eticket_locations.values().map(|l| json!({"id": l.id.to_string(), "name": l.name, "address": l.address})).collect::<Vec<_>>()}),
+    )
 }
 
 /// listEticketTemplates: the ticket templates.
 pub fn list_eticket_templates(a: &Account, _args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    Ok(json!({"items": a.eticket_templates.values().map(|t| json!({"id": t.id.to_string(), "name": t.name, "created_at": fmt_dt(t.created_at), "modified_at": fmt_dt(t.modified_at)})).collect::<Vec<_>>()}))
+    Ok(
+        json!({"items": a.eticket_templates.values().map(|t| json!({"id": t.id.to_string(), "name": t.name, "created_at": fmt_dt(t.created_at), "modified_at": fmt_dt(t.modified_at)})).collect::<Vec<_>>()}),
+    )
 }
 
 // ── images ────────────────────────────────────────────────────────────────
@@ -379,7 +408,12 @@ pub fn create_image(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     if !USAGE_TYPES.contains(&usage.as_str()) {
         return Err(ApiError::params(format!("Invalid value '{usage}' for data[usage_type]; allowed: {}", USAGE_TYPES.join(", "))));
     }
-    let ext = source.rsplit('.').next().map(|e| e.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase()).filter(|e| ["png", "jpg", "jpeg", "gif", "webp"].contains(&e.as_str())).unwrap_or_else(|| "png".into());
+    let ext = source
+        .rsplit('.')
+        .next()
+        .map(|e| e.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase())
+        .filter(|e| ["png", "jpg", "jpeg", "gif", "webp"].contains(&e.as_str()))
+        .unwrap_or_else(|| "png".into());
     let id = loop {
         let candidate = a.random_string(8, b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ");
         if !a.images.contains_key(&candidate) {
@@ -387,18 +421,21 @@ pub fn create_image(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         }
     };
     let url = format!("https://cdn.sandbox-ds24.example/merchant_{}/image/{usage}/{id}.{ext}", a.vendor.user_id);
-    a.images.insert(id.clone(), Image {
-        id: id.clone(),
-        name,
-        url: url.clone(),
-        source_url: source,
-        usage_type: usage,
-        alt_tag: data.str("alt_tag").unwrap_or("").to_string(),
-        width: 100,
-        height: 100,
-        file_extension: ext,
-        created_at: ctx.now,
-    });
+    a.images.insert(
+        id.clone(),
+        Image {
+            id: id.clone(),
+            name,
+            url: url.clone(),
+            source_url: source,
+            usage_type: usage,
+            alt_tag: data.str("alt_tag").unwrap_or("").to_string(),
+            width: 100,
+            height: 100,
+            file_extension: ext,
+            created_at: ctx.now,
+        },
+    );
     Ok(json!({"image_id": id, "image_url": url}))
 }
 
@@ -489,7 +526,10 @@ pub fn get_service_proof_request(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) ->
 pub fn update_service_proof_request(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     let id = proof_id(a, args)?;
     let data = args.obj("data");
-    let status = data.one_of("request_status", &["proof_provided", "exec_refund"])?.ok_or_else(|| ApiError::missing("data[request_status]"))?.to_string();
+    let status = data
+        .one_of("request_status", &["proof_provided", "exec_refund"])?
+        .ok_or_else(|| ApiError::missing("data[request_status]"))?
+        .to_string();
     let current = a.service_proofs[&id].clone();
     if current.request_status == "exec_refund" {
         return Err(ApiError::params(format!("Service proof request {id} is closed: the refund was already executed")));
@@ -535,7 +575,12 @@ pub fn list_custom_form_records(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> 
         .values()
         .filter(|r| pid.is_none_or(|p| p == r.purchase_id))
         .map(|r| {
-            let address: Map<String, Value> = r.data.iter().filter(|(k, _)| ["first_name", "last_name", "email"].contains(&k.as_str())).map(|(k, v)| (k.clone(), json!(v))).collect();
+            let address: Map<String, Value> = r
+                .data
+                .iter()
+                .filter(|(k, _)| ["first_name", "last_name", "email"].contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
             json!({
                 "id": r.id.to_string(),
                 "form_id": r.form_id.to_string(),
@@ -566,7 +611,10 @@ pub fn validate_license_key(a: &Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     let last_tx = a.purchase_transactions(&p.id).last();
     let paid_until = match (p.next_payment_at, p.is_recurring(), last_payment) {
         (Some(n), _, _) => Some(n),
-        (None, true, Some(t)) => Some(super::billing::add_interval(t.created_at.date(), if p.other_billing_intervals.is_empty() { "1_month" } else { &p.other_billing_intervals })),
+        (None, true, Some(t)) => Some(super::billing::add_interval(
+            t.created_at.date(),
+            if p.other_billing_intervals.is_empty() { "1_month" } else { &p.other_billing_intervals },
+        )),
         _ => None,
     };
     let paid_up = p.refunded_at.is_none()

@@ -22,7 +22,7 @@ use super::args::Args;
 use super::error::ApiError;
 use super::model::Account;
 use chrono::NaiveDateTime;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// What a handler answers: the `data` payload, or an error.
 pub type Res = Result<Value, ApiError>;
@@ -218,7 +218,13 @@ pub struct Page {
 impl Page {
     /// Reads `page_no`/`page_size` (with defaults and an upper limit) for `item_count` items.
     /// `page_size` 0 means "everything" only where `zero_means_all` is set.
-    pub fn from_args(args: Args<'_>, item_count: usize, default_size: usize, max_size: usize, zero_means_all: bool) -> Result<Page, ApiError> {
+    pub fn from_args(
+        args: Args<'_>,
+        item_count: usize,
+        default_size: usize,
+        max_size: usize,
+        zero_means_all: bool,
+    ) -> Result<Page, ApiError> {
         let page_no = args.int("page_no")?.unwrap_or(1);
         if page_no < 1 {
             return Err(ApiError::params(format!("Argument page_no must be at least 1, got {page_no}")));
@@ -258,7 +264,11 @@ impl Page {
 
 /// Refuses URLs Digistore24 would refuse: only public `https://` addresses.
 pub fn check_public_https(label: &str, url: &str) -> Result<(), ApiError> {
-    let bad = || ApiError::params(format!("Argument {label} must be a public https:// URL (http, localhost and private addresses are refused), got '{url}'"));
+    let bad = || {
+        ApiError::params(format!(
+            "Argument {label} must be a public https:// URL (http, localhost and private addresses are refused), got '{url}'"
+        ))
+    };
     let rest = url.strip_prefix("https://").ok_or_else(bad)?;
     let host_port = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_port = host_port.rsplit('@').next().unwrap_or(host_port);
@@ -275,8 +285,12 @@ pub fn check_public_https(label: &str, url: &str) -> Result<(), ApiError> {
     }
     if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         let private = match ip {
-            std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast(),
-            std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80,
+            std::net::IpAddr::V4(v4) => {
+                v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast()
+            }
+            std::net::IpAddr::V6(v6) => {
+                v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80
+            }
         };
         if private {
             return Err(bad());
@@ -342,7 +356,16 @@ mod tests {
     fn public_https_only() {
         assert!(check_public_https("u", "https://example.com/ipn").is_ok());
         assert!(check_public_https("u", "https://shop.example.com:8443/x?y=1").is_ok());
-        for bad in ["http://example.com", "https://localhost/x", "https://127.0.0.1/", "https://10.1.2.3/", "https://192.168.0.1", "https://intranet/", "ftp://x.com", "https://[::1]/"] {
+        for bad in [
+            "http://example.com",
+            "https://localhost/x",
+            "https://127.0.0.1/",
+            "https://10.1.2.3/",
+            "https://192.168.0.1",
+            "https://intranet/",
+            "ftp://x.com",
+            "https://[::1]/",
+        ] {
             assert!(check_public_https("u", bad).is_err(), "{bad}");
         }
     }

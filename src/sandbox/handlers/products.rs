@@ -8,12 +8,12 @@
 
 use super::billing::valid_interval;
 use super::views;
-use super::{check_public_https, Ctx, Res};
-use crate::sandbox::args::{money, yn, Args, Cents};
+use super::{Ctx, Res, check_public_https};
+use crate::sandbox::args::{Args, Cents, money, yn};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
 use crate::sandbox::seed::{PRODUCT_TYPES, RESELLERS};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 fn product_id_arg(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
@@ -69,10 +69,9 @@ fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bo
     if update && data.sent("tag") {
         return Err(ApiError::params("data[tag] cannot be changed with updateProduct"));
     }
-    if !update
-        && let Some(t) = data.raw_str("tag") {
-            set(&mut p.tag, t.trim().to_string(), &mut m);
-        }
+    if !update && let Some(t) = data.raw_str("tag") {
+        set(&mut p.tag, t.trim().to_string(), &mut m);
+    }
     if let Some(n) = data.str("name_intern") {
         if n.chars().count() > 63 {
             return Err(ApiError::params("data[name_intern] may have at most 63 characters"));
@@ -82,19 +81,21 @@ fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bo
     for key in data.keys() {
         let lang_name = key.strip_prefix("name_").filter(|l| l.len() == 2 && l.chars().all(|c| c.is_ascii_lowercase()));
         if let Some(lang) = lang_name
-            && let Some(v) = data.str(key) {
-                if v.chars().count() > 63 {
-                    return Err(ApiError::params(format!("data[{key}] may have at most 63 characters")));
-                }
-                let old = p.names.insert(lang.to_string(), v.to_string());
-                m |= old.as_deref() != Some(v);
+            && let Some(v) = data.str(key)
+        {
+            if v.chars().count() > 63 {
+                return Err(ApiError::params(format!("data[{key}] may have at most 63 characters")));
             }
+            let old = p.names.insert(lang.to_string(), v.to_string());
+            m |= old.as_deref() != Some(v);
+        }
         let lang_desc = key.strip_prefix("description_").filter(|l| l.len() == 2 && l.chars().all(|c| c.is_ascii_lowercase()));
         if let Some(lang) = lang_desc
-            && let Some(v) = data.raw_str(key) {
-                let old = p.descriptions.insert(lang.to_string(), v.to_string());
-                m |= old.as_deref() != Some(v);
-            }
+            && let Some(v) = data.raw_str(key)
+        {
+            let old = p.descriptions.insert(lang.to_string(), v.to_string());
+            m |= old.as_deref() != Some(v);
+        }
     }
     if let Some(lang) = data.str("language") {
         let first = lang.split(',').next().unwrap_or("de").trim().to_ascii_lowercase();
@@ -116,11 +117,9 @@ fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bo
         let old = p.descriptions.insert(lang, d.to_string());
         m |= old.as_deref() != Some(d);
     }
-    for (field, slot) in [
-        ("salespage_url", &mut p.salespage_url),
-        ("upsell_salespage_url", &mut p.upsell_salespage_url),
-        ("image_url", &mut p.image_url),
-    ] {
+    for (field, slot) in
+        [("salespage_url", &mut p.salespage_url), ("upsell_salespage_url", &mut p.upsell_salespage_url), ("image_url", &mut p.image_url)]
+    {
         if let Some(u) = data.raw_str(field) {
             set(slot, u.trim().to_string(), &mut m);
         }
@@ -149,11 +148,15 @@ fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bo
         Some(Value::Object(per_reseller)) => {
             for (reseller, status) in per_reseller {
                 let rid: u8 = reseller.parse().ok().filter(|r| RESELLERS.iter().any(|x| x.0 == *r)).ok_or_else(|| {
-                    ApiError::params(format!("Unknown reseller '{reseller}' in data[approval_status]; use 1 (DE), 2 (US), 3 (UK) or 4 (IE)"))
+                    ApiError::params(format!(
+                        "Unknown reseller '{reseller}' in data[approval_status]; use 1 (DE), 2 (US), 3 (UK) or 4 (IE)"
+                    ))
                 })?;
                 let s = status.as_str().unwrap_or("").trim();
                 if !["new", "pending"].contains(&s) {
-                    return Err(ApiError::params(format!("Invalid value '{s}' for data[approval_status][{reseller}]; allowed: new, pending")));
+                    return Err(ApiError::params(format!(
+                        "Invalid value '{s}' for data[approval_status][{reseller}]; allowed: new, pending"
+                    )));
                 }
                 let old = p.approval.insert(rid, s.to_string());
                 m |= old.as_deref() != Some(s);
@@ -162,7 +165,10 @@ fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bo
         Some(Value::String(s)) if !s.trim().is_empty() => {
             let s = s.trim();
             let (targets, status): (Vec<u8>, &str) = match s.split_once(':') {
-                Some((r, st)) => (vec![r.trim().parse().map_err(|_| ApiError::params(format!("Invalid reseller in data[approval_status] '{s}'")))?], st.trim()),
+                Some((r, st)) => (
+                    vec![r.trim().parse().map_err(|_| ApiError::params(format!("Invalid reseller in data[approval_status] '{s}'")))?],
+                    st.trim(),
+                ),
                 None => (RESELLERS.iter().map(|r| r.0).collect(), s),
             };
             if !["new", "pending"].contains(&status) {
@@ -197,10 +203,9 @@ fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bo
     if let Some(b) = data.bool("add_order_data_to_thankyou_page_url")? {
         set(&mut p.add_order_data_to_thankyou_page_url, b, &mut m);
     }
-    if update
-        && let Some(b) = data.bool("is_active")? {
-            set(&mut p.is_active, b, &mut m);
-        }
+    if update && let Some(b) = data.bool("is_active")? {
+        set(&mut p.is_active, b, &mut m);
+    }
     if let Some(g) = data.int("product_group_id")? {
         if g == 0 {
             set(&mut p.product_group_id, None, &mut m);
@@ -243,7 +248,10 @@ pub fn create_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     if !has_name {
         return Err(ApiError::params("A product needs a name: give data[name], data[name_intern] or data[name_XX] (e.g. name_de)"));
     }
-    let language = data.str("language").map(|l| l.split(',').next().unwrap_or("de").trim().to_ascii_lowercase()).unwrap_or_else(|| a.vendor.language.clone());
+    let language = data
+        .str("language")
+        .map(|l| l.split(',').next().unwrap_or("de").trim().to_ascii_lowercase())
+        .unwrap_or_else(|| a.vendor.language.clone());
     let mut p = Product {
         id: 0,
         name: String::new(),
@@ -353,7 +361,8 @@ pub fn delete_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// listProductTypes: the product type ids.
 pub fn list_product_types(_a: &Account, _args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let items: Vec<Value> = PRODUCT_TYPES.iter().map(|(id, name, cat)| json!({"id": id.to_string(), "name": name, "category": cat})).collect();
+    let items: Vec<Value> =
+        PRODUCT_TYPES.iter().map(|(id, name, cat)| json!({"id": id.to_string(), "name": name, "category": cat})).collect();
     Ok(json!({"items": items}))
 }
 
@@ -397,7 +406,8 @@ pub fn create_product_group(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> R
     ensure_room(a.product_groups.len(), "product groups")?;
     let data = args.obj("data");
     data.req_str("name")?;
-    let mut g = ProductGroup { id: 0, name: String::new(), position: 10, is_shown_as_tab: false, created_at: ctx.now, modified_at: ctx.now };
+    let mut g =
+        ProductGroup { id: 0, name: String::new(), position: 10, is_shown_as_tab: false, created_at: ctx.now, modified_at: ctx.now };
     apply_group_fields(&mut g, data)?;
     g.id = a.next_id("product_group");
     let id = g.id;
@@ -449,11 +459,8 @@ fn valid_position(code: &str) -> bool {
 pub fn update_upsells(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     let id = product_id_arg(a, args)?;
     // The argument shape is unconfirmed; accept data[y]=… and flat y=….
-    let mut entries: Vec<(String, String)> = args
-        .entries("data")
-        .into_iter()
-        .filter_map(|(k, v)| v.as_str().map(|s| (k, s.trim().to_string())))
-        .collect();
+    let mut entries: Vec<(String, String)> =
+        args.entries("data").into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.trim().to_string()))).collect();
     if entries.is_empty() {
         entries = args.keys().filter(|k| valid_position(k)).filter_map(|k| args.str(k).map(|v| (k.clone(), v.to_string()))).collect();
     }
@@ -526,10 +533,14 @@ fn apply_plan_fields(pp: &mut PaymentPlan, data: Args<'_>) -> Result<bool, ApiEr
         }
         set(&mut pp.number_of_installments, n, &mut m);
     }
-    for (field, slot) in [("first_billing_interval", &mut pp.first_billing_interval), ("other_billing_intervals", &mut pp.other_billing_intervals)] {
+    for (field, slot) in
+        [("first_billing_interval", &mut pp.first_billing_interval), ("other_billing_intervals", &mut pp.other_billing_intervals)]
+    {
         if let Some(iv) = data.str(field) {
             if !valid_interval(iv) {
-                return Err(ApiError::params(format!("Invalid billing interval '{iv}' in data[{field}]; use e.g. 7_day, 1_month, 12_month")));
+                return Err(ApiError::params(format!(
+                    "Invalid billing interval '{iv}' in data[{field}]; use e.g. 7_day, 1_month, 12_month"
+                )));
             }
             set(slot, iv.to_string(), &mut m);
         }
@@ -537,7 +548,9 @@ fn apply_plan_fields(pp: &mut PaymentPlan, data: Args<'_>) -> Result<bool, ApiEr
     if let Some(b) = data.bool("is_active")? {
         set(&mut pp.is_active, b, &mut m);
     }
-    if let Some(c) = data.one_of("cancel_policy", &["6m_0", "6m_6m", "6m_12m", "12m_0", "12m_3m", "12m_6m", "12m_12m", "24m_0", "24m_6m", "24m_12m"])? {
+    if let Some(c) =
+        data.one_of("cancel_policy", &["6m_0", "6m_6m", "6m_12m", "12m_0", "12m_3m", "12m_6m", "12m_12m", "24m_0", "24m_6m", "24m_12m"])?
+    {
         set(&mut pp.cancel_policy, c.to_string(), &mut m);
     }
     if let Some(p) = data.int("position")? {

@@ -5,16 +5,16 @@
 //! HTTP, other accounts; money movements go through `Account::book_reversal` and
 //! `billing::new_order` so that transactions and statistics stay consistent.
 
-use super::billing::{new_order, rebill_capable, OrderSpec};
+use super::billing::{OrderSpec, new_order, rebill_capable};
 use super::views;
-use super::{contains_ci, id_list, Ctx, Page, Res};
-use crate::sandbox::args::{money, yn, Args, Cents};
-use crate::sandbox::dates::{fmt_date, fmt_dt, Bound};
+use super::{Ctx, Page, Res, contains_ci, id_list};
+use crate::sandbox::args::{Args, Cents, money, yn};
+use crate::sandbox::dates::{Bound, fmt_date, fmt_dt};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
 use crate::sandbox::seed::refund_purchase_state;
 use chrono::Duration;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// The `search[...]` filters of listPurchases and listTransactions.
 #[derive(Debug, Default)]
@@ -85,9 +85,10 @@ impl SearchFilter {
             return false;
         }
         if let Some(ids) = &self.product_ids
-            && !p.items.iter().any(|i| ids.contains(&i.product_id)) {
-                return false;
-            }
+            && !p.items.iter().any(|i| ids.contains(&i.product_id))
+        {
+            return false;
+        }
         if self.first_name.is_some() || self.last_name.is_some() || self.email.is_some() {
             let Some(b) = a.buyers.get(&p.buyer_id) else { return false };
             if self.first_name.as_deref().is_some_and(|n| !contains_ci(&b.first_name, n))
@@ -98,17 +99,20 @@ impl SearchFilter {
             }
         }
         if let Some(h) = self.has_affiliate
-            && p.affiliate_id.is_some() != h {
-                return false;
-            }
+            && p.affiliate_id.is_some() != h
+        {
+            return false;
+        }
         if let Some(name) = &self.affiliate_name
-            && !a.affiliate_name(p.affiliate_id).eq_ignore_ascii_case(name) {
-                return false;
-            }
+            && !a.affiliate_name(p.affiliate_id).eq_ignore_ascii_case(name)
+        {
+            return false;
+        }
         if let Some(t) = &self.order_type
-            && (t == "test") != p.is_test {
-                return false;
-            }
+            && (t == "test") != p.is_test
+        {
+            return false;
+        }
         if !self.pay_methods.is_empty() && !self.pay_methods.iter().any(|m| m.eq_ignore_ascii_case(&p.pay_method)) {
             return false;
         }
@@ -116,9 +120,10 @@ impl SearchFilter {
             return false;
         }
         if let Some(c) = &self.currency
-            && !p.currency.eq_ignore_ascii_case(c) {
-                return false;
-            }
+            && !p.currency.eq_ignore_ascii_case(c)
+        {
+            return false;
+        }
         if !self.purchase_ids.is_empty() && !self.purchase_ids.contains(&p.id) {
             return false;
         }
@@ -313,9 +318,7 @@ pub fn update_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     let p = a.purchase_mut(id).ok_or_else(|| ApiError::no_such("Purchase", id))?;
     if let Some(next) = next {
         if !p.is_recurring() || !p.rebilling_active {
-            return Err(ApiError::params(format!(
-                "Order '{id}' has no active recurring payments, so data[next_payment_at] cannot be set"
-            )));
+            return Err(ApiError::params(format!("Order '{id}' has no active recurring payments, so data[next_payment_at] cannot be set")));
         }
         if next <= ctx.now.date() || p.next_payment_at.is_some_and(|cur| next < cur) {
             return Err(ApiError::params(format!(
@@ -396,11 +399,7 @@ pub fn refund_period_check(a: &Account, p: &Purchase, paid_at: chrono::NaiveDate
     let days = a.products.get(&p.product_id()).map(|x| x.refund_days).unwrap_or(14);
     let last_day = (paid_at + Duration::days(days)).date();
     if request > last_day {
-        Err(format!(
-            "the refund period of {days} days for order '{}' ended on {}; pass force=Y to refund anyway",
-            p.id,
-            fmt_date(last_day)
-        ))
+        Err(format!("the refund period of {days} days for order '{}' ended on {}; pass force=Y to refund anyway", p.id, fmt_date(last_day)))
     } else {
         Ok(())
     }
@@ -412,11 +411,7 @@ pub fn refund_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     let force = args.bool_or("force", false)?;
     let request = args.date("request_date", ctx.now)?.unwrap_or(ctx.now.date());
     let p = a.purchase_or_404(id)?.clone();
-    let refundable: Cents = a
-        .purchase_transactions(&p.id)
-        .filter(|t| t.kind == TxKind::Payment)
-        .map(|t| t.amount - a.refunded_of(t))
-        .sum();
+    let refundable: Cents = a.purchase_transactions(&p.id).filter(|t| t.kind == TxKind::Payment).map(|t| t.amount - a.refunded_of(t)).sum();
     if refundable <= 0 {
         return Ok(json!({
             "modified": "N",
@@ -428,10 +423,9 @@ pub fn refund_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
             "currency": p.currency,
         }));
     }
-    if !force
-        && let Err(why) = refund_period_check(a, &p, p.created_at, request) {
-            return Err(ApiError::params(format!("Refund refused: {why}")));
-        }
+    if !force && let Err(why) = refund_period_check(a, &p, p.created_at, request) {
+        return Err(ApiError::params(format!("Refund refused: {why}")));
+    }
     ensure_room(a.transactions.len() + 100, "transactions")?;
     let (tx_ids, total) = refund_all(a, id, ctx, "Refund via API");
     let p = a.purchase_or_404(id)?;
@@ -577,9 +571,7 @@ pub fn log_member_access(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res 
     let unlocked = args.req_int("number_of_unlocked_lectures")?;
     let total = args.req_int("total_number_of_lectures")?;
     if unlocked < 0 || total < 0 || unlocked > total {
-        return Err(ApiError::params(
-            "number_of_unlocked_lectures must be between 0 and total_number_of_lectures".to_string(),
-        ));
+        return Err(ApiError::params("number_of_unlocked_lectures must be between 0 and total_number_of_lectures".to_string()));
     }
     let at = args.point("login_at", ctx.now, Bound::Lower)?.unwrap_or(ctx.now);
     let p = a.purchase_mut(id).ok_or_else(|| ApiError::no_such("Purchase", id))?;

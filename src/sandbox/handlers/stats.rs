@@ -8,13 +8,13 @@
 use super::transactions::{payout_date, payouts};
 use super::views;
 use super::{Ctx, Res};
-use crate::sandbox::args::{money, Args, Cents};
-use crate::sandbox::dates::{self, fmt_date, month_start, quarter_start, week_start, year_start, Bound};
+use crate::sandbox::args::{Args, Cents, money};
+use crate::sandbox::dates::{self, Bound, fmt_date, month_start, quarter_start, week_start, year_start};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
 use crate::sandbox::seed::RESELLERS;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -177,13 +177,16 @@ pub fn stats_sales_summary(a: &Account, _args: Args<'_>, ctx: &Ctx<'_>) -> Res {
                 (c.clone(), json!({"share_of_all_time": money(pct)}))
             })
             .collect();
-        for_.insert(key.into(), json!({
-            "from": fmt_date(from),
-            "to": fmt_date(today),
-            "amounts": amounts,
-            "precentages": percentages,
-            "references": {"all_time_from": fmt_date(a.purchases.first().map(|p| p.created_at.date()).unwrap_or(today))},
-        }));
+        for_.insert(
+            key.into(),
+            json!({
+                "from": fmt_date(from),
+                "to": fmt_date(today),
+                "amounts": amounts,
+                "precentages": percentages,
+                "references": {"all_time_from": fmt_date(a.purchases.first().map(|p| p.created_at.date()).unwrap_or(today))},
+            }),
+        );
         durations.insert(format!("amount_for_{key}"), json!((t0.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0));
     }
     durations.insert("total_call".into(), json!((started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0));

@@ -5,16 +5,16 @@
 //! the following month), which statistics reuse. Must not touch: HTTP, other
 //! accounts.
 
-use super::purchases::{refund_all, refund_period_check, time_window, SearchFilter};
+use super::purchases::{SearchFilter, refund_all, refund_period_check, time_window};
 use super::views;
 use super::{Ctx, Page, Res};
-use crate::sandbox::args::{money, split_csv, Args, Cents};
+use crate::sandbox::args::{Args, Cents, money, split_csv};
 use crate::sandbox::dates::{add_months, fmt_date, fmt_dt, month_start};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
 use crate::sandbox::seed::RESELLERS;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// Day on which the earnings of a transaction are paid out.
@@ -81,7 +81,11 @@ pub fn refund_transaction(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res
     let request = args.date("request_date", ctx.now)?.unwrap_or(ctx.now.date());
     let t = a.transactions[idx].clone();
     if t.kind != TxKind::Payment {
-        return Err(ApiError::params(format!("Transaction '{}' is a {}, not a payment; only payments can be refunded", t.id, t.kind.as_str())));
+        return Err(ApiError::params(format!(
+            "Transaction '{}' is a {}, not a payment; only payments can be refunded",
+            t.id,
+            t.kind.as_str()
+        )));
     }
     let p = a.purchase_or_404(&t.purchase_id)?.clone();
     let blank = |status: &str, modified: &str, note: String, error_reason: &str| {
@@ -101,16 +105,12 @@ pub fn refund_transaction(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res
     if remaining <= 0 {
         return Ok(blank("error", "N", format!("Transaction '{}' has already been refunded", t.id), "refund_completed"));
     }
-    if !force
-        && let Err(why) = refund_period_check(a, &p, t.created_at, request) {
-            return Ok(blank("refused", "N", format!("Refund refused: {why}"), ""));
-        }
+    if !force && let Err(why) = refund_period_check(a, &p, t.created_at, request) {
+        return Ok(blank("refused", "N", format!("Refund refused: {why}"), ""));
+    }
     ensure_room(a.transactions.len() + 100, "transactions")?;
     let refund_id = a.book_reversal(idx, remaining, TxKind::Refund, ctx.now, "Refund via API");
-    let anything_left = a
-        .purchase_transactions(&p.id)
-        .filter(|x| x.kind == TxKind::Payment)
-        .any(|x| x.amount - a.refunded_of(x) > 0);
+    let anything_left = a.purchase_transactions(&p.id).filter(|x| x.kind == TxKind::Payment).any(|x| x.amount - a.refunded_of(x) > 0);
     if !anything_left {
         refund_all(a, &p.id, ctx, "Refund via API");
     }
@@ -163,7 +163,8 @@ pub fn list_commissions(a: &Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
             )));
         }
     }
-    let commission_types: Vec<String> = split_csv(args.str("commission_type").unwrap_or("all")).into_iter().map(str::to_ascii_lowercase).collect();
+    let commission_types: Vec<String> =
+        split_csv(args.str("commission_type").unwrap_or("all")).into_iter().map(str::to_ascii_lowercase).collect();
     let vendor_wanted = commission_types.iter().any(|c| matches!(c.as_str(), "all" | "vendor" | "merchant" | "merchant_share"));
     let purchase_id = args.str("purchase_id");
     if let Some(pid) = purchase_id {

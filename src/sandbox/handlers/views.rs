@@ -4,11 +4,11 @@
 //! Y/N flags, zone-less timestamps, readable `*_msg` texts). Must not touch:
 //! account state (views only read), argument handling.
 
-use crate::sandbox::args::{money, yn, Cents};
+use crate::sandbox::args::{Cents, money, yn};
 use crate::sandbox::dates::{fmt_date, fmt_dt, fmt_opt_date, fmt_opt_dt};
 use crate::sandbox::model::*;
-use crate::sandbox::seed::{delivery_type, product_type_name, RESELLERS};
-use serde_json::{json, Map, Value};
+use crate::sandbox::seed::{RESELLERS, delivery_type, product_type_name};
+use serde_json::{Map, Value, json};
 
 /// Readable payment method.
 pub fn pay_method_msg(m: &str) -> &'static str {
@@ -279,7 +279,10 @@ pub fn purchase(a: &Account, p: &Purchase, full: bool, with_transactions: bool) 
     put("billing_type_msg", json!(billing_type_msg(p.billing_type())));
     put("billing_status", json!(p.billing_status));
     put("billing_status_msg", json!(billing_status_msg(&p.billing_status)));
-    put("payment_plan_msg", json!(plan_msg(p.first_amount, p.other_amounts, &p.currency, p.number_of_installments, &p.other_billing_intervals)));
+    put(
+        "payment_plan_msg",
+        json!(plan_msg(p.first_amount, p.other_amounts, &p.currency, p.number_of_installments, &p.other_billing_intervals)),
+    );
     put("pay_method", json!(p.pay_method));
     put("pay_method_msg", json!(pay_method_msg(&p.pay_method)));
     put("order_type", json!(if p.is_test { "test" } else { "live" }));
@@ -331,22 +334,30 @@ pub fn purchase(a: &Account, p: &Purchase, full: bool, with_transactions: bool) 
             })
             .collect();
         put("items", json!(items));
-        put("last_payment", match last {
-            Some(t) => json!({"transaction_id": t.id.to_string(), "created_at": fmt_dt(t.created_at), "amount": money(t.amount), "currency": t.currency, "pay_method": t.pay_method, "pay_sequence_no": t.pay_sequence_no.to_string()}),
-            None => json!({}),
-        });
+        put(
+            "last_payment",
+            match last {
+                Some(t) => {
+                    json!({"transaction_id": t.id.to_string(), "created_at": fmt_dt(t.created_at), "amount": money(t.amount), "currency": t.currency, "pay_method": t.pay_method, "pay_sequence_no": t.pay_sequence_no.to_string()})
+                }
+                None => json!({}),
+            },
+        );
         for (k, v) in links(p) {
             put(&k, v);
         }
         let ptype = product.map(|p| p.product_type_id).unwrap_or(2);
-        put("refund_policy", json!({
-            "purchase_id": p.id,
-            "reason_code": "vendor",
-            "refund_days": product.map(|p| p.refund_days).unwrap_or(14).to_string(),
-            "is_reminder_allowed": "Y",
-            "product_type_id": ptype.to_string(),
-            "delivery_type": delivery_type(ptype),
-        }));
+        put(
+            "refund_policy",
+            json!({
+                "purchase_id": p.id,
+                "reason_code": "vendor",
+                "refund_days": product.map(|p| p.refund_days).unwrap_or(14).to_string(),
+                "is_reminder_allowed": "Y",
+                "product_type_id": ptype.to_string(),
+                "delivery_type": delivery_type(ptype),
+            }),
+        );
         put("cancel_policy", json!(p.cancel_policy));
         put("can_cancel_before", json!(""));
         put("is_canceled_now", json!(yn(!p.rebilling_active && p.is_recurring() && p.billing_status == "aborted")));

@@ -8,9 +8,10 @@ use serde_json::{Map, Value, json};
 pub const DEFAULT_MAX_RESULT_BYTES: usize = 48 * 1024;
 
 /// Adds `_paging` to list answers and cuts answers larger than `max_bytes`.
+/// Returns the answer and its JSON text (serialized once, here).
 ///
 /// `Err` carries a message for the agent when even an empty cut is too big.
-pub fn shape(function: &Function, args: &Map<String, Value>, data: Value, max_bytes: usize) -> Result<Value, String> {
+pub fn shape(function: &Function, args: &Map<String, Value>, data: Value, max_bytes: usize) -> Result<(Value, String), String> {
     let mut data = match data {
         Value::Object(map) => map,
         other => Map::from_iter([("data".to_string(), other)]),
@@ -20,11 +21,13 @@ pub fn shape(function: &Function, args: &Map<String, Value>, data: Value, max_by
     {
         data.insert("_paging".into(), paging);
     }
-    let size = serialized_len(&data);
-    if size <= max_bytes {
-        return Ok(Value::Object(data));
+    let text = serde_json::to_string(&data).map_err(|e| e.to_string())?;
+    if text.len() <= max_bytes {
+        return Ok((Value::Object(data), text));
     }
-    truncate(data, size, max_bytes, args)
+    let cut = truncate(data, text.len(), max_bytes, args)?;
+    let text = serde_json::to_string(&cut).map_err(|e| e.to_string())?;
+    Ok((cut, text))
 }
 
 /// Whether more pages exist and which `page_no` comes next.
@@ -137,11 +140,11 @@ mod tests {
     fn small_answers_pass_unchanged_but_paged_lists_say_what_is_next() {
         let f = lookup("listBuyers").unwrap();
         let data = json!({"buyers": [{"id": 1}], "page_no": 1, "page_count": 3, "page_size": 1, "item_count": 3});
-        let shaped = shape(f, &Map::new(), data, 10_000).unwrap();
+        let shaped = shape(f, &Map::new(), data, 10_000).unwrap().0;
         assert_eq!(shaped["_paging"], json!({"page_no": 1, "page_count": 3, "has_more": true, "next_page_no": 2}));
-        let last = shape(f, &Map::new(), json!({"buyers": [], "page_no": 3, "page_count": 3}), 10_000).unwrap();
+        let last = shape(f, &Map::new(), json!({"buyers": [], "page_no": 3, "page_count": 3}), 10_000).unwrap().0;
         assert_eq!(last["_paging"]["has_more"], false);
-        let ping = shape(lookup("ping").unwrap(), &Map::new(), json!({"server_time": "x"}), 10_000).unwrap();
+        let ping = shape(lookup("ping").unwrap(), &Map::new(), json!({"server_time": "x"}), 10_000).unwrap().0;
         assert_eq!(ping, json!({"server_time": "x"}));
     }
 
@@ -149,15 +152,15 @@ mod tests {
     fn full_page_without_counts_means_maybe_more() {
         let f = lookup("listPurchases").unwrap();
         let args = json!({"page_size": 2, "page_no": 4}).as_object().unwrap().clone();
-        let shaped = shape(f, &args, purchases(2), 100_000).unwrap();
+        let shaped = shape(f, &args, purchases(2), 100_000).unwrap().0;
         assert_eq!(shaped["_paging"], json!({"page_no": 4, "has_more": true, "next_page_no": 5}));
     }
 
     #[test]
     fn large_answers_are_cut_at_a_record_boundary_and_say_so() {
         let f = lookup("listPurchases").unwrap();
-        let shaped = shape(f, &Map::new(), purchases(1000), 20_000).unwrap();
-        let text = serde_json::to_string(&shaped).unwrap();
+        let (shaped, text) = shape(f, &Map::new(), purchases(1000), 20_000).unwrap();
+        assert_eq!(text, serde_json::to_string(&shaped).unwrap());
         assert!(text.len() <= 20_000, "{}", text.len());
         let shown = shaped["purchase_list"].as_array().unwrap().len();
         assert!(shown > 50 && shown < 1000);

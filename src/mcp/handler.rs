@@ -337,7 +337,12 @@ impl Ds24Server {
 
     fn answer(&self, function: &Function, arguments: &Map<String, Value>, data: Value, label: &'static str) -> Outcome {
         match answer::shape(function, arguments, data, self.shared.settings.max_result_bytes) {
-            Ok(shaped) => Outcome::Done(CallToolResult::structured(shaped), label),
+            Ok((shaped, text)) => {
+                // CallToolResult::structured would serialize the data a second time.
+                let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+                result.structured_content = Some(shaped);
+                Outcome::Done(result, label)
+            }
             Err(message) => done_err(format!("{}: {message}", function.name), "too_large"),
         }
     }

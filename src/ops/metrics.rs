@@ -43,9 +43,24 @@ pub fn install() -> &'static PrometheusHandle {
                 },
             );
         metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        // Histogram samples pile up in the recorder until upkeep folds them
+        // into buckets; without a scraper that would grow without bound.
+        let upkeep = handle.clone();
+        let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                upkeep.run_upkeep();
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "could not start the metrics upkeep thread");
+        }
         handle
     })
 }
+
+/// How often histogram samples are folded into buckets.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// The text exposition of every metric.
 pub fn render() -> String {

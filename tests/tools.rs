@@ -16,7 +16,8 @@ fn tools_json() -> Value {
 
 #[test]
 fn full_tool_list_fits_the_token_budget() {
-    let serialized = serde_json::to_string(&tools_json()).unwrap();
+    // Serialized exactly as tools/list sends it (struct field order).
+    let serialized = serde_json::to_string(ToolList::new(&ToolFilter::default()).tools()).unwrap();
     let bpe = tiktoken_rs::cl100k_base().unwrap();
     let tokens = bpe.encode_with_special_tokens(&serialized).len();
     println!("tools/list: {} tools, {} bytes, {tokens} cl100k tokens (budget {TOKEN_BUDGET})", FUNCTIONS.len(), serialized.len());

@@ -47,7 +47,7 @@ const PAYMENT_PLAN: &[P] = &[
 
 const SHIPPING_POLICY: &[P] = &[
     P::new("name", Str),
-    P::new("label_XX", Str).doc("e.g. label_de"),
+    P::new("label_XX", Str),
     P::new("position", INT),
     P::new("is_active", Bool),
     P::new("for_product_ids", Str).doc(IDS),
@@ -130,7 +130,7 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "updatePurchase",
         "purchases",
-        "Edits an order's vendor tracking key, custom value, invoice access, or postpones next payment (cannot move back).",
+        "Edits an order's tracking key, custom value, invoice access, or postpones its next payment (cannot move back).",
         &[
             P::new("purchase_id", ID).req(),
             P::new(
@@ -156,7 +156,7 @@ pub static FUNCTIONS: &[F] = &[
         "refundPurchase",
         "purchases",
         "Refunds all refundable payments of an order to the buyer; cannot be undone. Part of a payment: refundPartially; one payment: refundTransaction.",
-        &[P::new("purchase_id", ID).req(), P::new("force", Bool).doc("ignore refund policy"), P::new("request_date", Date)],
+        &[P::new("purchase_id", ID).req(), P::new("force", Bool), P::new("request_date", Date)],
     ),
     F::destructive(
         "refundPartially",
@@ -173,7 +173,7 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "createAddonChangePurchase",
         "purchases",
-        "Adds or drops an order's add-on subscriptions, charging the saved payment method. Needs billing-on-demand right; cannot be undone.",
+        "Adds or drops an order's add-on subscriptions, charging the saved payment method. Needs billing-on-demand right; final.",
         &[
             P::new("purchase_id", ID).req(),
             P::new(
@@ -185,8 +185,7 @@ pub static FUNCTIONS: &[F] = &[
                     P::new("is_quantity_editable_after_purchase", Bool),
                 ])),
             )
-            .req()
-            .doc("subscription products only"),
+            .req(),
             P::new("tracking", Object(TRACKING)),
             P::new("placeholders", Map(&Str)),
         ],
@@ -310,7 +309,7 @@ pub static FUNCTIONS: &[F] = &[
         "refundTransaction",
         "transactions",
         "Refunds one payment (id from listTransactions), not the whole order; cannot be undone.",
-        &[P::new("transaction_id", ID).req(), P::new("force", Bool).doc("ignore refund policy"), P::new("request_date", Date)],
+        &[P::new("transaction_id", ID).req(), P::new("force", Bool), P::new("request_date", Date)],
     ),
     F::destructive(
         "reportFraud",
@@ -571,8 +570,7 @@ pub static FUNCTIONS: &[F] = &[
                 ]),
             ),
             P::new("valid_until", Str).doc("lifetime like 2h, 24h, or forever"),
-            P::new("urls", Object(&[P::new("thankyou_url", Str), P::new("fallback_url", Str), P::new("upgrade_error_url", Str)]))
-                .doc("public https only"),
+            P::new("urls", Object(&[P::new("thankyou_url", Str), P::new("fallback_url", Str), P::new("upgrade_error_url", Str)])),
             P::new("placeholders", Map(&Str)),
             P::new(
                 "settings",
@@ -586,7 +584,7 @@ pub static FUNCTIONS: &[F] = &[
                     P::new("voucher_oth_rates", Amount),
                     P::new("voucher_1st_amount", Amount),
                     P::new("voucher_oth_amounts", Amount),
-                    P::new("force_rebilling", Bool).doc("allows later createBillingOnDemand"),
+                    P::new("force_rebilling", Bool),
                     P::new("pay_methods", List(&OneOf(&["paypal", "sezzle", "creditcard", "elv", "banktransfer", "klarna"]))),
                     P::new("hide_double_buy_info", Bool),
                 ]),
@@ -664,7 +662,7 @@ pub static FUNCTIONS: &[F] = &[
         "affiliates",
         "Sets an affiliate's commission or approval for products; creates missing affiliations.",
         &[
-            P::new("affiliate_id", ID).req().doc("id or name"),
+            P::new("affiliate_id", ID).req(),
             P::new("product_ids", Str).req().doc(IDS_OR_ALL),
             P::new(
                 "data",
@@ -707,17 +705,13 @@ pub static FUNCTIONS: &[F] = &[
         "setReferringAffiliate",
         "affiliates",
         "Sets which partner referred an affiliate and the partner's share of its commission.",
-        &[
-            P::new("referrer_id", ID).req(),
-            P::new("affiliate_id", ID).req(),
-            P::new("commission", Amount).doc("percent of affiliate's commission"),
-        ],
+        &[P::new("referrer_id", ID).req(), P::new("affiliate_id", ID).req(), P::new("commission", Amount)],
     )
     .idempotent(),
     F::read(
         "validateAffiliate",
         "affiliates",
-        "Whether an affiliate may promote given products. Developer key works; other vendors' products are rate-limited.",
+        "Whether an affiliate may promote given products; works with a developer key.",
         &[P::new("affiliate_name", Str).req(), P::new("product_ids", Str).req().doc("comma list of ids, one vendor")],
     ),
     F::read(
@@ -729,7 +723,7 @@ pub static FUNCTIONS: &[F] = &[
     F::read(
         "renderJsTrackingCode",
         "affiliates",
-        "Landing-page JavaScript that fills form inputs or a callback with the visitor's affiliate, campaignkey, trackingkey.",
+        "Landing-page JavaScript passing the visitor's affiliate, campaignkey and trackingkey to inputs or a callback.",
         &[P::new("affiliate_input", Str), P::new("campaignkey_input", Str), P::new("trackingkey_input", Str), P::new("callback", Str)],
     ),
     // ── vouchers ───────────────────────────────────────────────────────────
@@ -918,7 +912,7 @@ pub static FUNCTIONS: &[F] = &[
     F::write(
         "createUpgrade",
         "upgrades",
-        "Defines an upgrade to a product: which products upgrade now, downgrade at next billing, or get a member offer.",
+        "Defines an upgrade to a product: which products upgrade now, downgrade later, or get a member offer.",
         &[
             P::new("name", Str).req(),
             P::new("to_product_id", INT).req(),
@@ -935,7 +929,7 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "createUpgradePurchase",
         "upgrades",
-        "Upgrades orders without buyer action, charging the saved payment method. Needs buyer consent and billing-on-demand right; cannot be undone.",
+        "Upgrades orders, charging the saved payment method without the buyer. Needs consent and billing-on-demand right; final.",
         &[
             P::new("purchase_ids", ID).req().doc(IDS),
             P::new("upgrade_id", ID).req(),
@@ -1106,12 +1100,7 @@ pub static FUNCTIONS: &[F] = &[
     F::read("listEticketLocations", "etickets", "Event locations for e-tickets (location_id values).", &[]),
     F::read("listEticketTemplates", "etickets", "E-ticket templates (template_id values).", &[]),
     // ── images ─────────────────────────────────────────────────────────────
-    F::read(
-        "listImages",
-        "images",
-        "Uploaded images of one usage type, e.g. product images.",
-        &[P::new("usage_type", Str).req().doc("e.g. product")],
-    ),
+    F::read("listImages", "images", "Uploaded images of one usage type, e.g. product images.", &[P::new("usage_type", Str).req()]),
     F::read("getImage", "images", "One uploaded image with URL and details.", &[P::new("image_id", ID).req()]),
     F::write(
         "createImage",
@@ -1222,11 +1211,11 @@ pub static FUNCTIONS: &[F] = &[
             P::new("ipn_url", Str).req().doc("public https, answers GET with 200"),
             P::new("name", Str).req(),
             P::new("product_ids", Str).req().doc(IDS_OR_ALL),
-            P::new("domain_id", ID).doc("unique per app; same id updates"),
+            P::new("domain_id", ID),
             P::new("categories", Str).doc("comma list, e.g. orders, affiliations"),
             P::new("transactions", Str).doc("comma list or all"),
             P::new("timing", OneOf(&["before_thankyou", "delayed"])),
-            P::new("sha_passphrase", Str).doc("random: one is generated"),
+            P::new("sha_passphrase", Str),
             // The spec's garbled `end_…` values are replaced by the `send_…`
             // names the reference recommends (as the GoSuccess client sends them).
             P::new("newsletter_send_policy", OneOf(&["send_always", "send_if_not_optout", "send_if_optout", "send_if_optin"])),
@@ -1246,7 +1235,7 @@ pub static FUNCTIONS: &[F] = &[
     F::write(
         "requestApiKey",
         "api_keys",
-        "With a developer key, starts key creation: returns request_url for the vendor and a token for retrieveApiKey.",
+        "With a developer key, starts key creation: request_url for the vendor, token for retrieveApiKey.",
         &[
             // The spec says `read-only`; the official PHP connector's constant is `readonly`.
             P::new("permissions", OneOf(&["readonly", "writable"])).req(),
@@ -1259,16 +1248,11 @@ pub static FUNCTIONS: &[F] = &[
     F::write(
         "retrieveApiKey",
         "api_keys",
-        "With the developer key, fetches the key approved via requestApiKey; pending: poll again, aborted: stop. Token single-use.",
+        "With the developer key, fetches the key approved via requestApiKey; pending: poll again, aborted: stop.",
         &[P::new("token", Str).req()],
     ),
-    F::destructive(
-        "unregister",
-        "api_keys",
-        "Deletes the calling API key and its IPN webhooks; use the vendor's key, not the developer key. Cannot be undone.",
-        &[],
-    )
-    .idempotent(),
+    F::destructive("unregister", "api_keys", "Deletes the calling (vendor's) API key and its IPN webhooks; cannot be undone.", &[])
+        .idempotent(),
     // ── account ────────────────────────────────────────────────────────────
     F::read("getUserInfo", "account", "Key owner's id, user name and roles; shows who is connected.", &[]),
     F::read("listAccountAccess", "account", "Who can access your account, and which accounts you can access.", &[]),
@@ -1276,7 +1260,7 @@ pub static FUNCTIONS: &[F] = &[
         "getTestpayKey",
         "account",
         "Account test-payment key for checkout URLs (?<get_param_name>=<key>). Secret: never on customer links.",
-        &[P::new("do_recreate", Bool).doc("old key stops working")],
+        &[P::new("do_recreate", Bool)],
     ),
     // ── system ─────────────────────────────────────────────────────────────
     F::read("ping", "system", "Checks the API is reachable and the key works; returns server time.", &[]),

@@ -322,7 +322,7 @@ impl UpstreamArgs {
             None => random_secret(),
         };
         let allowed = clean(&self.allow_product_ids);
-        let settings = ServerSettings {
+        let mut settings = ServerSettings {
             filter,
             default_key,
             confirm: self.confirm,
@@ -334,9 +334,11 @@ impl UpstreamArgs {
             max_result_bytes: self.max_result_bytes.max(1024),
             state_secret,
             confirmation_ttl: crate::mcp::CONFIRMATION_TTL,
-            ..ServerSettings::default()
+            limiter: None,
+            cache: None,
+            read_retries: 2,
+            metrics_per_key: false,
         };
-        let mut settings = settings;
         adjust(&mut settings);
         let server = Ds24Server::new(client, settings);
         Ok(Upstream { server, sandbox_url })

@@ -225,7 +225,7 @@ impl Ds24Server {
 
     async fn run(&self, function: &'static Function, mut arguments: Map<String, Value>, env: CallEnv<'_>) -> Outcome {
         let settings = &self.shared.settings;
-        if !self.shared.tools.contains(function.name) {
+        if !settings.filter.allows(function) {
             return done_err(self.disabled_reason(function), "disabled");
         }
         if let Some(narrowing) = env.narrowing

@@ -51,11 +51,6 @@ impl ToolList {
         &self.tools
     }
 
-    /// Whether a tool of this (Digistore24) name is offered.
-    pub fn contains(&self, name: &str) -> bool {
-        self.tools.iter().any(|t| t.name == name)
-    }
-
     /// The tools a request's narrowing leaves (a copy; only narrowed requests pay for it).
     pub fn narrowed(&self, narrowing: &ToolFilter) -> Vec<Tool> {
         self.tools.iter().filter(|t| crate::catalog::lookup(&t.name).is_some_and(|f| narrowing.allows(f))).cloned().collect()

@@ -281,16 +281,10 @@ pub fn create_billing_on_demand(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) 
     spec.placeholders = args.entries("placeholders").into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string()))).collect();
     let new_id = new_order(a, spec, ctx)?;
     let np = a.purchase_or_404(&new_id)?;
-    Ok(json!({
-        "created_purchase_id": new_id,
-        "payment_status": "completed",
-        "payment_status_msg": "The payment was completed",
-        "billing_status": np.billing_status,
-        "billing_status_msg": views::billing_status_msg(&np.billing_status),
-        "paid_amount": money(np.first_amount),
-        "currency": currency,
-        "pay_url": "",
-    }))
+    let mut answer = views::created_purchase(&new_id, np);
+    answer.insert("paid_amount".into(), json!(money(np.first_amount)));
+    answer.insert("currency".into(), json!(currency));
+    Ok(Value::Object(answer))
 }
 
 /// createRebillingPayment: books the next recurring payment of an order now.

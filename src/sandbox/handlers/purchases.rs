@@ -552,14 +552,7 @@ pub fn create_addon_change_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'
         old.upgraded_to = Some(new_id.clone());
     }
     let np = a.purchase_or_404(&new_id)?;
-    Ok(json!({
-        "created_purchase_id": new_id,
-        "payment_status": "completed",
-        "payment_status_msg": "The payment was completed",
-        "billing_status": np.billing_status,
-        "billing_status_msg": views::billing_status_msg(&np.billing_status),
-        "pay_url": "",
-    }))
+    Ok(Value::Object(views::created_purchase(&new_id, np)))
 }
 
 /// logMemberAccess: records a buyer's login to the membership area.

@@ -24,6 +24,21 @@ pub fn pay_method_msg(m: &str) -> &'static str {
     }
 }
 
+/// The answer of a call that created an order and charged it at once.
+pub fn created_purchase(id: &str, p: &Purchase) -> Map<String, Value> {
+    let Value::Object(map) = json!({
+        "created_purchase_id": id,
+        "payment_status": "completed",
+        "payment_status_msg": "The payment was completed",
+        "billing_status": p.billing_status,
+        "billing_status_msg": billing_status_msg(&p.billing_status),
+        "pay_url": "",
+    }) else {
+        unreachable!("json! of an object")
+    };
+    map
+}
+
 /// Readable billing status.
 pub fn billing_status_msg(s: &str) -> &'static str {
     match s {

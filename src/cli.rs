@@ -7,9 +7,11 @@
 //! parts together.
 
 use crate::catalog::{Effect, FUNCTIONS, TOOLSETS};
-use crate::ds24::{ApiKey, Client, ClientConfig, FormBody};
+use crate::ds24::{ApiKey, Client, ClientConfig};
 use crate::http::{self, HttpConfig, Readiness, Shutdown};
-use crate::mcp::{ConfirmPolicy, DEFAULT_MAX_RESULT_BYTES, Ds24Server, Limits, ServerSettings, ToolFilter, ToolList, random_secret};
+use crate::mcp::{
+    ConfirmPolicy, DEFAULT_MAX_RESULT_BYTES, DEFAULT_READ_RETRIES, Ds24Server, Limits, ServerSettings, ToolFilter, ToolList, random_secret,
+};
 use crate::ops::{
     self,
     cache::ResponseCache,
@@ -133,7 +135,7 @@ struct ServeArgs {
     #[arg(long, env = "DS24_CACHE_TTL_SECS", default_value_t = 0)]
     cache_ttl_secs: u64,
     /// Retries of a failed read (connection errors, 5xx, 429); writes are never retried.
-    #[arg(long, env = "DS24_READ_RETRIES", default_value_t = 2)]
+    #[arg(long, env = "DS24_READ_RETRIES", default_value_t = DEFAULT_READ_RETRIES)]
     read_retries: u32,
     /// Count tool calls per key hash in /metrics (a short hash, never the key).
     #[arg(long, env = "DS24_METRICS_PER_KEY")]
@@ -314,8 +316,12 @@ impl UpstreamArgs {
             default_key = default_key.or_else(|| ApiKey::new(sandbox::WRITABLE_KEY));
             sandbox_url = Some(base_url.clone());
         }
-        let client = Client::new(ClientConfig { base_url, timeout: Duration::from_secs(self.timeout_secs.max(1)) })
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let client = Client::new(ClientConfig {
+            base_url,
+            timeout: Duration::from_secs(self.timeout_secs.max(1)),
+            observer: Some(crate::ops::metrics::upstream),
+        })
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let state_secret = match &self.state_secret {
             Some(secret) if secret.len() >= 16 => secret.as_bytes().to_vec(),
             Some(_) => return Err("--state-secret must be at least 16 characters".into()),
@@ -332,12 +338,7 @@ impl UpstreamArgs {
                 allowed_product_ids: (!allowed.is_empty()).then_some(allowed),
             },
             max_result_bytes: self.max_result_bytes.max(1024),
-            state_secret,
-            confirmation_ttl: crate::mcp::CONFIRMATION_TTL,
-            limiter: None,
-            cache: None,
-            read_retries: 2,
-            metrics_per_key: false,
+            ..ServerSettings::new(state_secret)
         };
         adjust(&mut settings);
         let server = Ds24Server::new(client, settings);
@@ -457,7 +458,7 @@ async fn wait_for_signal() {
 
 async fn stdio(args: UpstreamArgs) -> Result<ExitCode, String> {
     let upstream = args.build().await?;
-    if upstream.server.default_key().is_none() {
+    if upstream.server.key_for(None).is_none() {
         tracing::warn!("DS24_API_KEY is not set: tool calls will fail until it is (or use --sandbox)");
     }
     let service = upstream.server.serve(rmcp::transport::stdio()).await.map_err(|e| format!("MCP start-up failed: {e}"))?;
@@ -515,8 +516,7 @@ async fn call(args: CallArgs) -> Result<ExitCode, String> {
         return Err("arguments must be a JSON object, e.g. '{\"purchase_id\":\"ABC\"}'".into());
     };
     let upstream = args.upstream.build().await?;
-    let key = upstream.server.default_key().cloned();
-    let result = upstream.server.call(&args.name, Some(arguments), key.as_ref()).await.map_err(|e| e.message.to_string())?;
+    let result = upstream.server.call(&args.name, Some(arguments), None).await.map_err(|e| e.message.to_string())?;
     let failed = result.is_error == Some(true);
     match &result.structured_content {
         Some(value) => println!("{}", serde_json::to_string_pretty(value).map_err(|e| e.to_string())?),
@@ -533,10 +533,10 @@ async fn call(args: CallArgs) -> Result<ExitCode, String> {
 
 async fn test_key(args: UpstreamArgs) -> Result<ExitCode, String> {
     let upstream = args.build().await?;
-    let Some(key) = upstream.server.default_key().cloned() else {
+    let Some(key) = upstream.server.key_for(None) else {
         return Err("DS24_API_KEY is not set".into());
     };
-    match upstream.server.client().call(&key, "ping", &FormBody::default()).await {
+    match upstream.server.client().ping(&key).await {
         Ok(data) => {
             let time = data.get("server_time").and_then(|t| t.as_str()).unwrap_or("?");
             println!("key {key} works: Digistore24 answered ping (server time {time})");

@@ -9,8 +9,8 @@
 //! replica can answer any request.
 
 use crate::catalog::{FUNCTIONS, TOOLSETS};
-use crate::ds24::{ApiKey, CallError, FormBody};
-use crate::mcp::{Ds24Server, Narrowing, RequestId, ToolFilter};
+use crate::ds24::{ApiKey, CallError};
+use crate::mcp::{CallContext, Ds24Server, Narrowing, ToolFilter};
 use crate::ops::metrics;
 use axum::Router;
 use axum::extract::{Request, State};
@@ -326,22 +326,22 @@ pub fn key_from_headers(headers: &HeaderMap) -> Option<ApiKey> {
     bearer.or_else(|| headers.get("x-ds-api-key").and_then(|v| v.to_str().ok()).and_then(ApiKey::new))
 }
 
+/// The id of the HTTP request (from `X-Request-Id` or generated).
+#[derive(Debug, Clone)]
+struct RequestId(String);
+
+/// Hands the MCP handler this request's [`CallContext`]: its key (the
+/// server-wide key only as a fallback), its narrowing and its id. Over
+/// stateless HTTP the server can never ask the client mid-call.
 async fn attach_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    match narrowing(request.uri().path(), request.headers()) {
-        Ok(Some(narrowing)) => {
-            request.extensions_mut().insert(narrowing);
-        }
-        Ok(None) => {}
+    let narrowing = match narrowing(request.uri().path(), request.headers()) {
+        Ok(narrowing) => narrowing,
         Err(message) => return jsonrpc_error(StatusCode::BAD_REQUEST, -32600, &message),
-    }
-    // The key is this request's own; the server-wide key is only a fallback.
-    match key_from_headers(request.headers()).or_else(|| state.server.default_key().cloned()) {
-        Some(key) => {
-            request.extensions_mut().insert(key);
-            next.run(request).await
-        }
-        None => missing_key(),
-    }
+    };
+    let Some(key) = state.server.key_for(key_from_headers(request.headers())) else { return missing_key() };
+    let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone());
+    request.extensions_mut().insert(CallContext { key: Some(key), narrowing, request_id, can_ask_mid_call: false });
+    next.run(request).await
 }
 
 /// The narrowing a request asks for with `X-MCP-Toolsets`, `X-MCP-Tools`,
@@ -539,7 +539,7 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn test_api_key(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(key) = key_from_headers(&headers).or_else(|| state.server.default_key().cloned()) else {
+    let Some(key) = state.server.key_for(key_from_headers(&headers)) else {
         return missing_key();
     };
     if let Some(limiter) = state.server.limiter()
@@ -552,7 +552,7 @@ async fn test_api_key(State(state): State<AppState>, headers: HeaderMap) -> Resp
         response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_str(&seconds).expect("digits"));
         return response;
     }
-    match state.server.client().call(&key, "ping", &FormBody::default()).await {
+    match state.server.client().ping(&key).await {
         Ok(data) => (StatusCode::OK, axum::Json(json!({"valid": true, "key": key.to_string(), "data": data}))).into_response(),
         Err(CallError::Api { code, message, .. }) => {
             (StatusCode::UNAUTHORIZED, axum::Json(json!({"valid": false, "code": code, "message": message}))).into_response()

@@ -108,7 +108,12 @@ async fn rate_limit_is_per_key_and_says_when_to_retry() {
 async fn reads_are_retried_and_writes_never() {
     let upstream = FakeUpstream::start().await;
     upstream.answer_with(Answer::Raw(503, "busy"));
-    let client = Client::new(ClientConfig { base_url: upstream.base_url(), timeout: Duration::from_secs(5) }).unwrap();
+    let client = Client::new(ClientConfig {
+        base_url: upstream.base_url(),
+        timeout: Duration::from_secs(5),
+        observer: Some(digistore24_mcp::ops::metrics::upstream),
+    })
+    .unwrap();
     let key = ApiKey::new("k").unwrap();
     assert!(client.call_read(&key, "listProducts", &FormBody::default(), 2).await.is_err());
     assert_eq!(upstream.requests().len(), 3, "one try and two retries");

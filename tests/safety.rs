@@ -156,8 +156,14 @@ async fn large_answers_are_cut_and_say_how_to_get_the_rest() {
     let shown = data["purchase_list"].as_array().unwrap().len();
     assert!(shown > 0 && shown < 200);
     assert_eq!(data["_truncated"]["records_left_out"], 200 - shown);
-    assert!(data["_truncated"]["how_to_get_the_rest"].as_str().unwrap().contains("page_no=2"));
+    // The hint continues on the same page where the cut was, not on page 2.
+    assert_eq!(data["_truncated"]["next_arguments"], json!({"page_size": 200, "skip": shown}));
     assert!(serde_json::to_string(&data).unwrap().len() <= 4096);
+    // The continuation is served from the same upstream page and sends no `skip` upstream.
+    let rest = call(&client, "listPurchases", data["_truncated"]["next_arguments"].clone()).await;
+    let rest = rest.structured_content.unwrap();
+    assert_eq!(rest["purchase_list"][0]["id"], format!("P{shown}"), "the first record left out comes first");
+    assert!(upstream.requests().iter().all(|r| !r.body.contains("skip")));
 }
 
 fn refund_call(extra: Value) -> Value {

@@ -71,26 +71,6 @@ async fn every_tool_succeeds_through_mcp_and_every_write_is_refused_read_only() 
 }
 
 #[tokio::test]
-async fn pagination_walks_all_purchases_once_through_mcp() {
-    let (_sandbox, server) = setup().await;
-    let client = server.client(Some(WRITABLE_KEY)).await;
-    let mut seen = std::collections::HashSet::new();
-    let mut page = 1;
-    loop {
-        let result = call(&client, "listPurchases", json!({"from": "start", "page_size": 50, "page_no": page})).await;
-        let data = result.structured_content.unwrap();
-        for p in data["purchase_list"].as_array().unwrap() {
-            assert!(seen.insert(p["id"].as_str().unwrap().to_owned()), "purchase listed twice");
-        }
-        match data["_paging"]["next_page_no"].as_i64() {
-            Some(next) => page = next,
-            None => break,
-        }
-    }
-    assert!(seen.len() >= 300, "{} purchases", seen.len());
-}
-
-#[tokio::test]
 async fn refund_changes_stats_seen_through_mcp() {
     let (_sandbox, server) = setup().await;
     let client = server.client(Some(WRITABLE_KEY)).await;

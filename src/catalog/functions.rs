@@ -8,7 +8,7 @@
 //! `getGlobalSettings`.
 
 use super::Kind::{self, *};
-use super::{Function as F, Param as P};
+use super::{Function as F, Money, ORDER_LOOKUP, Param as P};
 
 // Shared kinds, so the same constraint is written once.
 const ID: Kind = Str;
@@ -145,25 +145,34 @@ pub static FUNCTIONS: &[F] = &[
             .req(),
         ],
     )
+    .money(Money::None)
     .idempotent(),
     F::destructive(
         "addBalanceToPurchase",
         "purchases",
         "Adds an amount (negative lowers) to a subscription or instalment order's next payments; changes what the buyer pays.",
         &[P::new("purchase_id", ID).req(), P::new("amount", Amount).req()],
-    ),
+    )
+    .money(Money::Balance("amount"))
+    .summary("Add a balance of {amount} to order {purchase_id}"),
     F::destructive(
         "refundPurchase",
         "purchases",
         "Refunds all refundable payments of an order to the buyer; cannot be undone. Part of a payment: refundPartially; one payment: refundTransaction.",
         &[P::new("purchase_id", ID).req(), P::new("force", Bool), P::new("request_date", Date)],
-    ),
+    )
+    .money(Money::RefundsOrder)
+    .summary("Refund order {purchase_id} in full[, {order.amount} {order.currency}][, to {order.email}]")
+    .lookup(&ORDER_LOOKUP),
     F::destructive(
         "refundPartially",
         "purchases",
         "Refunds part of an order's payment to the buyer; the order stays active. Cannot be undone.",
         &[P::new("purchase_id", ID).req(), P::new("amount", Amount).req(), P::new("reason", Str)],
-    ),
+    )
+    .money(Money::Refunds(&["amount"]))
+    .summary("Refund {amount} {order.currency} of order {purchase_id}[, to {order.email}]")
+    .lookup(&ORDER_LOOKUP),
     F::write(
         "resendPurchaseConfirmationMail",
         "purchases",
@@ -189,7 +198,8 @@ pub static FUNCTIONS: &[F] = &[
             P::new("tracking", Object(TRACKING)),
             P::new("placeholders", Map(&Str)),
         ],
-    ),
+    )
+    .money(Money::Charges(&["addons[*][amount]"])),
     F::write(
         "logMemberAccess",
         "purchases",
@@ -243,20 +253,26 @@ pub static FUNCTIONS: &[F] = &[
                 ])),
             ),
         ],
-    ),
+    )
+    .money(Money::Charges(&["payment_plan[first_amount]", "addons[*][first_amount|single_amount]"]))
+    .summary("Charge the buyer of order {purchase_id} for product {product_id}"),
     F::destructive(
         "createRebillingPayment",
         "billing",
         "Charges the next rebilling payment now on a trigger-billed order. Needs billing-on-demand right.",
         &[P::new("purchase_id", ID).req()],
-    ),
+    )
+    .money(Money::ChargesUnknown)
+    .summary("Charge the next subscription payment of order {purchase_id} now"),
     F::destructive(
         "startRebilling",
         "billing",
         "Resumes automatic charges of a stopped subscription or instalment order; the buyer pays again.",
         &[P::new("purchase_id", ID).req()],
     )
-    .idempotent(),
+    .money(Money::None)
+    .idempotent()
+    .summary("Restart the subscription payments of order {purchase_id}"),
     F::destructive(
         "stopRebilling",
         "billing",
@@ -267,7 +283,9 @@ pub static FUNCTIONS: &[F] = &[
             P::new("ignore_refund_possibility", Bool).doc("end at term even if refundable"),
         ],
     )
-    .idempotent(),
+    .money(Money::None)
+    .idempotent()
+    .summary("Stop the subscription payments of order {purchase_id}"),
     F::read(
         "listRebillingStatusChanges",
         "billing",
@@ -310,13 +328,16 @@ pub static FUNCTIONS: &[F] = &[
         "transactions",
         "Refunds one payment (id from listTransactions), not the whole order; cannot be undone.",
         &[P::new("transaction_id", ID).req(), P::new("force", Bool), P::new("request_date", Date)],
-    ),
+    )
+    .money(Money::RefundsUnknown)
+    .summary("Refund transaction {transaction_id}"),
     F::destructive(
         "reportFraud",
         "transactions",
         "Flags a transaction's buyer or affiliate as fraudster. Cannot be withdrawn; only with evidence.",
         &[P::new("transaction_id", INT).req(), P::new("who", OneOf(&["buyer", "affiliate"])).req(), P::new("comment", Str).req()],
-    ),
+    )
+    .money(Money::None),
     // ── payouts ────────────────────────────────────────────────────────────
     F::read(
         "listCommissions",
@@ -451,8 +472,10 @@ pub static FUNCTIONS: &[F] = &[
         "Deletes a product for good; for sold products set is_active=N via updateProduct instead.",
         &[P::new("product_id", INT).req()],
     )
+    .money(Money::None)
     .idempotent(),
-    F::read("listProductTypes", "products", "Product type ids and names, for product_type_id.", &[]),
+    F::read("listProductTypes", "products", "Product type ids and names, for product_type_id.", &[])
+    .cacheable(),
     // ── product_groups ─────────────────────────────────────────────────────
     F::read("listProductGroups", "product_groups", "Product groups (folders) of the account.", &[]),
     F::read(
@@ -483,6 +506,7 @@ pub static FUNCTIONS: &[F] = &[
         "Deletes a product group (folder); cannot be undone.",
         &[P::new("product_group_id", INT).req()],
     )
+    .money(Money::None)
     .idempotent(),
     // ── upsells ────────────────────────────────────────────────────────────
     F::read(
@@ -490,7 +514,8 @@ pub static FUNCTIONS: &[F] = &[
         "upsells",
         "Upsell funnel of a main product: position codes (y, yn…) to product ids. Needs full-access key.",
         &[P::new("product_id", INT).req()],
-    ),
+    )
+    .needs_full_access(),
     F::write(
         "updateUpsells",
         "upsells",
@@ -510,6 +535,7 @@ pub static FUNCTIONS: &[F] = &[
         "Removes all upsell steps of a main product; cannot be undone.",
         &[P::new("product_id", INT).req()],
     )
+    .money(Money::None)
     .idempotent(),
     // ── buy_urls ───────────────────────────────────────────────────────────
     F::write(
@@ -608,6 +634,7 @@ pub static FUNCTIONS: &[F] = &[
     ),
     F::read("listBuyUrls", "buy_urls", "Checkout links made with createBuyUrl, with ids and expiry.", &[]),
     F::destructive("deleteBuyUrl", "buy_urls", "Deletes a createBuyUrl checkout link; it stops working.", &[P::new("id", INT).req()])
+    .money(Money::None)
         .idempotent(),
     // ── buyers ─────────────────────────────────────────────────────────────
     F::read(
@@ -719,7 +746,8 @@ pub static FUNCTIONS: &[F] = &[
         "affiliates",
         "Become-an-affiliate links for buyers of given orders. Needs full-access key.",
         &[P::new("purchase_id", ID).req().doc(IDS)],
-    ),
+    )
+    .needs_full_access(),
     F::read(
         "renderJsTrackingCode",
         "affiliates",
@@ -779,7 +807,8 @@ pub static FUNCTIONS: &[F] = &[
         ],
     )
     .idempotent(),
-    F::destructive("deleteVoucher", "vouchers", "Deletes a discount code; cannot be undone.", &[P::new("code", Str).req()]).idempotent(),
+    F::destructive("deleteVoucher", "vouchers", "Deletes a discount code; cannot be undone.", &[P::new("code", Str).req()])
+    .money(Money::None).idempotent(),
     F::read(
         "validateCouponCode",
         "vouchers",
@@ -868,6 +897,7 @@ pub static FUNCTIONS: &[F] = &[
         "Deletes an order form design; cannot be undone.",
         &[P::new("orderform_id", INT).req()],
     )
+    .money(Money::None)
     .idempotent(),
     // ── payment_plans ──────────────────────────────────────────────────────
     F::read(
@@ -895,6 +925,7 @@ pub static FUNCTIONS: &[F] = &[
         "Deletes a payment plan from its product; cannot be undone.",
         &[P::new("paymentplan_id", INT).req()],
     )
+    .money(Money::None)
     .idempotent(),
     // ── upgrades ───────────────────────────────────────────────────────────
     F::read(
@@ -925,6 +956,7 @@ pub static FUNCTIONS: &[F] = &[
         ],
     ),
     F::destructive("deleteUpgrade", "upgrades", "Deletes an upgrade definition; cannot be undone.", &[P::new("upgrade_id", INT).req()])
+    .money(Money::None)
         .idempotent(),
     F::destructive(
         "createUpgradePurchase",
@@ -936,7 +968,8 @@ pub static FUNCTIONS: &[F] = &[
             P::new("payment_plan_id", ID).doc("plan id or 1-based plan index"),
             P::new("quantities", Map(&INT)).doc("item position or product id → quantity"),
         ],
-    ),
+    )
+    .money(Money::ChargesUnknown),
     // ── conversion_tools ───────────────────────────────────────────────────
     F::read(
         "listConversionTools",
@@ -978,6 +1011,7 @@ pub static FUNCTIONS: &[F] = &[
         "Deletes a shipping cost rule; cannot be undone.",
         &[P::new("policy_id", INT).req()],
     )
+    .money(Money::None)
     .idempotent(),
     // ── deliveries ─────────────────────────────────────────────────────────
     F::read(
@@ -1118,7 +1152,8 @@ pub static FUNCTIONS: &[F] = &[
         )
         .req()],
     ),
-    F::destructive("deleteImage", "images", "Deletes an uploaded image; cannot be undone.", &[P::new("image_id", ID).req()]).idempotent(),
+    F::destructive("deleteImage", "images", "Deletes an uploaded image; cannot be undone.", &[P::new("image_id", ID).req()])
+    .money(Money::None).idempotent(),
     // ── invoices ───────────────────────────────────────────────────────────
     F::read("listInvoices", "invoices", "Invoice PDFs of one order; resendInvoiceMail e-mails them.", &[P::new("purchase_id", ID).req()]),
     F::write("resendInvoiceMail", "invoices", "E-mails all invoices of an order to the buyer again.", &[P::new("purchase_id", ID).req()]),
@@ -1187,7 +1222,8 @@ pub static FUNCTIONS: &[F] = &[
             P::new("files", List(&Object(&[P::new("url", Str).req(), P::new("filename", Str)]))),
         ],
     )
-    .idempotent(),
+    .idempotent()
+    .money(Money::RefundsUnknownWhen { path: "data[request_status]", value: "exec_refund" }),
     // ── custom_forms ───────────────────────────────────────────────────────
     F::read(
         "listCustomFormRecords",
@@ -1230,6 +1266,7 @@ pub static FUNCTIONS: &[F] = &[
         "Deletes this key's IPN webhook for a domain_id; notifications stop.",
         &[P::new("domain_id", ID).req(), P::new("vendor_id", ID)],
     )
+    .money(Money::None)
     .idempotent(),
     // ── api_keys ───────────────────────────────────────────────────────────
     F::write(
@@ -1252,6 +1289,7 @@ pub static FUNCTIONS: &[F] = &[
         &[P::new("token", Str).req()],
     ),
     F::destructive("unregister", "api_keys", "Deletes the calling (vendor's) API key and its IPN webhooks; cannot be undone.", &[])
+    .money(Money::None)
         .idempotent(),
     // ── account ────────────────────────────────────────────────────────────
     F::read("getUserInfo", "account", "Key owner's id, user name and roles; shows who is connected.", &[]),
@@ -1264,12 +1302,15 @@ pub static FUNCTIONS: &[F] = &[
     ),
     // ── system ─────────────────────────────────────────────────────────────
     F::read("ping", "system", "Checks the API is reachable and the key works; returns server time.", &[]),
-    F::read("getGlobalSettings", "system", "Reference values: billing interval codes, product types, image usage types, languages.", &[]),
-    F::read("listCountries", "system", "Known countries with their two-letter codes.", &[]),
+    F::read("getGlobalSettings", "system", "Reference values: billing interval codes, product types, image usage types, languages.", &[])
+    .cacheable(),
+    F::read("listCountries", "system", "Known countries with their two-letter codes.", &[])
+    .cacheable(),
     F::read(
         "listCurrencies",
         "system",
         "Selling currencies with price limits; convert_to adds exchange rates.",
         &[P::new("convert_to", Str).doc("comma list or all")],
-    ),
+    )
+    .cacheable(),
 ];

@@ -101,6 +101,53 @@ impl Param {
     }
 }
 
+/// How a call moves money, as far as it can be known before it is sent.
+/// The money caps (`--max-refund-amount`, `--max-charge-amount`) read this
+/// and nothing else.
+///
+/// Amount paths name form fields in wire notation: `amount`,
+/// `payment_plan[first_amount]`; `[*]` stands for every item of a list and
+/// `a|b` in the last segment for "a, else b" (`addons[*][first_amount|single_amount]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Money {
+    /// Moves no money.
+    None,
+    /// Refunds the whole order; the amount is the order's, looked up first (see [`Function::lookup`]).
+    RefundsOrder,
+    /// Refunds the sum of the amounts at these paths.
+    Refunds(&'static [&'static str]),
+    /// Charges the sum of the amounts at these paths; unknown when one is missing.
+    Charges(&'static [&'static str]),
+    /// The amount at this path is a signed balance: positive charges, negative refunds.
+    Balance(&'static str),
+    /// Refunds an amount that cannot be known before the call.
+    RefundsUnknown,
+    /// Charges an amount that cannot be known before the call.
+    ChargesUnknown,
+    /// Refunds an unknown amount when the field at `path` has `value`; otherwise moves none.
+    RefundsUnknownWhen {
+        /// Wire name of the field.
+        path: &'static str,
+        /// The value that makes the call a refund.
+        value: &'static str,
+    },
+}
+
+/// A record fetched before a call, to check a cap or word a confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lookup {
+    /// The read function that fetches it.
+    pub function: &'static str,
+    /// The argument of the call that names the record, passed on under the same name.
+    pub by: &'static str,
+}
+
+/// The order of a `purchase_id`, fetched with `getPurchase`.
+pub const ORDER_LOOKUP: Lookup = Lookup { function: "getPurchase", by: "purchase_id" };
+
+/// The function that checks a key (`test-key`, `/test-api-key`): cheap, reads nothing.
+pub const KEY_CHECK: &str = "ping";
+
 /// One Digistore24 API function, exposed as one MCP tool of the same name.
 #[derive(Debug, Clone, Copy)]
 pub struct Function {
@@ -116,13 +163,42 @@ pub struct Function {
     pub description: &'static str,
     /// Arguments in Digistore24's order.
     pub params: &'static [Param],
+    /// How the call moves money; `None` = not declared (a catalogue test
+    /// requires it of every destructive function; the caps treat it as unknown).
+    pub money: Option<Money>,
+    /// The answer is reference data that may be cached per key (`--cache-ttl-secs`).
+    pub cacheable: bool,
+    /// A read-only key is refused (every change, and a few reads).
+    pub full_access: bool,
+    /// Plain-language sentence of what the call does, for confirmations and dry
+    /// runs: `{field}` is an argument by wire name, `{order.amount}`,
+    /// `{order.currency}`, `{order.email}` come from [`Function::lookup`]'s
+    /// record; a `[...]` part is left out when every placeholder in it is empty.
+    pub summary: Option<&'static str>,
+    /// The record to fetch first when the money cap or the summary needs it.
+    pub lookup: Option<&'static Lookup>,
 }
 
 impl Function {
     const fn new(name: &'static str, toolset: &'static str, effect: Effect, description: &'static str, params: &'static [Param]) -> Self {
-        // Reads are idempotent by nature; writes must opt in.
-        let idempotent = matches!(effect, Effect::Read);
-        Function { name, toolset, effect, idempotent, description, params }
+        // Reads are idempotent by nature; writes must opt in. Only destructive
+        // functions can move money (that is what the effect means), so they
+        // alone must declare how.
+        let reads = matches!(effect, Effect::Read);
+        let money = if matches!(effect, Effect::Destructive) { None } else { Some(Money::None) };
+        Function {
+            name,
+            toolset,
+            effect,
+            idempotent: reads,
+            description,
+            params,
+            money,
+            cacheable: false,
+            full_access: !reads,
+            summary: None,
+            lookup: None,
+        }
     }
 
     /// A function that only reads.
@@ -146,11 +222,55 @@ impl Function {
         self
     }
 
+    /// Declares how the call moves money.
+    pub const fn money(mut self, money: Money) -> Self {
+        self.money = Some(money);
+        self
+    }
+
+    /// Marks the answer as reference data that may be cached.
+    pub const fn cacheable(mut self) -> Self {
+        self.cacheable = true;
+        self
+    }
+
+    /// Marks a read that nevertheless needs a key with full access.
+    pub const fn needs_full_access(mut self) -> Self {
+        self.full_access = true;
+        self
+    }
+
+    /// Sets the plain-language summary template (see [`Function::summary`]).
+    pub const fn summary(mut self, template: &'static str) -> Self {
+        self.summary = Some(template);
+        self
+    }
+
+    /// Declares the record to fetch first.
+    pub const fn lookup(mut self, lookup: &'static Lookup) -> Self {
+        self.lookup = Some(lookup);
+        self
+    }
+
     /// The argument of this name, if the function has one.
     pub fn param(&self, name: &str) -> Option<&'static Param> {
         self.params.iter().find(|p| p.name == name)
     }
+
+    /// Whether the call needs the [`Function::lookup`] record for its money cap.
+    pub fn cap_needs_lookup(&self) -> bool {
+        matches!(self.money, Some(Money::RefundsOrder))
+    }
+
+    /// Whether the summary says more with the [`Function::lookup`] record.
+    pub fn summary_needs_lookup(&self) -> bool {
+        self.summary.is_some_and(|s| s.contains("{order."))
+    }
 }
+
+/// Argument names that identify products, wherever they stand (top level or
+/// nested): the product allow-list (`--allow-product-ids`) checks them.
+pub const PRODUCT_ID_PARAMS: [&str; 5] = ["product_id", "product_ids", "to_product_id", "for_product_ids", "orderbump_product_id"];
 
 /// Every toolset name, in the order `tools` prints them.
 pub const TOOLSETS: &[&str] = &[
@@ -259,6 +379,127 @@ mod tests {
         }
         assert_eq!(lookup("GetGetpurchase").unwrap().name, "getPurchase");
         assert!(lookup("nope").is_none());
+    }
+
+    /// The kind of the field at a wire path (`addons[*][amount]`, `data[name]`).
+    fn kind_at(params: &[Param], path: &str) -> Option<Kind> {
+        let mut segments = path.split(['[', ']']).filter(|s| !s.is_empty());
+        let first = segments.next()?;
+        let mut kind = params.iter().find(|p| p.name == first)?.kind;
+        for segment in segments {
+            kind = match kind {
+                Kind::List(inner) if segment == "*" => *inner,
+                Kind::Map(inner) => *inner,
+                Kind::Object(fields) => fields.iter().find(|p| p.name == segment)?.kind,
+                _ => return None,
+            };
+        }
+        Some(kind)
+    }
+
+    #[test]
+    fn every_destructive_function_declares_how_it_moves_money() {
+        for f in FUNCTIONS.iter().filter(|f| f.effect == Effect::Destructive) {
+            assert!(f.money.is_some(), "{} is destructive and must declare its money behaviour (.money(...))", f.name);
+        }
+    }
+
+    #[test]
+    fn money_paths_name_amount_arguments() {
+        for f in FUNCTIONS {
+            let paths: Vec<&str> = match f.money {
+                Some(Money::Refunds(paths) | Money::Charges(paths)) => paths.to_vec(),
+                Some(Money::Balance(path)) => vec![path],
+                Some(Money::RefundsUnknownWhen { path, .. }) => {
+                    assert!(kind_at(f.params, path).is_some(), "{}: unknown field {path}", f.name);
+                    vec![]
+                }
+                _ => vec![],
+            };
+            for path in paths {
+                let (stem, last) = path.rsplit_once('[').map(|(s, l)| (s, l.trim_end_matches(']'))).unwrap_or(("", path));
+                for alternative in last.split('|') {
+                    let wire = if stem.is_empty() { alternative.to_owned() } else { format!("{stem}[{alternative}]") };
+                    assert!(matches!(kind_at(f.params, &wire), Some(Kind::Amount)), "{}: {wire} is not an amount argument", f.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lookups_are_declared_where_needed_and_name_catalogue_reads() {
+        for f in FUNCTIONS {
+            if f.cap_needs_lookup() || f.summary_needs_lookup() {
+                let l = f.lookup.unwrap_or_else(|| panic!("{} needs a record looked up first but declares no lookup", f.name));
+                let read = lookup(l.function).unwrap_or_else(|| panic!("{}: lookup {} is not catalogued", f.name, l.function));
+                assert!(read.effect.is_read() && read.param(l.by).is_some() && f.param(l.by).is_some(), "{}", f.name);
+            }
+        }
+        assert!(lookup(KEY_CHECK).is_some_and(|f| f.effect.is_read() && f.params.is_empty()));
+    }
+
+    #[test]
+    fn summary_placeholders_name_arguments_or_the_record() {
+        for f in FUNCTIONS {
+            let Some(template) = f.summary else { continue };
+            for placeholder in template.split('{').skip(1).filter_map(|p| p.split_once('}')).map(|(name, _)| name) {
+                let known =
+                    matches!(placeholder, "order.amount" | "order.currency" | "order.email") || kind_at(f.params, placeholder).is_some();
+                assert!(known, "{}: summary names unknown {{{placeholder}}}", f.name);
+            }
+        }
+    }
+
+    #[test]
+    fn full_access_covers_every_change_and_the_cache_only_reads() {
+        for f in FUNCTIONS {
+            assert!(f.full_access || f.effect.is_read(), "{} changes something and must need full access", f.name);
+            assert!(!f.cacheable || f.effect.is_read(), "{} is cacheable but not a read", f.name);
+        }
+        assert_eq!(FUNCTIONS.iter().filter(|f| f.effect.is_read() && f.full_access).count(), 2);
+    }
+
+    /// Only the catalogue (and the sandbox, which plays Digistore24) may name
+    /// a Digistore24 function: every other string literal in `src/` that is,
+    /// or looks like, a function name is a fact that belongs in an entry.
+    #[test]
+    fn no_function_name_is_spelt_outside_the_catalogue() {
+        let looks_like_a_function = |s: &str| {
+            let verbs =
+                ["list", "get", "create", "update", "delete", "refund", "start", "stop", "add", "set", "request", "retrieve", "ipn"];
+            s.len() > 4
+                && s.chars().all(|c| c.is_ascii_alphanumeric())
+                && verbs.iter().any(|v| s.strip_prefix(v).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase())))
+        };
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut stack = vec![root.clone()];
+        let mut offenders = Vec::new();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let relative = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+                if relative.starts_with("catalog") || relative.starts_with("sandbox") {
+                    continue;
+                }
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                // Unit tests may name functions to pick entries.
+                let code = text.split("#[cfg(test)]").next().unwrap_or("");
+                for literal in code.split('"').skip(1).step_by(2) {
+                    // MCP's own `ping` method shares the name of Digistore24's function.
+                    if relative == "mcp/handler.rs" && literal == "ping" {
+                        continue;
+                    }
+                    if lookup(literal).is_some() || looks_like_a_function(literal) {
+                        offenders.push(format!("{relative}: \"{literal}\""));
+                    }
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "function names outside the catalogue: {offenders:?}");
     }
 
     #[test]

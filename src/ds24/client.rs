@@ -23,6 +23,24 @@ fn is_transient(error: &CallError) -> bool {
     }
 }
 
+/// How one request to the upstream ended, for an [`Observer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// An answer came, with this HTTP status (an error envelope included).
+    Status(u16),
+    /// No complete answer in time.
+    Timeout,
+    /// The connection failed or broke.
+    ConnectError,
+    /// The answer was too large and dropped.
+    TooLarge,
+}
+
+/// Told of every request to the upstream (each read retry too): function,
+/// how it ended, how long it took. The metrics install one; `ds24` itself
+/// knows nothing of metrics.
+pub type Observer = fn(&'static str, Attempt, Duration);
+
 /// How to reach the upstream API.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -30,6 +48,8 @@ pub struct ClientConfig {
     pub base_url: String,
     /// Timeout of one whole call (connect, send, receive).
     pub timeout: Duration,
+    /// Told of every request, if set.
+    pub observer: Option<Observer>,
 }
 
 /// Why an upstream call failed. Messages never contain the key.
@@ -94,6 +114,7 @@ pub struct Client {
     http: reqwest::Client,
     base_url: Arc<str>,
     timeout: Duration,
+    observer: Option<Observer>,
 }
 
 impl Client {
@@ -107,7 +128,7 @@ impl Client {
             .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
             .build()?;
-        Ok(Client { http, base_url: config.base_url.trim_end_matches('/').into(), timeout: config.timeout })
+        Ok(Client { http, base_url: config.base_url.trim_end_matches('/').into(), timeout: config.timeout, observer: config.observer })
     }
 
     /// The URL a function is called at.
@@ -118,6 +139,12 @@ impl Client {
     /// The configured base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Checks that `key` works: calls the catalogue's key-check function
+    /// (`ping`), which changes nothing; `Ok` only when Digistore24 answers `success`.
+    pub async fn ping(&self, key: &ApiKey) -> Result<Value, CallError> {
+        self.call(key, crate::catalog::KEY_CHECK, &FormBody::default()).await
     }
 
     /// Calls `function` with `body` as `key` once; returns the envelope's `data`.
@@ -149,14 +176,18 @@ impl Client {
     async fn attempt(&self, key: &ApiKey, function: &'static str, body: &FormBody) -> Result<Value, (CallError, Option<Duration>)> {
         let started = std::time::Instant::now();
         let result = self.send(key, function, body).await;
-        let status = match &result {
-            Ok(_) => "200".to_owned(),
-            Err((CallError::Api { status, .. } | CallError::Http { status, .. } | CallError::BadResponse { status, .. }, _)) => {
-                status.to_string()
-            }
-            Err((e, _)) => e.kind().to_owned(),
-        };
-        crate::ops::metrics::upstream(function, status, started.elapsed());
+        if let Some(observe) = self.observer {
+            let attempt = match &result {
+                Ok(_) => Attempt::Status(200),
+                Err((CallError::Api { status, .. } | CallError::Http { status, .. } | CallError::BadResponse { status, .. }, _)) => {
+                    Attempt::Status(*status)
+                }
+                Err((CallError::Timeout(_), _)) => Attempt::Timeout,
+                Err((CallError::Connect(_), _)) => Attempt::ConnectError,
+                Err((CallError::TooLarge, _)) => Attempt::TooLarge,
+            };
+            observe(function, attempt, started.elapsed());
+        }
         result
     }
 

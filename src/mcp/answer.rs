@@ -1,37 +1,50 @@
 //! Shaping successful answers for an agent's context: paging hints and a
-//! size bound that cuts at a record boundary, never silently.
+//! size bound that cuts at a record boundary, never silently and never with a
+//! gap: a cut answer says in `_truncated.next_arguments` exactly how to get
+//! the first record it left out.
+//!
+//! Owns: `_paging`, `_truncated` and the server-side `skip` continuation.
+//! Must not touch: what is sent upstream (a `skip` never is).
 
-use crate::catalog::Function;
+use super::prepare::{PreparedCall, SKIP};
 use serde_json::{Map, Value, json};
 
 /// Default bound of one answer: ~48 KiB of JSON stays well under 25,000 tokens.
 pub const DEFAULT_MAX_RESULT_BYTES: usize = 48 * 1024;
 
-/// Adds `_paging` to list answers and cuts answers larger than `max_bytes`.
-/// Returns the answer and its JSON text (serialized once, here).
+/// Adds `_paging` to list answers, leaves out the call's `skip` records, and
+/// cuts answers larger than `max_bytes`. Returns the answer and its JSON text
+/// (serialized once, here).
 ///
 /// `Err` carries a message for the agent when even an empty cut is too big.
-pub fn shape(function: &Function, args: &Map<String, Value>, data: Value, max_bytes: usize) -> Result<(Value, String), String> {
+pub fn shape(call: &PreparedCall, data: Value, max_bytes: usize) -> Result<(Value, String), String> {
     let mut data = match data {
         Value::Object(map) => map,
         other => Map::from_iter([("data".to_string(), other)]),
     };
-    if function.param("page_no").is_some()
-        && let Some(paging) = paging(args, &data)
+    // Paging is judged on the whole page, before anything is left out.
+    let paging = if call.function.param("page_no").is_some() { paging(call, &data) } else { None };
+    let list = largest_list(&data);
+    if call.skip > 0
+        && let Some((key, _)) = &list
     {
-        data.insert("_paging".into(), paging);
+        let records = data.get_mut(key).expect("the key was just found");
+        *records = take(records, call.skip, usize::MAX);
+    }
+    if let Some(paging) = &paging {
+        data.insert("_paging".into(), paging.clone());
     }
     let text = serde_json::to_string(&data).map_err(|e| e.to_string())?;
     if text.len() <= max_bytes {
         return Ok((Value::Object(data), text));
     }
-    let cut = truncate(data, text.len(), max_bytes, args)?;
+    let cut = truncate(data, list.map(|(key, _)| key), text.len(), max_bytes, call)?;
     let text = serde_json::to_string(&cut).map_err(|e| e.to_string())?;
     Ok((cut, text))
 }
 
 /// Whether more pages exist and which `page_no` comes next.
-fn paging(args: &Map<String, Value>, data: &Map<String, Value>) -> Option<Value> {
+fn paging(call: &PreparedCall, data: &Map<String, Value>) -> Option<Value> {
     let number = |v: Option<&Value>| -> Option<i64> {
         match v? {
             Value::Number(n) => n.as_i64(),
@@ -39,25 +52,26 @@ fn paging(args: &Map<String, Value>, data: &Map<String, Value>) -> Option<Value>
             _ => None,
         }
     };
-    let page_no = number(data.get("page_no")).or_else(|| number(args.get("page_no"))).unwrap_or(1);
+    let page_no = number(data.get("page_no")).or_else(|| call.int("page_no")).unwrap_or(1);
+    let has_more = match number(data.get("page_count")) {
+        Some(page_count) => page_no < page_count,
+        // No counts in the answer: a full page means there may be more.
+        None => {
+            let page_size = number(data.get("page_size")).or_else(|| call.int("page_size"))?;
+            let (_, items) = largest_list(data)?;
+            page_size > 0 && items as i64 >= page_size
+        }
+    };
+    let mut paging = json!({"page_no": page_no, "has_more": has_more, "next_page_no": has_more.then_some(page_no + 1)});
     if let Some(page_count) = number(data.get("page_count")) {
-        let has_more = page_no < page_count;
-        return Some(json!({
-            "page_no": page_no,
-            "page_count": page_count,
-            "has_more": has_more,
-            "next_page_no": if has_more { Some(page_no + 1) } else { None },
-        }));
+        paging["page_count"] = page_count.into();
     }
-    // No counts in the answer: a full page means there may be more.
-    let page_size = number(data.get("page_size")).or_else(|| number(args.get("page_size")))?;
-    let (_, items) = largest_list(data)?;
-    let has_more = page_size > 0 && items as i64 >= page_size;
-    Some(json!({
-        "page_no": page_no,
-        "has_more": has_more,
-        "next_page_no": if has_more { Some(page_no + 1) } else { None },
-    }))
+    if has_more {
+        let mut next = call.arguments.clone();
+        next.insert("page_no".into(), (page_no + 1).into());
+        paging["next_arguments"] = Value::Object(next);
+    }
+    Some(paging)
 }
 
 /// The key of the top-level list (or id-keyed map) with the most records.
@@ -71,17 +85,24 @@ fn largest_list(data: &Map<String, Value>) -> Option<(String, usize)> {
         .max_by_key(|(_, n)| *n)
 }
 
-fn truncate(mut data: Map<String, Value>, size: usize, max_bytes: usize, args: &Map<String, Value>) -> Result<Value, String> {
+fn truncate(
+    mut data: Map<String, Value>,
+    list: Option<String>,
+    size: usize,
+    max_bytes: usize,
+    call: &PreparedCall,
+) -> Result<Value, String> {
     let too_big = || {
         format!(
             "The answer ({size} bytes) exceeds the {max_bytes}-byte limit and has no list to shorten; ask for less (one id, a narrower from/to or filter)."
         )
     };
-    let Some((key, total)) = largest_list(&data) else { return Err(too_big()) };
+    let Some(key) = list else { return Err(too_big()) };
     let records = data.remove(&key).expect("key exists");
+    let total = count(&records);
     // Binary search for the most records that fit, with room for the note.
-    let budget = max_bytes.saturating_sub(serialized_len(&data) + 400);
-    let fits = |n: usize| serialized_len_value(&take(&records, n)) <= budget;
+    let budget = max_bytes.saturating_sub(serialized_len(&data) + 400 + serialized_len(&call.arguments));
+    let fits = |n: usize| serialized_len(&take(&records, 0, n)) <= budget;
     let (mut lo, mut hi) = (0usize, total);
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
@@ -90,13 +111,17 @@ fn truncate(mut data: Map<String, Value>, size: usize, max_bytes: usize, args: &
     if lo == 0 {
         return Err(too_big());
     }
-    let page_no = args.get("page_no").and_then(Value::as_i64).unwrap_or(1);
-    let hint = if args.contains_key("page_size") || data.contains_key("_paging") {
-        format!("ask for a smaller page_size, or page on with page_no={}", page_no + 1)
-    } else {
-        "ask for less: a narrower from/to range, a filter, or page_size/page_no where the tool has them".to_string()
-    };
-    data.insert(key.clone(), take(&records, lo));
+    // The rest of this page comes with the same arguments and a larger skip,
+    // so the next page number must not be taken before it.
+    let mut next = call.arguments.clone();
+    next.insert(SKIP.into(), (call.skip + lo).into());
+    if let Some(Value::Object(paging)) = data.get_mut("_paging") {
+        let page_no = paging.get("page_no").cloned().unwrap_or(Value::Null);
+        paging.insert("has_more".into(), true.into());
+        paging.insert("next_page_no".into(), page_no);
+        paging.insert("next_arguments".into(), Value::Object(next.clone()));
+    }
+    data.insert(key.clone(), take(&records, 0, lo));
     data.insert(
         "_truncated".into(),
         json!({
@@ -104,25 +129,31 @@ fn truncate(mut data: Map<String, Value>, size: usize, max_bytes: usize, args: &
             "records_shown": lo,
             "records_left_out": total - lo,
             "max_result_bytes": max_bytes,
-            "how_to_get_the_rest": hint,
+            "next_arguments": next,
+            "how_to_get_the_rest": "call the tool again with next_arguments: it starts at the first record left out",
         }),
     );
     Ok(Value::Object(data))
 }
 
-fn take(records: &Value, n: usize) -> Value {
+fn count(records: &Value) -> usize {
     match records {
-        Value::Array(a) => Value::Array(a[..n].to_vec()),
-        Value::Object(o) => Value::Object(o.iter().take(n).map(|(k, v)| (k.clone(), v.clone())).collect()),
+        Value::Array(a) => a.len(),
+        Value::Object(o) => o.len(),
+        _ => 0,
+    }
+}
+
+/// Records `from..from + n` of a list or id-keyed map.
+fn take(records: &Value, from: usize, n: usize) -> Value {
+    match records {
+        Value::Array(a) => Value::Array(a.iter().skip(from).take(n).cloned().collect()),
+        Value::Object(o) => Value::Object(o.iter().skip(from).take(n).map(|(k, v)| (k.clone(), v.clone())).collect()),
         other => other.clone(),
     }
 }
 
-fn serialized_len(map: &Map<String, Value>) -> usize {
-    serde_json::to_vec(map).map(|v| v.len()).unwrap_or(usize::MAX)
-}
-
-fn serialized_len_value(value: &Value) -> usize {
+fn serialized_len(value: &impl serde::Serialize) -> usize {
     serde_json::to_vec(value).map(|v| v.len()).unwrap_or(usize::MAX)
 }
 
@@ -131,6 +162,10 @@ mod tests {
     use super::*;
     use crate::catalog::lookup;
 
+    fn call(name: &str, args: Value) -> PreparedCall {
+        PreparedCall::new(lookup(name).unwrap(), args.as_object().unwrap().clone()).unwrap()
+    }
+
     fn purchases(n: usize) -> Value {
         let list: Vec<Value> = (0..n).map(|i| json!({"id": format!("P{i:05}"), "amount": "49.00", "note": "x".repeat(100)})).collect();
         json!({ "purchase_list": list })
@@ -138,28 +173,31 @@ mod tests {
 
     #[test]
     fn small_answers_pass_unchanged_but_paged_lists_say_what_is_next() {
-        let f = lookup("listBuyers").unwrap();
+        let list = call("listBuyers", json!({}));
         let data = json!({"buyers": [{"id": 1}], "page_no": 1, "page_count": 3, "page_size": 1, "item_count": 3});
-        let shaped = shape(f, &Map::new(), data, 10_000).unwrap().0;
-        assert_eq!(shaped["_paging"], json!({"page_no": 1, "page_count": 3, "has_more": true, "next_page_no": 2}));
-        let last = shape(f, &Map::new(), json!({"buyers": [], "page_no": 3, "page_count": 3}), 10_000).unwrap().0;
+        let shaped = shape(&list, data, 10_000).unwrap().0;
+        assert_eq!(
+            shaped["_paging"],
+            json!({"page_no": 1, "page_count": 3, "has_more": true, "next_page_no": 2, "next_arguments": {"page_no": 2}})
+        );
+        let last = shape(&list, json!({"buyers": [], "page_no": 3, "page_count": 3}), 10_000).unwrap().0;
         assert_eq!(last["_paging"]["has_more"], false);
-        let ping = shape(lookup("ping").unwrap(), &Map::new(), json!({"server_time": "x"}), 10_000).unwrap().0;
+        let ping = shape(&call("ping", json!({})), json!({"server_time": "x"}), 10_000).unwrap().0;
         assert_eq!(ping, json!({"server_time": "x"}));
     }
 
     #[test]
-    fn full_page_without_counts_means_maybe_more() {
-        let f = lookup("listPurchases").unwrap();
-        let args = json!({"page_size": 2, "page_no": 4}).as_object().unwrap().clone();
-        let shaped = shape(f, &args, purchases(2), 100_000).unwrap().0;
-        assert_eq!(shaped["_paging"], json!({"page_no": 4, "has_more": true, "next_page_no": 5}));
+    fn full_page_without_counts_means_maybe_more_and_text_page_numbers_count() {
+        let page = call("listPurchases", json!({"page_size": 2, "page_no": "4"}));
+        let shaped = shape(&page, purchases(2), 100_000).unwrap().0;
+        assert_eq!(shaped["_paging"]["next_page_no"], 5, "page_no given as text is still page 4");
+        assert_eq!(shaped["_paging"]["next_arguments"], json!({"page_size": 2, "page_no": 5}));
     }
 
     #[test]
-    fn large_answers_are_cut_at_a_record_boundary_and_say_so() {
-        let f = lookup("listPurchases").unwrap();
-        let (shaped, text) = shape(f, &Map::new(), purchases(1000), 20_000).unwrap();
+    fn large_answers_are_cut_at_a_record_boundary_and_say_how_to_go_on() {
+        let list = call("listPurchases", json!({"page_size": 1000}));
+        let (shaped, text) = shape(&list, purchases(1000), 20_000).unwrap();
         assert_eq!(text, serde_json::to_string(&shaped).unwrap());
         assert!(text.len() <= 20_000, "{}", text.len());
         let shown = shaped["purchase_list"].as_array().unwrap().len();
@@ -167,12 +205,29 @@ mod tests {
         assert_eq!(shaped["_truncated"]["records_shown"], shown);
         assert_eq!(shaped["_truncated"]["records_left_out"], 1000 - shown);
         assert_eq!(shaped["purchase_list"][shown - 1]["id"], format!("P{:05}", shown - 1));
+        assert_eq!(shaped["_truncated"]["next_arguments"], json!({"page_size": 1000, "skip": shown}));
+        assert_eq!(shaped["_paging"]["next_page_no"], 1, "the rest of page 1 comes before page 2");
+    }
+
+    #[test]
+    fn following_next_arguments_shows_every_record_exactly_once() {
+        let mut args = json!({"page_size": 1000});
+        let mut seen = Vec::new();
+        for _ in 0..100 {
+            let shaped = shape(&call("listPurchases", args.clone()), purchases(1000), 8_000).unwrap().0;
+            seen.extend(shaped["purchase_list"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()));
+            match shaped.get("_truncated") {
+                Some(cut) => args = cut["next_arguments"].clone(),
+                None => break,
+            }
+        }
+        let expected: Vec<String> = (0..1000).map(|i| format!("P{i:05}")).collect();
+        assert_eq!(seen, expected);
     }
 
     #[test]
     fn unshortenable_answers_are_an_error_not_a_silent_cut() {
-        let f = lookup("getProduct").unwrap();
-        let err = shape(f, &Map::new(), json!({"blob": "x".repeat(5000)}), 1000).unwrap_err();
+        let err = shape(&call("getProduct", json!({"product_id": "1"})), json!({"blob": "x".repeat(5000)}), 1000).unwrap_err();
         assert!(err.contains("exceeds the 1000-byte limit"), "{err}");
     }
 }

@@ -1,16 +1,32 @@
-//! The MCP side: the tool list and the `rmcp` server handler.
+//! The MCP side: the tool list, the call pipeline and the `rmcp` server handler.
 //!
 //! Owns: turning catalogue entries into MCP tools and MCP tool calls into
 //! Digistore24 calls (through [`crate::ds24`]), and the tool results agents see.
 //! Must not touch: HTTP routing, listeners or process setup (see [`crate::http`]
-//! and [`crate::cli`]); it works the same over stdio and Streamable HTTP.
+//! and [`crate::cli`]); it works the same over stdio and Streamable HTTP, and
+//! learns about a call's transport only through [`CallContext`].
+//!
+//! Rooms: `pipeline` (the stages of a call) reads `prepare` (parse once),
+//! `policy` (caps, summaries), `confirm` (asking the user), `answer` (paging,
+//! size bound) and records an `outcome`; `handler` is the rmcp face;
+//! `settings` and `context` are what a server and a call are given.
 
 mod answer;
+mod confirm;
+mod context;
 mod handler;
+mod outcome;
+mod pipeline;
 mod policy;
+mod prepare;
+mod settings;
 mod tools;
 
 pub use answer::DEFAULT_MAX_RESULT_BYTES;
-pub use handler::{CONFIRMATION_TTL, Ds24Server, INSTRUCTIONS, Narrowing, RequestId, ServerSettings, random_secret};
+pub use context::{CallContext, Narrowing};
+pub use outcome::{Class, Outcome, Refusal};
+pub use pipeline::{Ds24Server, INSTRUCTIONS};
 pub use policy::{ConfirmPolicy, Limits, summarize};
+pub use prepare::{DRY_RUN, PreparedCall, SKIP};
+pub use settings::{CONFIRMATION_TTL, DEFAULT_READ_RETRIES, ServerSettings, random_secret};
 pub use tools::{ToolFilter, ToolList, tool_for};

@@ -4,14 +4,12 @@
 //! agent's context on every connection, so no boilerplate, enums instead of
 //! prose, and a description only where a name and type leave doubt.
 
+use super::prepare::DRY_RUN;
 use crate::catalog::{Effect, FUNCTIONS, Function, Kind, Param};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::Arc;
-
-/// The argument every changing tool takes to preview the call without sending it.
-pub const DRY_RUN: &str = "dry_run";
 
 /// Which tools an operator (or a request) allows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

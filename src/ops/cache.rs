@@ -1,7 +1,9 @@
 //! Response cache for reference data that rarely changes (countries,
 //! currencies, global settings, product types), per key hash, with a TTL, in
-//! memory or in Redis.
+//! memory or in Redis. Which functions qualify is the catalogue's
+//! `Function::cacheable`; this module only stores answers.
 
+use crate::catalog::Function;
 use crate::ds24::{ApiKey, FormBody};
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
@@ -10,9 +12,6 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// The functions whose answers may be cached.
-pub const CACHEABLE: [&str; 4] = ["listCountries", "listCurrencies", "getGlobalSettings", "listProductTypes"];
 
 /// Largest number of entries kept in memory.
 const MAX_ENTRIES: usize = 10_000;
@@ -46,8 +45,8 @@ impl ResponseCache {
     }
 
     /// Whether answers of `function` are cached at all.
-    pub fn covers(function: &str) -> bool {
-        CACHEABLE.contains(&function)
+    pub fn covers(function: &Function) -> bool {
+        function.cacheable
     }
 
     fn entry_key(key: &ApiKey, function: &str, body: &FormBody) -> String {
@@ -112,6 +111,7 @@ mod tests {
         assert_eq!(cache.get(&b, "listCountries", &body).await, None, "another key never sees it");
         tokio::time::sleep(Duration::from_millis(80)).await;
         assert_eq!(cache.get(&a, "listCountries", &body).await, None);
-        assert!(ResponseCache::covers("listCurrencies") && !ResponseCache::covers("listPurchases"));
+        let covers = |name| ResponseCache::covers(crate::catalog::lookup(name).unwrap());
+        assert!(covers("listCurrencies") && !covers("listPurchases"));
     }
 }

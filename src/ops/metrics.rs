@@ -2,6 +2,7 @@
 //! defined here, once; no label ever carries a key (a short key hash only
 //! when the operator asks for `--metrics-per-key`).
 
+use crate::ds24::Attempt;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -83,8 +84,15 @@ pub fn tool_call(tool: &'static str, outcome: &'static str, elapsed: Duration, k
     }
 }
 
-/// Records one upstream request.
-pub fn upstream(function: &'static str, status: String, elapsed: Duration) {
+/// Records one upstream request; the client's [`crate::ds24::Observer`].
+pub fn upstream(function: &'static str, attempt: Attempt, elapsed: Duration) {
+    let status: metrics::SharedString = match attempt {
+        Attempt::Status(200) => "200".into(),
+        Attempt::Status(code) => code.to_string().into(),
+        Attempt::Timeout => "timeout".into(),
+        Attempt::ConnectError => "connect_error".into(),
+        Attempt::TooLarge => "too_large".into(),
+    };
     metrics::counter!(UPSTREAM_REQUESTS, "function" => function, "status" => status).increment(1);
     metrics::histogram!(UPSTREAM_SECONDS, "function" => function).record(elapsed.as_secs_f64());
 }
@@ -113,18 +121,5 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         metrics::gauge!(INFLIGHT).decrement(1.0);
-    }
-}
-
-/// Collapses a call's detailed outcome label into the metric's outcome set.
-pub fn outcome_class(label: &str) -> &'static str {
-    match label {
-        "success" => "success",
-        "dry_run" => "dry_run",
-        "cached" => "cached",
-        "timeout" => "timeout",
-        "rate_limited" => "rate_limited",
-        "api_error" | "http_error" | "bad_response" | "connect_error" | "too_large" => "upstream_error",
-        _ => "tool_error",
     }
 }

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use digistore24_mcp::ds24::{ApiKey, Client, ClientConfig};
 use digistore24_mcp::http::{HttpConfig, Shutdown, router, serve};
-use digistore24_mcp::mcp::{ConfirmPolicy, Ds24Server, Limits, ServerSettings, ToolFilter};
+use digistore24_mcp::mcp::{ConfirmPolicy, Ds24Server, Limits, ServerSettings, ToolFilter, random_secret};
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
@@ -167,19 +167,21 @@ impl TestServer {
 
     /// Like `start`, with a last say over the settings.
     pub async fn start_with(upstream_base: &str, options: Options, adjust: impl FnOnce(&mut ServerSettings)) -> Self {
-        let client =
-            Client::new(ClientConfig { base_url: upstream_base.to_owned(), timeout: options.timeout.unwrap_or(Duration::from_secs(10)) })
-                .unwrap();
-        let defaults = ServerSettings::default();
+        let client = Client::new(ClientConfig {
+            base_url: upstream_base.to_owned(),
+            timeout: options.timeout.unwrap_or(Duration::from_secs(10)),
+            observer: Some(digistore24_mcp::ops::metrics::upstream),
+        })
+        .unwrap();
+        let defaults = ServerSettings::new(options.state_secret.unwrap_or_else(random_secret));
         let mut settings = ServerSettings {
             filter: options.filter,
             default_key: options.default_key.and_then(ApiKey::new),
             confirm: options.confirm,
             limits: options.limits,
             max_result_bytes: options.max_result_bytes.unwrap_or(defaults.max_result_bytes),
-            state_secret: options.state_secret.unwrap_or(defaults.state_secret),
             confirmation_ttl: options.confirmation_ttl.unwrap_or(defaults.confirmation_ttl),
-            ..ServerSettings::default()
+            ..defaults
         };
         adjust(&mut settings);
         let server = Ds24Server::new(client, settings);

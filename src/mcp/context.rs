@@ -1,0 +1,45 @@
+//! What a tool call brings besides its name and arguments, independent of
+//! the transport: the key, the client's narrowing, the request id, and
+//! whether the client can be asked something in the middle of the call.
+//!
+//! Owns: [`CallContext`] and how the handler finds it. The HTTP front puts
+//! one into every request; over stdio there is none and the server's own
+//! defaults apply. Must not touch: HTTP routing or header parsing.
+
+use super::ToolFilter;
+use crate::ds24::ApiKey;
+use rmcp::RoleServer;
+use rmcp::service::RequestContext;
+
+/// The narrowing a request asked for (headers or URL path); it can only
+/// remove tools from the operator's set, never add any.
+#[derive(Debug, Clone)]
+pub struct Narrowing {
+    /// The filter the request asked for.
+    pub filter: ToolFilter,
+    /// How it was asked, for messages (e.g. "header X-MCP-Readonly").
+    pub source: String,
+}
+
+/// Everything about one call that does not come from its arguments.
+#[derive(Debug, Clone, Default)]
+pub struct CallContext {
+    /// The key to call Digistore24 with (already the server's default where
+    /// the request brought none; see `ServerSettings::key_for`).
+    pub key: Option<ApiKey>,
+    /// The client's own narrowing of the tool set.
+    pub narrowing: Option<Narrowing>,
+    /// The id of the request the call came with, for the log line.
+    pub request_id: Option<String>,
+    /// Whether the server can send the client a request mid-call (a live
+    /// connection such as stdio; never over stateless HTTP).
+    pub can_ask_mid_call: bool,
+}
+
+impl CallContext {
+    /// The context the HTTP front attached to this request, if any. rmcp
+    /// hands the handler the request head; only our context is read from it.
+    pub fn of(request: &RequestContext<RoleServer>) -> Option<&CallContext> {
+        request.extensions.get::<http::request::Parts>().and_then(|parts| parts.extensions.get::<CallContext>())
+    }
+}

@@ -1,0 +1,342 @@
+//! The tool-call pipeline: one chain of stages from a tool name and JSON
+//! arguments to an answer, each stage able to stop the call with a typed
+//! reason. In order: offered? → prepared (checked, encoded) → dry run? →
+//! key → lookup (only if a cap or the summary needs it) → caps → confirmation
+//! → cache → rate limit → Digistore24 → answer shaping; then one log line and
+//! the metrics from the [`Outcome`].
+//!
+//! Owns: [`Ds24Server`] and the order of the stages. Must not touch: the
+//! transport (see `handler.rs` for rmcp, `crate::http` for HTTP).
+
+use super::answer;
+use super::confirm::{Asker, Confirmer, NotConfirmed};
+use super::context::{CallContext, Narrowing};
+use super::outcome::{Outcome, Refusal};
+use super::policy;
+use super::prepare::PreparedCall;
+use super::settings::ServerSettings;
+use super::{ToolFilter, ToolList};
+use crate::catalog::{self, Effect, Function};
+use crate::ds24::{ApiKey, CallError, Client};
+use crate::ops::cache::ResponseCache;
+use crate::ops::limit::RateLimiter;
+use crate::ops::metrics;
+use rmcp::ErrorData as McpError;
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, InputRequiredResult, RequestStateCodec, ServerCapabilities, ServerConfig};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Short guidance sent to every client as MCP `instructions`.
+pub const INSTRUCTIONS: &str = "Tools for the Digistore24 vendor API; each tool is one API function of the same name. \
+Amounts are decimal strings with a dot (\"49.00\") in the currency's units. Dates: YYYY-MM-DD; times: \
+YYYY-MM-DD HH:MM:SS (server time); both also take now, today, start or offsets like -30d, -24h, 6M. \
+List tools default to the last 24 hours: pass from/to and prefer narrow ranges and filters. \
+Destructive tools (refunds, cancellations, deletions, charges) need the user's confirmation; \
+every changing tool takes dry_run: true to preview the exact request without sending it. \
+Every tool also accepts language (e.g. en, de) for Digistore24's messages.";
+
+/// The MCP server: cheap to clone (one `Arc`), so the stateless HTTP service
+/// can hand a copy to every request.
+#[derive(Clone)]
+pub struct Ds24Server {
+    pub(super) shared: Arc<Shared>,
+}
+
+pub(super) struct Shared {
+    pub(super) client: Client,
+    pub(super) tools: ToolList,
+    pub(super) settings: ServerSettings,
+    pub(super) info: ServerConfig,
+    codec: RequestStateCodec,
+}
+
+impl std::fmt::Debug for Ds24Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ds24Server").field("tools", &self.shared.tools.tools().len()).finish_non_exhaustive()
+    }
+}
+
+/// A call that ended with an answer for the agent.
+struct Answered {
+    result: CallToolResult,
+    outcome: Outcome<'static>,
+}
+
+/// Why the pipeline stopped before an answer from Digistore24 was shaped.
+enum Stop {
+    /// Refused before anything was sent.
+    Refused(Refusal),
+    /// Digistore24 (or the lookup before the call) failed.
+    Failed { error: CallError, during_lookup: bool },
+    /// The client must confirm first.
+    Ask(InputRequiredResult),
+}
+
+impl From<Refusal> for Stop {
+    fn from(refusal: Refusal) -> Self {
+        Stop::Refused(refusal)
+    }
+}
+
+impl From<NotConfirmed> for Stop {
+    fn from(not: NotConfirmed) -> Self {
+        match not {
+            NotConfirmed::Ask(input) => Stop::Ask(input),
+            NotConfirmed::Refused(refusal) => Stop::Refused(refusal),
+        }
+    }
+}
+
+/// What the client gets back from a tool call.
+pub enum Reply {
+    /// A tool result (success or `isError`).
+    Result(CallToolResult),
+    /// Input required: the client asks the user and calls again.
+    Ask(InputRequiredResult),
+}
+
+impl Ds24Server {
+    /// Builds the server; the tool list is built here, once.
+    pub fn new(client: Client, settings: ServerSettings) -> Self {
+        let tools = ToolList::new(&settings.filter);
+        let info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("digistore24-mcp", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS);
+        let codec = RequestStateCodec::new_unchecked(settings.state_secret.clone());
+        Ds24Server { shared: Arc::new(Shared { client, tools, settings, info, codec }) }
+    }
+
+    /// The tools this instance offers.
+    pub fn tools(&self) -> &ToolList {
+        &self.shared.tools
+    }
+
+    /// The key a request uses: its own, else the server's default.
+    pub fn key_for(&self, given: Option<ApiKey>) -> Option<ApiKey> {
+        self.shared.settings.key_for(given)
+    }
+
+    /// The per-key rate limiter, if one is configured.
+    pub fn limiter(&self) -> Option<&RateLimiter> {
+        self.shared.settings.limiter.as_deref()
+    }
+
+    /// The upstream client.
+    pub fn client(&self) -> &Client {
+        &self.shared.client
+    }
+
+    /// Runs one tool call from the shell (`call` subcommand): same pipeline,
+    /// nobody to ask for confirmation. `Err` only for an unknown tool.
+    pub async fn call(&self, name: &str, arguments: Option<Map<String, Value>>, key: Option<ApiKey>) -> Result<CallToolResult, McpError> {
+        let context = CallContext { key: self.key_for(key), ..CallContext::default() };
+        let asker = Asker::Nobody("the command line cannot ask for confirmation");
+        match self.dispatch(name, arguments.unwrap_or_default(), &context, asker).await? {
+            Reply::Result(result) => Ok(result),
+            Reply::Ask(_) => unreachable!("nobody is asked from the command line"),
+        }
+    }
+
+    /// Runs one tool call through the pipeline and records how it ended.
+    pub(super) async fn dispatch(
+        &self,
+        name: &str,
+        arguments: Map<String, Value>,
+        context: &CallContext,
+        asker: Asker<'_>,
+    ) -> Result<Reply, McpError> {
+        let Some(function) = catalog::lookup(name) else {
+            return Err(McpError::invalid_params(format!("unknown tool `{name}`; tools/list shows the available tools"), None));
+        };
+        let started = Instant::now();
+        let ended = self.run(function, arguments, context, asker).await;
+        let outcome = match &ended {
+            Ok(answered) => answered.outcome,
+            Err(Stop::Refused(refusal)) => Outcome::Refused(refusal),
+            Err(Stop::Failed { error, .. }) => Outcome::Failed(error),
+            Err(Stop::Ask(_)) => Outcome::ConfirmationRequested,
+        };
+        self.record(function, context, outcome, started);
+        Ok(match ended {
+            Ok(answered) => Reply::Result(answered.result),
+            Err(Stop::Ask(input)) => Reply::Ask(input),
+            Err(Stop::Refused(refusal)) => Reply::Result(error_result(refusal.to_string())),
+            Err(Stop::Failed { error, during_lookup: true }) => {
+                Reply::Result(error_result(format!("{} not sent: looking up the order first failed: {error}", function.name)))
+            }
+            Err(Stop::Failed { error, during_lookup: false }) => Reply::Result(error_result(describe_failure(function, &error))),
+        })
+    }
+
+    /// The stages, in order; each `?` is a place the call can stop.
+    async fn run(
+        &self,
+        function: &'static Function,
+        arguments: Map<String, Value>,
+        context: &CallContext,
+        asker: Asker<'_>,
+    ) -> Result<Answered, Stop> {
+        let settings = &self.shared.settings;
+        self.check_offered(function, context.narrowing.as_ref())?;
+        let call = PreparedCall::new(function, arguments)?;
+        if call.dry_run {
+            // A cap that needs the looked-up record is checked when the call is made for real.
+            if !settings.limits.need_lookup(function) {
+                policy::check_limits(&call, None, &settings.limits)?;
+            }
+            return Ok(Answered { result: self.dry_run(&call, context.key.as_ref()), outcome: Outcome::DryRun });
+        }
+        let key = context.key.as_ref().ok_or(Refusal::NoKey)?;
+        let confirming = settings.confirm.requires(function.effect);
+        let record = self.look_up_first(&call, key, confirming && asker.asks_now()).await?;
+        policy::check_limits(&call, record.as_ref(), &settings.limits)?;
+        if confirming {
+            let summary = policy::summarize(&call, record.as_ref());
+            self.confirmer().confirm(&call, key, summary, asker).await?;
+        }
+        let (data, outcome) = self.fetch(&call, key).await?;
+        let (shaped, text) =
+            answer::shape(&call, data, settings.max_result_bytes).map_err(|message| Refusal::TooLarge { tool: function.name, message })?;
+        // CallToolResult::structured would serialize the data a second time.
+        let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+        result.structured_content = Some(shaped);
+        Ok(Answered { result, outcome })
+    }
+
+    /// Refuses a tool that the operator's filter or the client's narrowing excludes.
+    fn check_offered(&self, function: &'static Function, narrowing: Option<&Narrowing>) -> Result<(), Refusal> {
+        let filter = &self.shared.settings.filter;
+        if !filter.allows(function) {
+            return Err(if filter.read_only && !function.effect.is_read() {
+                Refusal::ReadOnlyServer { tool: function.name, effect: function.effect.as_str() }
+            } else {
+                Refusal::NotEnabled { tool: function.name, toolset: function.toolset }
+            });
+        }
+        match narrowing {
+            Some(n) if !n.filter.allows(function) => Err(Refusal::Narrowed { tool: function.name, narrowed_by: n.source.clone() }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Fetches the function's lookup record (the order) when the money cap
+    /// needs its amount or a confirmation asked now is worded with it.
+    async fn look_up_first(&self, call: &PreparedCall, key: &ApiKey, asking_now: bool) -> Result<Option<Value>, Stop> {
+        let function = call.function;
+        let needed = self.shared.settings.limits.need_lookup(function) || (asking_now && function.summary_needs_lookup());
+        let (Some(lookup), true) = (function.lookup, needed) else { return Ok(None) };
+        let Some(id) = call.field(lookup.by) else { return Ok(None) };
+        let read = catalog::lookup(lookup.function).expect("a catalogue test checks that lookups name catalogue reads");
+        let lookup_call = PreparedCall::single(read, lookup.by, id)?;
+        match self.shared.client.call(key, read.name, &lookup_call.body).await {
+            Ok(record) => Ok(Some(record)),
+            Err(error) => Err(Stop::Failed { error, during_lookup: true }),
+        }
+    }
+
+    fn confirmer(&self) -> Confirmer<'_> {
+        let settings = &self.shared.settings;
+        Confirmer { codec: &self.shared.codec, ttl: settings.confirmation_ttl, policy: settings.confirm }
+    }
+
+    /// The cache, the key's rate limit, then Digistore24 (reads retried).
+    async fn fetch(&self, call: &PreparedCall, key: &ApiKey) -> Result<(Value, Outcome<'static>), Stop> {
+        let settings = &self.shared.settings;
+        let name = call.function.name;
+        let cache = settings.cache.as_ref().filter(|_| ResponseCache::covers(call.function));
+        if let Some(cache) = cache {
+            let hit = cache.get(key, name, &call.body).await;
+            metrics::cache(name, hit.is_some());
+            if let Some(data) = hit {
+                return Ok((data, Outcome::Cached));
+            }
+        }
+        if let Some(limiter) = &settings.limiter
+            && let Err(wait) = limiter.check(key).await
+        {
+            metrics::rate_limited("tool_call");
+            return Err(Refusal::RateLimited { tool: name, seconds: wait.as_secs_f64().max(0.1) }.into());
+        }
+        let result = if call.function.effect.is_read() {
+            self.shared.client.call_read(key, name, &call.body, settings.read_retries).await
+        } else {
+            self.shared.client.call(key, name, &call.body).await
+        };
+        let data = result.map_err(|error| Stop::Failed { error, during_lookup: false })?;
+        if let Some(cache) = cache {
+            cache.put(key, name, &call.body, &data).await;
+        }
+        Ok((data, Outcome::Success))
+    }
+
+    /// The answer of a dry run: the exact request, the key redacted.
+    fn dry_run(&self, call: &PreparedCall, key: Option<&ApiKey>) -> CallToolResult {
+        let function = call.function;
+        let shown_key = key.map(|k| format!("[redacted {k}]")).unwrap_or_else(|| "(none: the real call would fail)".into());
+        let fields: Vec<Value> = call.body.fields.iter().map(|(n, v)| json!([n, v])).collect();
+        CallToolResult::structured(json!({
+            "dry_run": true,
+            "sent": false,
+            "function": function.name,
+            "effect": function.effect.as_str(),
+            "would": policy::summarize(call, None),
+            "what_it_does": function.description,
+            "needs_confirmation": self.shared.settings.confirm.requires(function.effect),
+            "request": {
+                "method": "POST",
+                "url": self.shared.client.url_for(function.name),
+                "headers": {
+                    "X-DS-API-KEY": shown_key,
+                    "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                    "Accept": "application/json",
+                },
+                "fields": fields,
+                "body": call.body.to_urlencoded(),
+            },
+        }))
+    }
+
+    /// One log line and the metrics of a finished call.
+    fn record(&self, function: &Function, context: &CallContext, outcome: Outcome<'_>, started: Instant) {
+        let elapsed = started.elapsed();
+        let key_hash = context.key.as_ref().map(ApiKey::fingerprint);
+        let key_hash = key_hash.as_deref().unwrap_or("none");
+        let per_key = self.shared.settings.metrics_per_key.then_some(key_hash);
+        metrics::tool_call(function.name, outcome.class().as_str(), elapsed, per_key);
+        tracing::info!(
+            target: "digistore24_mcp::call",
+            request_id = context.request_id.as_deref().unwrap_or("-"),
+            tool = function.name,
+            key = key_hash,
+            outcome = outcome.label(),
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            "tool call"
+        );
+    }
+
+    /// The narrowed tool list of a request, or the whole one.
+    pub(super) fn tools_for(&self, narrowing: Option<&ToolFilter>) -> Vec<rmcp::model::Tool> {
+        match narrowing {
+            Some(filter) => self.shared.tools.narrowed(filter),
+            None => self.shared.tools.tools().to_vec(),
+        }
+    }
+}
+
+fn error_result(message: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
+fn describe_failure(function: &Function, error: &CallError) -> String {
+    let hint = match error {
+        CallError::Api { code: Some(2), .. } | CallError::Api { status: 401, .. } => " Check the API key.",
+        CallError::Api { code: Some(8), .. } | CallError::Api { status: 403, .. } => {
+            " The key lacks the right for this call (a read-only key cannot change anything)."
+        }
+        CallError::Api { code: Some(4), .. } | CallError::Api { status: 404, .. } => " Check the id.",
+        CallError::Timeout(_) if function.effect != Effect::Read => " Check with a read tool before retrying.",
+        _ => "",
+    };
+    format!("{} failed: {error}.{hint}", function.name)
+}

@@ -222,8 +222,8 @@ async fn graceful_shutdown_finishes_calls_in_flight() {
 
 /// SIGTERM, as an orchestrator sends it, through `kill(1)`: the test needs
 /// no `unsafe` foreign call for it.
-fn send_sigterm(child: &std::process::Child) {
-    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill(1) runs");
+fn send_sigterm(child: &Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill(1) runs");
     assert!(status.success(), "kill -TERM {}: {status}", child.id());
 }
 

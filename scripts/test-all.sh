@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project and ends with one line: "N passed, N failed".
+#   0. cargo fmt --check and cargo clippy --all-targets -- -D warnings: one
+#      check each in the count
 #   1. cargo test: unit tests, integration tests, golden wire tests, sandbox
 #   2. tests/clients/run.sh: official MCP SDKs, Inspector, conformance suite
 #   3. tests/replicas/run.sh: three replicas behind a real nginx with Redis
@@ -11,6 +13,23 @@ logs=.cache/test-logs
 mkdir -p "$logs"
 passed=0
 failed=0
+
+# A check that passes or fails as a whole (its exit code), counted as one.
+run_check() {
+  local name=$1
+  shift
+  echo "== $name ($*)"
+  "$@" 2>&1 | tee "$logs/$name.log"
+  if [ "${PIPESTATUS[0]}" -eq 0 ]; then
+    passed=$((passed + 1))
+  else
+    echo "$name failed (log: $logs/$name.log)"
+    failed=$((failed + 1))
+  fi
+}
+
+run_check fmt cargo fmt --check
+run_check clippy cargo clippy --all-targets -- -D warnings
 
 echo "== cargo test"
 cargo test --all-targets 2>&1 | tee "$logs/cargo.log"

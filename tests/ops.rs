@@ -213,7 +213,7 @@ async fn graceful_shutdown_finishes_calls_in_flight() {
         async move { post_raw(&url, &headers_with(&[]), &ping_body()).await }
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    unsafe { libc_kill(child.id() as i32, 15) };
+    send_sigterm(&child);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let ready = reqwest::get(format!("http://{addr}/ready")).await.unwrap();
     assert_eq!(ready.status(), 503, "draining");
@@ -225,9 +225,11 @@ async fn graceful_shutdown_finishes_calls_in_flight() {
     assert!(output.status.success(), "exit 0 after draining: {:?}", output.status);
 }
 
-unsafe extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, signal: i32) -> i32;
+/// SIGTERM, as an orchestrator sends it, through `kill(1)`: the test needs
+/// no `unsafe` foreign call for it.
+fn send_sigterm(child: &Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill(1) runs");
+    assert!(status.success(), "kill -TERM {}: {status}", child.id());
 }
 
 #[tokio::test]

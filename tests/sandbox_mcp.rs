@@ -10,6 +10,8 @@ use common::sandbox::Sandbox;
 use common::{Options, TestServer, call, text};
 use digistore24_mcp::catalog::{self, Effect};
 use digistore24_mcp::sandbox::{READONLY_KEY, SandboxConfig, WRITABLE_KEY, form};
+use rmcp::RoleClient;
+use rmcp::service::RunningService;
 use serde_json::{Value, json};
 
 /// The documented list key of some list functions' answers.
@@ -70,20 +72,47 @@ async fn every_tool_succeeds_through_mcp_and_every_write_is_refused_read_only() 
     assert_eq!(refused, writes);
 }
 
+/// `"49.00"` / `"-12.34"` as hundredths, so amounts compare exactly.
+fn cents(amount: &Value) -> i64 {
+    let s = amount.as_str().unwrap_or_else(|| panic!("an amount as a string, got {amount}"));
+    let (units, hundredths) = s.split_once('.').unwrap_or((s, "0"));
+    let sign = if units.starts_with('-') { -1 } else { 1 };
+    let units: i64 = units.trim_start_matches('-').parse().unwrap();
+    sign * (units * 100 + format!("{hundredths:0<2}").parse::<i64>().unwrap())
+}
+
+/// The all-time figures of one currency in a `statsSalesSummary` answer.
+async fn all_time_figures(client: &RunningService<RoleClient, ()>, currency: &str) -> (i64, u64) {
+    let summary = call(client, "statsSalesSummary", json!({})).await.structured_content.unwrap();
+    let figures = &summary["for"]["all"]["amounts"][currency];
+    assert!(figures.is_object(), "no all-time figures in {currency}: {summary}");
+    (cents(&figures["total_brutto_amount"]), figures["sales_count"].as_u64().unwrap())
+}
+
 #[tokio::test]
 async fn refund_changes_stats_seen_through_mcp() {
     let (_sandbox, server) = setup().await;
     let client = server.client(Some(WRITABLE_KEY)).await;
-    let summary = |d: Value| d.to_string();
-    let before = summary(call(&client, "statsSalesSummary", json!({})).await.structured_content.unwrap());
     let list = call(&client, "listPurchases", json!({"from": "-90d", "search": {"billing_type": "single_payment"}})).await;
     let purchases = list.structured_content.unwrap()["purchase_list"].as_array().unwrap().clone();
     let target = purchases.iter().find(|p| p["order_type"] == "live").expect("a live order");
     let id = target["id"].as_str().unwrap();
+    let currency = target["currency"].as_str().expect("the order's currency").to_owned();
+    let (brutto_before, sales_before) = all_time_figures(&client, &currency).await;
+
     let refund = call(&client, "refundPurchase", json!({"purchase_id": id, "force": true})).await;
     assert_eq!(refund.is_error, Some(false), "{}", text(&refund));
-    let after = summary(call(&client, "statsSalesSummary", json!({})).await.structured_content.unwrap());
-    assert_ne!(before, after, "a refund changes the sales summary");
+    let answer = refund.structured_content.unwrap();
+    assert_eq!(answer["currency"], currency.as_str());
+    let refunded = cents(&answer["refunded_amount"]);
+    assert!(refunded > 0, "a live single payment has something to refund: {answer}");
+
+    // The refund is booked as a negative transaction: the all-time gross drops
+    // by exactly the refunded amount, and the sale still counts as one.
+    let (brutto_after, sales_after) = all_time_figures(&client, &currency).await;
+    assert_eq!(brutto_after, brutto_before - refunded, "all-time gross in {currency}");
+    assert_eq!(sales_after, sales_before, "a refund is not a sale");
+
     let tx = call(&client, "listTransactions", json!({"from": "start", "search": {"purchase_id": id}})).await;
     let kinds: Vec<String> = tx.structured_content.unwrap()["transaction_list"]
         .as_array()

@@ -25,9 +25,18 @@ fn full_tool_list_fits_the_token_budget() {
 }
 
 #[test]
+fn the_catalogue_has_the_documented_number_of_functions() {
+    assert_eq!(
+        FUNCTIONS.len(),
+        common::DOCUMENTED_TOOL_COUNT,
+        "a function was added or removed: update DOCUMENTED_TOOL_COUNT and the counts in README.md and ARCHITECTURE.md"
+    );
+}
+
+#[test]
 fn annotations_follow_the_effect() {
     let tools = ToolList::new(&ToolFilter::default());
-    assert_eq!(tools.tools().len(), 123);
+    assert_eq!(tools.tools().len(), FUNCTIONS.len());
     for (tool, function) in tools.tools().iter().zip(FUNCTIONS) {
         assert_eq!(tool.name, function.name);
         let a = tool.annotations.as_ref().unwrap();

@@ -23,6 +23,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// How many Digistore24 functions (and so tools) there are, as README.md and
+/// ARCHITECTURE.md say. Written here once and checked against the catalogue in
+/// exactly one test (`tests/tools.rs`); every other test counts
+/// `catalog::FUNCTIONS.len()`, so adding a function moves one number.
+pub const DOCUMENTED_TOOL_COUNT: usize = 123;
+
 /// One request the fake upstream received.
 #[derive(Debug, Clone)]
 pub struct Recorded {

@@ -138,13 +138,21 @@ pub(super) async fn check_jsonrpc_body(State(limit): State<usize>, request: Requ
         Some(b'{') => match serde_json::from_slice::<Probe>(&bytes) {
             Ok(probe) if probe.jsonrpc.as_deref() == Some("2.0") => {}
             Ok(_) => {
-                return jsonrpc_error(StatusCode::BAD_REQUEST, INVALID_REQUEST, "Invalid Request: expected one JSON-RPC 2.0 message object");
+                return jsonrpc_error(
+                    StatusCode::BAD_REQUEST,
+                    INVALID_REQUEST,
+                    "Invalid Request: expected one JSON-RPC 2.0 message object",
+                );
             }
             Err(e) => return jsonrpc_error(StatusCode::BAD_REQUEST, -32700, &format!("Parse error: the body is not valid JSON ({e})")),
         },
         _ => match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
             Ok(_) => {
-                return jsonrpc_error(StatusCode::BAD_REQUEST, INVALID_REQUEST, "Invalid Request: expected one JSON-RPC 2.0 message object");
+                return jsonrpc_error(
+                    StatusCode::BAD_REQUEST,
+                    INVALID_REQUEST,
+                    "Invalid Request: expected one JSON-RPC 2.0 message object",
+                );
             }
             Err(e) => return jsonrpc_error(StatusCode::BAD_REQUEST, -32700, &format!("Parse error: the body is not valid JSON ({e})")),
         },

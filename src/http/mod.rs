@@ -147,7 +147,7 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
         .route("/mcp/", any(|| async { StatusCode::NOT_FOUND }))
         .route("/mcp/{*rest}", any(|| async { StatusCode::NOT_FOUND }))
         // Inside `json_errors`, so its early 413 is rewritten too.
-        .layer(body_limit.clone())
+        .layer(body_limit)
         .layer(from_fn_with_state(config.max_body_bytes, errors::json_errors));
     let mcp_routes = cors::for_browsers(mcp_routes, &origins, &[Method::POST]);
     let test_api_key =

@@ -30,6 +30,8 @@ pub fn key_from_headers(headers: &HeaderMap) -> Option<ApiKey> {
     bearer.or_else(|| headers.get("x-ds-api-key").and_then(|v| v.to_str().ok()).and_then(ApiKey::new))
 }
 
+/// Puts this request's narrowing and API key into its extensions, where the
+/// MCP handler reads them (400 for a bad narrowing, 401 without any key).
 pub(super) async fn attach_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     match narrowing(request.uri().path(), request.headers()) {
         Ok(Some(narrowing)) => {

@@ -4,8 +4,9 @@
 #      check each in the count
 #   1. cargo test: unit tests, integration tests, golden wire tests, sandbox
 #   2. tests/clients/run.sh: official MCP SDKs, Inspector, conformance suite
-#   3. tests/replicas/run.sh: three replicas behind a real nginx with Redis
-# SKIP_CLIENTS=1 / SKIP_REPLICAS=1 leave out suite 2 / 3.
+#   3. tests/browser/run.sh: real pages in headless Chromium (CORS, the SDK in a browser)
+#   4. tests/replicas/run.sh: three replicas behind a real nginx with Redis
+# SKIP_CLIENTS=1 / SKIP_BROWSER=1 / SKIP_REPLICAS=1 leave out suite 2 / 3 / 4.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,6 +68,9 @@ run_suite() {
   fi
 }
 
+# The browser suite runs first: its installer (tests/clients/run.sh --install-only)
+# clears .cache/clients-run, where the clients suite leaves its logs.
+[ "${SKIP_BROWSER:-0}" = "1" ] || run_suite browser tests/browser/run.sh
 [ "${SKIP_CLIENTS:-0}" = "1" ] || run_suite clients tests/clients/run.sh
 [ "${SKIP_REPLICAS:-0}" = "1" ] || run_suite replicas tests/replicas/run.sh
 

@@ -347,19 +347,11 @@ impl UpstreamArgs {
 }
 
 fn build_filter(toolsets: &[String], tools: &[String], read_only: bool) -> Result<ToolFilter, String> {
-    let toolsets = clean(toolsets);
-    for t in &toolsets {
-        if !TOOLSETS.contains(&t.as_str()) {
-            return Err(format!("unknown toolset `{t}`; known: {}", TOOLSETS.join(", ")));
-        }
+    // An empty flag (`--toolsets ""`) means not given, as it always has.
+    fn given(values: &[String]) -> Option<impl Iterator<Item = &str>> {
+        values.iter().any(|v| !v.trim().is_empty()).then(|| values.iter().map(String::as_str))
     }
-    let tools = clean(tools);
-    for t in &tools {
-        if !FUNCTIONS.iter().any(|f| f.name == t) {
-            return Err(format!("unknown tool `{t}`; `digistore24-mcp tools` lists them"));
-        }
-    }
-    Ok(ToolFilter { toolsets: (!toolsets.is_empty()).then_some(toolsets), tools: (!tools.is_empty()).then_some(tools), read_only })
+    ToolFilter::parse(given(toolsets), given(tools), read_only).map_err(|unknown| unknown.message(None))
 }
 
 fn clean(values: &[String]) -> HashSet<String> {

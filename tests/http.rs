@@ -232,7 +232,155 @@ async fn origin_host_and_body_limits() {
         .send()
         .await
         .unwrap();
-    assert_ne!(response.status().as_u16(), 200, "a foreign Host must be refused");
+    assert_eq!(response.status().as_u16(), 403, "a foreign Host must be refused");
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("--allowed-host"), "{body}");
+}
+
+/// One raw request: method, URL, headers, body → status, headers, body text.
+async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let mut request = reqwest::Client::new().request(method.parse().unwrap(), url).body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    (status, headers, response.text().await.unwrap())
+}
+
+/// Asserts the JSON-RPC error shape every refusal under /mcp has, and returns the message.
+fn assert_jsonrpc_error(what: &str, expected: u16, (status, headers, body): &(u16, reqwest::header::HeaderMap, String)) -> String {
+    assert_eq!(*status, expected, "{what}: {body}");
+    let content_type = headers.get("content-type").map(|v| v.to_str().unwrap()).unwrap_or("(none)");
+    assert!(content_type.starts_with("application/json"), "{what}: content-type {content_type}");
+    let body: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {body}"));
+    assert_eq!(body["jsonrpc"], "2.0", "{what}: {body}");
+    assert!(body["id"].is_null(), "{what}: {body}");
+    assert!(body["error"]["code"].as_i64().is_some_and(|c| (-32768..=-32000).contains(&c)), "{what}: {body}");
+    let message = body["error"]["message"].as_str().unwrap_or_else(|| panic!("{what}: no message: {body}")).to_owned();
+    assert!(message.len() > 20, "{what}: a message that says what to do: {message}");
+    message
+}
+
+#[tokio::test]
+async fn every_refusal_under_mcp_is_a_json_rpc_error_that_says_what_to_do() {
+    let http = HttpConfig { max_body_bytes: 64 * 1024, max_concurrency: 1, ..HttpConfig::default() };
+    let (upstream, keyless) = setup(Options { http: Some(http.clone()), ..Options::default() }).await;
+    let server = TestServer::start(&upstream.base_url(), Options { default_key: Some("k"), http: Some(http), ..Options::default() }).await;
+    let base = format!("http://{}", server.addr);
+    let init = initialize("2025-06-18");
+    let list = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}).to_string();
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut headers = MCP_HEADERS.to_vec();
+        headers.extend_from_slice(extra);
+        headers
+    };
+    for path in ["/mcp", "/mcp/readonly", "/mcp/x/products", "/mcp/x/products/readonly"] {
+        let url = format!("{base}{path}");
+        let get = send("GET", &url, &[("accept", "text/event-stream")], "").await;
+        let message = assert_jsonrpc_error(&format!("GET {path}"), 405, &get);
+        assert_eq!(get.1["allow"], "POST", "GET {path}");
+        assert!(message.contains("POST"), "{message}");
+        assert_jsonrpc_error(&format!("DELETE {path}"), 405, &send("DELETE", &url, &[], "").await);
+        let message = assert_jsonrpc_error(
+            &format!("{path} Accept"),
+            406,
+            &send("POST", &url, &[MCP_HEADERS[0], ("accept", "text/html")], &init).await,
+        );
+        assert!(message.contains("text/event-stream"), "{message}");
+        let plain = [("content-type", "text/plain"), MCP_HEADERS[1]];
+        let message = assert_jsonrpc_error(&format!("{path} Content-Type"), 415, &send("POST", &url, &plain, &init).await);
+        assert!(message.contains("application/json"), "{message}");
+        let version = with(&[("mcp-protocol-version", "1999-01-01")]);
+        let message = assert_jsonrpc_error(&format!("{path} version"), 400, &send("POST", &url, &version, &list).await);
+        assert!(message.contains("2025-11-25"), "the known versions are listed: {message}");
+        let origin = with(&[("origin", "https://evil.example")]);
+        let message = assert_jsonrpc_error(&format!("{path} Origin"), 403, &send("POST", &url, &origin, &init).await);
+        assert!(message.contains("--allowed-origin"), "{message}");
+        let message =
+            assert_jsonrpc_error(&format!("{path} Host"), 403, &send("POST", &url, &with(&[("host", "evil.example")]), &init).await);
+        assert!(message.contains("--allowed-host"), "{message}");
+        let big = "x".repeat(100 * 1024);
+        let message = assert_jsonrpc_error(&format!("{path} body"), 413, &send("POST", &url, &MCP_HEADERS, &big).await);
+        assert!(message.contains("65536"), "{message}");
+        assert_jsonrpc_error(
+            &format!("{path} no key"),
+            401,
+            &send("POST", &keyless.url().replace("/mcp", path), &MCP_HEADERS, &init).await,
+        );
+    }
+    assert_jsonrpc_error("bad narrowing", 400, &send("POST", &format!("{base}/mcp/x/nonsense"), &MCP_HEADERS, &init).await);
+    for path in ["/mcp/", "/mcp/nope", "/mcp/x/products/extra", "/mcp/readonly/x"] {
+        let message =
+            assert_jsonrpc_error(&format!("POST {path}"), 404, &send("POST", &format!("{base}{path}"), &MCP_HEADERS, &init).await);
+        assert!(message.contains("/mcp/x/{toolsets}"), "{message}");
+    }
+    // 503: the one slot is taken by a slow call.
+    upstream.answer_with(Answer::Slow(Duration::from_millis(500)));
+    let ping = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "ping", "arguments": {}}}).to_string();
+    let headers = with(&[("mcp-protocol-version", "2025-06-18")]);
+    let url = server.url();
+    let (slow_headers, slow_ping) = (headers.clone(), ping.clone());
+    let slow = tokio::spawn(async move { send("POST", &url, &slow_headers, &slow_ping).await.0 });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let busy = send("POST", &server.url(), &headers, &ping).await;
+    assert_jsonrpc_error("busy", 503, &busy);
+    assert_eq!(busy.1["retry-after"], "1");
+    assert_eq!(slow.await.unwrap(), 200);
+    // 429 under /mcp: tool-call rate limits are tool errors (see tests/ops.rs), so no
+    // route here answers 429; `http::errors` unit tests show a plain 429 would be rewritten.
+}
+
+#[tokio::test]
+async fn cors_preflight_and_answers_for_allowed_origins_only() {
+    let http = HttpConfig { allowed_origins: vec!["https://app.example.com".into()], ..HttpConfig::default() };
+    let (_upstream, server) = setup(Options { default_key: Some("k"), http: Some(http), ..Options::default() }).await;
+    let base = format!("http://{}", server.addr);
+    for origin in ["https://app.example.com", "http://127.0.0.1:5173"] {
+        let preflight = [
+            ("origin", origin),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "content-type, mcp-protocol-version, Mcp-Param-Purchase_Id, x-mcp-toolsets, cookie"),
+        ];
+        let (status, headers, _) = send("OPTIONS", &server.url(), &preflight, "").await;
+        assert_eq!(status, 200, "{origin}");
+        assert_eq!(headers["access-control-allow-origin"], origin);
+        assert!(headers["vary"].to_str().unwrap().to_lowercase().contains("origin"));
+        assert_eq!(headers["access-control-allow-methods"], "POST");
+        let allowed = headers["access-control-allow-headers"].to_str().unwrap();
+        for name in ["content-type", "mcp-protocol-version", "mcp-param-purchase_id", "x-mcp-toolsets"] {
+            assert!(allowed.contains(name), "{name} in {allowed}");
+        }
+        assert!(!allowed.contains("cookie"), "only MCP headers are allowed: {allowed}");
+
+        let mut actual = MCP_HEADERS.to_vec();
+        actual.push(("origin", origin));
+        let (status, headers, _) = send("POST", &server.url(), &actual, &initialize("2025-06-18")).await;
+        assert_eq!(status, 200);
+        assert_eq!(headers["access-control-allow-origin"], origin);
+        let exposed = headers["access-control-expose-headers"].to_str().unwrap();
+        for name in ["www-authenticate", "x-request-id", "retry-after", "mcp-protocol-version"] {
+            assert!(exposed.contains(name), "{name} in {exposed}");
+        }
+        // An error answer is readable by the page too.
+        let (status, headers, _) = send("GET", &server.url(), &[("origin", origin)], "").await;
+        assert_eq!((status, headers["access-control-allow-origin"].to_str().unwrap()), (405, origin));
+
+        let key_preflight = [("origin", origin), ("access-control-request-method", "GET")];
+        let (status, headers, _) = send("OPTIONS", &format!("{base}/test-api-key"), &key_preflight, "").await;
+        assert_eq!(status, 200);
+        assert_eq!(headers["access-control-allow-origin"], origin);
+        assert_eq!(headers["access-control-allow-methods"], "GET,POST");
+    }
+    let evil = [("origin", "https://evil.example"), ("access-control-request-method", "POST")];
+    for url in [server.url(), format!("{base}/mcp/readonly"), format!("{base}/test-api-key")] {
+        let refused = send("OPTIONS", &url, &evil, "").await;
+        assert!(!refused.1.contains_key("access-control-allow-origin"), "{url}");
+        assert_jsonrpc_error(&format!("preflight {url}"), 403, &refused);
+    }
+    let refused =
+        send("GET", &format!("{base}/test-api-key"), &[("origin", "https://evil.example"), ("authorization", "Bearer k")], "").await;
+    assert_eq!(refused.0, 403);
 }
 
 #[tokio::test]

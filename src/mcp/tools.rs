@@ -5,7 +5,7 @@
 //! prose, and a description only where a name and type leave doubt.
 
 use super::prepare::DRY_RUN;
-use crate::catalog::{Effect, FUNCTIONS, Function, Kind, Param};
+use crate::catalog::{Effect, FUNCTIONS, Function, Kind, Param, TOOLSETS};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -22,7 +22,52 @@ pub struct ToolFilter {
     pub read_only: bool,
 }
 
+/// A toolset or tool name the catalogue does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnknownName {
+    /// Not one of [`TOOLSETS`].
+    Toolset(String),
+    /// Not the name of a catalogued function.
+    Tool(String),
+}
+
+impl UnknownName {
+    /// What to tell the operator or client; `source` says where the name came
+    /// from (`header X-MCP-Tools`, `the URL path`), `None` for the command line.
+    pub fn message(&self, source: Option<&str>) -> String {
+        let place = source.map(|s| format!(" in {s}")).unwrap_or_default();
+        match (self, source) {
+            (UnknownName::Toolset(name), _) => format!("unknown toolset `{name}`{place}; known: {}", TOOLSETS.join(", ")),
+            (UnknownName::Tool(name), None) => format!("unknown tool `{name}`; `digistore24-mcp tools` lists them"),
+            (UnknownName::Tool(name), Some(_)) => format!("unknown tool `{name}`{place}"),
+        }
+    }
+}
+
 impl ToolFilter {
+    /// Builds a filter from name lists, the one parser of the command line
+    /// and of a request's narrowing. `None` means not given (all); a given
+    /// list keeps exactly its names (trimmed, empties dropped), each of
+    /// which must exist, so a typo is an error rather than an empty list.
+    pub fn parse<'a>(
+        toolsets: Option<impl IntoIterator<Item = &'a str>>,
+        tools: Option<impl IntoIterator<Item = &'a str>>,
+        read_only: bool,
+    ) -> Result<ToolFilter, UnknownName> {
+        fn clean<'a>(names: impl IntoIterator<Item = &'a str>) -> HashSet<String> {
+            names.into_iter().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect()
+        }
+        let toolsets = toolsets.map(clean);
+        if let Some(unknown) = toolsets.iter().flatten().find(|t| !TOOLSETS.contains(&t.as_str())) {
+            return Err(UnknownName::Toolset(unknown.clone()));
+        }
+        let tools = tools.map(clean);
+        if let Some(unknown) = tools.iter().flatten().find(|t| !FUNCTIONS.iter().any(|f| f.name == t.as_str())) {
+            return Err(UnknownName::Tool(unknown.clone()));
+        }
+        Ok(ToolFilter { toolsets, tools, read_only })
+    }
+
     /// Whether `function` passes this filter.
     pub fn allows(&self, function: &Function) -> bool {
         (!self.read_only || function.effect.is_read())

@@ -9,8 +9,10 @@
 //! own ChaCha generator (so the same seed always gives the same account).
 
 use super::args::Cents;
+use super::booking::refund_purchase_state;
 use super::dates::{PROCESS_START, add_months};
 use super::model::*;
+use super::reference::{BUYER_LOCATIONS, delivery_type, product_type_name, vat_rate};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -20,46 +22,6 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Number of orders seeded per account.
 pub const SEED_PURCHASES: usize = 400;
-
-/// The product types every account offers (id, name, category = delivery type).
-pub const PRODUCT_TYPES: &[(u64, &str, &str)] = &[
-    (1, "E-Book", "digital"),
-    (2, "Online course / video course", "digital"),
-    (3, "Membership site", "digital"),
-    (4, "Software", "digital"),
-    (5, "Coaching", "service"),
-    (6, "Seminar / event ticket", "event"),
-    (7, "Dietary supplement - health", "shipping"),
-    (8, "Sports equipment", "shipping"),
-    (9, "Audio / podcast", "digital"),
-    (10, "Consulting", "service"),
-];
-
-/// Delivery type (`digital`, `service`, `event`, `shipping`) of a product type.
-pub fn delivery_type(product_type_id: u64) -> &'static str {
-    PRODUCT_TYPES.iter().find(|t| t.0 == product_type_id).map(|t| t.2).unwrap_or("digital")
-}
-
-/// Name of a product type.
-pub fn product_type_name(product_type_id: u64) -> &'static str {
-    PRODUCT_TYPES.iter().find(|t| t.0 == product_type_id).map(|t| t.1).unwrap_or("Other")
-}
-
-/// Resellers (siteowners) that approve products for their marketplaces.
-pub const RESELLERS: &[(u8, &str)] =
-    &[(1, "Digistore24 GmbH, Germany"), (2, "Digistore24 Inc., USA"), (3, "Digistore24 UK"), (4, "Digistore24 Ireland")];
-
-/// VAT rate (hundredths of a percent) by buyer country.
-pub fn vat_rate(country: &str) -> Cents {
-    match country {
-        "DE" => 1900,
-        "AT" | "FR" | "GB" => 2000,
-        "CH" => 810,
-        "NL" | "ES" | "BE" => 2100,
-        "IT" => 2200,
-        _ => 0,
-    }
-}
 
 enum PlanTpl {
     Single(Cents),
@@ -422,37 +384,6 @@ const LAST_NAMES: &[&str] = &[
     "Keller",
 ];
 
-/// (country code, weight, cities with postal codes, street names).
-type CountryTpl = (&'static str, u32, &'static [(&'static str, &'static str)], &'static [&'static str]);
-
-const COUNTRIES: &[CountryTpl] = &[
-    (
-        "DE",
-        45,
-        &[
-            ("Berlin", "10115"),
-            ("Hamburg", "20095"),
-            ("München", "80331"),
-            ("Köln", "50667"),
-            ("Frankfurt am Main", "60311"),
-            ("Leipzig", "04109"),
-        ],
-        &["Hauptstraße", "Bahnhofstraße", "Gartenweg", "Schillerstraße", "Lindenallee"],
-    ),
-    ("AT", 10, &[("Wien", "1010"), ("Graz", "8010"), ("Salzburg", "5020")], &["Ringstraße", "Mariahilfer Straße", "Landstraße"]),
-    ("CH", 8, &[("Zürich", "8001"), ("Basel", "4051"), ("Bern", "3011")], &["Bahnhofstrasse", "Seestrasse", "Dorfstrasse"]),
-    (
-        "US",
-        15,
-        &[("New York", "10001"), ("Austin", "73301"), ("San Diego", "92101"), ("Chicago", "60601")],
-        &["Main Street", "Oak Avenue", "Maple Drive", "Sunset Blvd"],
-    ),
-    ("GB", 7, &[("London", "SW1A 1AA"), ("Manchester", "M1 1AE"), ("Bristol", "BS1 4DJ")], &["High Street", "Station Road", "Church Lane"]),
-    ("FR", 5, &[("Paris", "75001"), ("Lyon", "69001")], &["Rue de la Paix", "Avenue Victor Hugo"]),
-    ("NL", 5, &[("Amsterdam", "1012"), ("Utrecht", "3511")], &["Kerkstraat", "Dorpsstraat"]),
-    ("IT", 5, &[("Milano", "20121"), ("Roma", "00184")], &["Via Roma", "Corso Italia"]),
-];
-
 const AFFILIATE_WORDS: &[&str] = &[
     "marketinghero",
     "yogafan",
@@ -795,14 +726,14 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
     let mut times: Vec<i64> =
         (0..SEED_PURCHASES).map(|i| if i < 6 { rng.random_range(600..20 * 3600) } else { rng.random_range(3600..365 * 86_400) }).collect();
     times.sort_unstable_by(|x, y| y.cmp(x));
-    let country_total: u32 = COUNTRIES.iter().map(|c| c.1).sum();
+    let country_total: u32 = BUYER_LOCATIONS.iter().map(|c| c.1).sum();
     let mut buyer_ids: Vec<u64> = Vec::new();
     for secs in times {
         let created_at = at_offset(start, secs);
         let buyer_id = if buyer_ids.is_empty() || rng.random_bool(0.65) {
             let mut roll = rng.random_range(0..country_total);
-            let mut country = &COUNTRIES[0];
-            for c in COUNTRIES {
+            let mut country = &BUYER_LOCATIONS[0];
+            for c in BUYER_LOCATIONS {
                 if roll < c.1 {
                     country = c;
                     break;
@@ -1072,37 +1003,6 @@ fn seed_purchase(
         }
     }
     a.add_purchase(p);
-}
-
-/// Applies the state change of a full refund to an order (status, rebilling, events).
-pub fn refund_purchase_state(a: &mut Account, p: &mut Purchase, at: NaiveDateTime) {
-    let was_active = p.rebilling_active;
-    p.billing_status = "aborted".into();
-    p.rebilling_active = false;
-    p.next_payment_at = None;
-    p.refunded_at = Some(at);
-    if p.is_recurring() && p.rebill_stop_noted_at.is_none() {
-        p.rebill_stop_noted_at = Some(at);
-    }
-    let paid = a.purchase_transactions(&p.id).filter(|t| t.kind == TxKind::Payment).count() as i64;
-    if was_active {
-        let eid = a.next_id("rebill_event");
-        a.rebill_events.push(RebillEvent {
-            id: eid,
-            purchase_id: p.id.clone(),
-            created_at: at,
-            pay_sequence_no: paid,
-            kind: "rebill_cancelled".into(),
-        });
-    }
-    let eid = a.next_id("rebill_event");
-    a.rebill_events.push(RebillEvent {
-        id: eid,
-        purchase_id: p.id.clone(),
-        created_at: at,
-        pay_sequence_no: paid,
-        kind: "last_paid_day".into(),
-    });
 }
 
 fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, product_ids: &[u64], affiliate_ids: &[u64], suffix: &str) {

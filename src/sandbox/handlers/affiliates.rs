@@ -4,13 +4,12 @@
 //! Owns: affiliation settings per (affiliate, product). Must not touch: HTTP,
 //! money already booked (changed commissions apply to future payments only).
 
-use super::buyers::plausible_email;
-use super::views::approval_status_msg;
-use super::{Ctx, Res};
+use super::common::{Ctx, Res, plausible_email};
 use crate::sandbox::args::{Args, money, split_csv, yn};
 use crate::sandbox::dates::fmt_dt;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
+use crate::sandbox::views::approval_status_msg;
 use serde_json::{Map, Value, json};
 
 fn affiliate<'a>(a: &'a Account, args: Args<'_>, name: &str) -> Result<&'a Affiliate, ApiError> {

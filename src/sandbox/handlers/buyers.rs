@@ -2,11 +2,11 @@
 //!
 //! Owns: buyer address and contact changes. Must not touch: HTTP, orders.
 
-use super::views;
-use super::{Ctx, Page, Res};
+use super::common::{Ctx, Page, Res, plausible_email};
 use crate::sandbox::args::{Args, yn};
 use crate::sandbox::error::ApiError;
-use crate::sandbox::model::Account;
+use crate::sandbox::model::*;
+use crate::sandbox::views;
 use serde_json::{Map, Value, json};
 
 fn buyer_id(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
@@ -29,17 +29,6 @@ pub fn list_buyers(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     page.write(&mut data);
     data.insert("items".into(), json!(items));
     Ok(Value::Object(data))
-}
-
-/// A plausible e-mail address check (one `@`, a dot in the domain, no spaces).
-pub fn plausible_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else { return false };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !e.contains(char::is_whitespace)
-        && !domain.contains('@')
 }
 
 /// updateBuyer: changes contact data; an empty phone_number clears it.
@@ -93,17 +82,4 @@ pub fn update_buyer(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
         b.phone_no = p.trim().to_string();
     }
     Ok(json!({"is_modified": yn(before != format!("{b:?}"))}))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::plausible_email;
-
-    #[test]
-    fn emails() {
-        assert!(plausible_email("a.b@example.com"));
-        for bad in ["", "a", "a@b", "@x.de", "a b@x.de", "a@x.", "a@@x.de"] {
-            assert!(!plausible_email(bad), "{bad}");
-        }
-    }
 }

@@ -13,8 +13,7 @@ use crate::sandbox::views::approval_status_msg;
 use serde_json::{Map, Value, json};
 
 fn affiliate<'a>(a: &'a Account, args: Args<'_>, name: &str) -> Result<&'a Affiliate, ApiError> {
-    let key = args.req_str(name)?;
-    a.find_affiliate(key).ok_or_else(|| ApiError::no_such("Affiliate", key))
+    a.affiliate_or_404(args.req_str(name)?)
 }
 
 fn products_arg(a: &Account, raw: &str, all_default: impl Fn() -> Vec<u64>) -> Result<Vec<u64>, ApiError> {
@@ -188,7 +187,7 @@ pub fn set_referring_affiliate(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -
         return Err(ApiError::params("Argument commission must be a percentage between 0 and 100"));
     }
     let user = a.vendor.user_id;
-    let aff = a.affiliates.get_mut(&aff_id).expect("exists");
+    let aff = a.affiliates.get_mut(&aff_id).ok_or_else(|| ApiError::no_such("Affiliate", aff_id))?;
     let action = match &mut aff.referrer {
         Some(r) if r.referrer_id == referrer && commission.is_none_or(|c| c == r.commission) => "none",
         Some(r) => {

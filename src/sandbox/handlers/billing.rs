@@ -83,7 +83,7 @@ pub fn create_billing_on_demand(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) 
         spec.custom = c.to_string();
     }
     if let Some(aff) = tracking.str("affiliate") {
-        spec.affiliate_id = Some(a.find_affiliate(aff).ok_or_else(|| ApiError::no_such("Affiliate", aff))?.id);
+        spec.affiliate_id = Some(a.affiliate_or_404(aff)?.id);
     }
     if let Some(c) = tracking.str("campaignkey") {
         spec.campaignkey = c.to_string();
@@ -92,7 +92,7 @@ pub fn create_billing_on_demand(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) 
         spec.trackingkey = t.to_string();
     }
     if let Some(code) = settings.str("voucher_code") {
-        let vid = a.find_voucher_id(code).ok_or_else(|| ApiError::no_such("Voucher", code))?;
+        let vid = a.voucher_or_404(code)?.id;
         spec.voucher_code = a.vouchers[&vid].code.clone();
     }
     spec.placeholders = args.entries("placeholders").into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string()))).collect();
@@ -142,7 +142,7 @@ pub fn create_rebilling_payment(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) 
         is_test: p.is_test,
         note: String::new(),
     });
-    let q = a.purchase_mut(id).expect("exists");
+    let q = a.purchase_mut_or_404(id)?;
     q.balance = 0;
     if q.number_of_installments >= 2 && paid + 1 >= q.number_of_installments {
         q.billing_status = "completed".into();
@@ -213,7 +213,7 @@ pub fn stop_rebilling(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         return Ok(answer(&p, false, "Rebilling was already stopped", "stopped_now", true, false, String::new()));
     }
     let term_end = minimum_term_end(&p).filter(|d| *d > ctx.now.date());
-    let q = a.purchase_mut(id).expect("exists");
+    let q = a.purchase_mut_or_404(id)?;
     q.rebill_stop_noted_at = Some(ctx.now);
     let result = match term_end {
         Some(end) if !force => {
@@ -256,7 +256,7 @@ pub fn start_rebilling(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         return Err(ApiError::params(format!("All {} installments of order '{id}' are paid; nothing to resume", p.number_of_installments)));
     }
     let modified = !p.rebilling_active;
-    let q = a.purchase_mut(id).expect("exists");
+    let q = a.purchase_mut_or_404(id)?;
     if modified {
         q.rebilling_active = true;
         q.billing_status = "paying".into();

@@ -36,7 +36,7 @@ pub fn create_buy_url(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     };
     let tracking = args.obj("tracking");
     if let Some(aff) = tracking.str("affiliate") {
-        a.find_affiliate(aff).ok_or_else(|| ApiError::no_such("Affiliate", aff))?;
+        a.affiliate_or_404(aff)?;
     }
     let plan = args.obj("payment_plan");
     for f in ["first_amount", "other_amounts"] {

@@ -14,6 +14,8 @@ use crate::sandbox::keys::Access;
 use crate::sandbox::model::*;
 use chrono::{Duration, NaiveDateTime};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::str::FromStr;
 
 /// What a handler answers: the `data` payload, or an error.
 pub type Res = Result<Value, ApiError>;
@@ -285,12 +287,67 @@ pub fn plausible_email(e: &str) -> bool {
         && !domain.contains('@')
 }
 
-/// The id of the live product a `product_id` argument names, or the not-found error.
-pub fn product_id_arg(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
+/// Parses a `product_id` argument; text that is no number names no product.
+fn product_id(args: Args<'_>) -> Result<u64, ApiError> {
     let raw = args.req_str("product_id")?;
-    let id = raw.parse::<u64>().map_err(|_| ApiError::no_such("Product", raw))?;
-    a.product_or_404(id)?;
-    Ok(id)
+    raw.parse::<u64>().map_err(|_| ApiError::no_such("Product", raw))
+}
+
+/// The live product a `product_id` argument names, with its id, or the not-found error.
+pub fn product_arg<'a>(a: &'a Account, args: Args<'_>) -> Result<(u64, &'a Product), ApiError> {
+    let id = product_id(args)?;
+    Ok((id, a.product_or_404(id)?))
+}
+
+/// The live product a `product_id` argument names, for changing it, or the not-found error.
+pub fn product_arg_mut<'a>(a: &'a mut Account, args: Args<'_>) -> Result<(u64, &'a mut Product), ApiError> {
+    let id = product_id(args)?;
+    Ok((id, a.product_mut_or_404(id)?))
+}
+
+/// An id argument and the record kind its not-found error names ("No such Buyer '7'").
+#[derive(Debug, Clone, Copy)]
+pub struct IdArg {
+    /// The argument's name.
+    pub name: &'static str,
+    /// The record kind, as the error message spells it.
+    pub what: &'static str,
+}
+
+impl IdArg {
+    /// Reads the required id and parses it; text that is no valid key names no record.
+    fn key<K: FromStr>(&self, args: Args<'_>) -> Result<(K, String), ApiError> {
+        let raw = args.req_str(self.name)?;
+        let key = raw.parse::<K>().map_err(|_| ApiError::no_such(self.what, raw))?;
+        Ok((key, raw.to_string()))
+    }
+
+    /// The record the argument names, with its key, or the not-found error.
+    pub fn find<'m, K: Ord + FromStr, V>(&self, records: &'m BTreeMap<K, V>, args: Args<'_>) -> Result<(K, &'m V), ApiError> {
+        let (key, raw) = self.key::<K>(args)?;
+        match records.get(&key) {
+            Some(record) => Ok((key, record)),
+            None => Err(ApiError::no_such(self.what, raw)),
+        }
+    }
+
+    /// The record the argument names, for changing it, or the not-found error.
+    pub fn find_mut<'m, K: Ord + FromStr, V>(&self, records: &'m mut BTreeMap<K, V>, args: Args<'_>) -> Result<(K, &'m mut V), ApiError> {
+        let (key, raw) = self.key::<K>(args)?;
+        match records.get_mut(&key) {
+            Some(record) => Ok((key, record)),
+            None => Err(ApiError::no_such(self.what, raw)),
+        }
+    }
+
+    /// Removes the record the argument names and hands it back, or the not-found error.
+    pub fn take<K: Ord + FromStr, V>(&self, records: &mut BTreeMap<K, V>, args: Args<'_>) -> Result<(K, V), ApiError> {
+        let (key, raw) = self.key::<K>(args)?;
+        match records.remove(&key) {
+            Some(record) => Ok((key, record)),
+            None => Err(ApiError::no_such(self.what, raw)),
+        }
+    }
 }
 
 /// Writes `value` into `slot` and notes the change, if it is a change.

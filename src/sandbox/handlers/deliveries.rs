@@ -3,7 +3,7 @@
 //!
 //! Owns: delivery state changes. Must not touch: HTTP, orders and money.
 
-use super::common::{Ctx, Res};
+use super::common::{Ctx, IdArg, Res};
 use crate::sandbox::args::{Args, yn};
 use crate::sandbox::dates::Bound;
 use crate::sandbox::error::ApiError;
@@ -52,18 +52,14 @@ pub fn list_deliveries(a: &Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     Ok(json!({"delivery": list}))
 }
 
-fn delivery_id(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
-    let raw = args.req_str("delivery_id")?;
-    raw.parse::<u64>().ok().filter(|i| a.deliveries.contains_key(i)).ok_or_else(|| ApiError::no_such("Delivery", raw))
-}
+const DELIVERY_ID: IdArg = IdArg { name: "delivery_id", what: "Delivery" };
 
 /// getDelivery: one delivery; optionally flags it as in progress.
 pub fn get_delivery(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = delivery_id(a, args)?;
+    let (id, d) = DELIVERY_ID.find_mut(&mut a.deliveries, args)?;
     let set = args.bool_or("set_in_progress", false)?;
     let (mut done, mut reason) = (false, String::new());
     if set {
-        let d = a.deliveries.get_mut(&id).expect("checked");
         if d.kind == "request" {
             d.kind = "in_progress".into();
             d.processed_at = Some(ctx.now);
@@ -79,7 +75,7 @@ pub fn get_delivery(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// updateDelivery: state, delivered quantity and parcel tracking numbers.
 pub fn update_delivery(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = delivery_id(a, args)?;
+    let (_, d) = DELIVERY_ID.find_mut(&mut a.deliveries, args)?;
     let notify = args.bool_or("notify_via_email", true)?;
     let data = args.obj("data");
     let kind = data.one_of("type", DELIVERY_TYPES)?.map(str::to_string);
@@ -97,7 +93,6 @@ pub fn update_delivery(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         let q = t.int("quantity")?;
         ops.push((op, Parcel { parcel_service: service, tracking_id, expect_delivery_at: expect, quantity: q.unwrap_or(0) }));
     }
-    let d = a.deliveries.get_mut(&id).expect("checked");
     let before = format!("{d:?}");
     if let Some(k) = kind {
         d.kind = k;

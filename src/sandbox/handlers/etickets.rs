@@ -4,7 +4,7 @@
 //! Owns: e-ticket issue and check-in. Must not touch: HTTP, orders and money
 //! (free tickets book nothing).
 
-use super::common::{Ctx, Res, contains_ci, plausible_email};
+use super::common::{Ctx, IdArg, Res, contains_ci, plausible_email};
 use crate::sandbox::args::{Args, split_csv, yn};
 use crate::sandbox::dates::{fmt_date, fmt_dt, parse_date};
 use crate::sandbox::error::ApiError;
@@ -43,15 +43,12 @@ pub fn list_etickets(a: &Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     Ok(json!({"etickets": list}))
 }
 
-fn eticket_id<'a>(a: &Account, args: Args<'a>) -> Result<&'a str, ApiError> {
-    let id = args.req_str("eticket_id")?;
-    if a.etickets.contains_key(id) { Ok(id) } else { Err(ApiError::no_such("E-ticket", id)) }
-}
+const ETICKET_ID: IdArg = IdArg { name: "eticket_id", what: "E-ticket" };
 
 /// getEticket: one e-ticket.
 pub fn get_eticket(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = eticket_id(a, args)?;
-    Ok(json!({"eticket": views::eticket(&a.etickets[id])}))
+    let (_, e) = ETICKET_ID.find(&a.etickets, args)?;
+    Ok(json!({"eticket": views::eticket(e)}))
 }
 
 /// createEticket: issues free e-tickets for an event date.
@@ -123,7 +120,8 @@ pub fn create_eticket(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// validateEticket: checks a ticket against event data and checks it in when valid.
 pub fn validate_eticket(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = eticket_id(a, args)?.to_string();
+    let (id, e) = ETICKET_ID.find(&a.etickets, args)?;
+    let e = e.clone();
     let templates = args.csv("template_id");
     let locations = args.csv("location_id");
     if templates.is_empty() {
@@ -137,7 +135,6 @@ pub fn validate_eticket(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     for d in split_csv(args.str("date").unwrap_or("today")) {
         dates.push(parse_date(d, ctx.now).map_err(|e| ApiError::params(format!("Argument date: {e}")))?);
     }
-    let e = a.etickets[&id].clone();
     let on_day = |d: chrono::NaiveDate| d >= e.date && d < e.date + Duration::days(e.days.max(1));
     let matches_event = templates.contains(&e.template_id.to_string().as_str())
         && locations.contains(&e.location_id.to_string().as_str())

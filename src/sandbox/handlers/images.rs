@@ -2,7 +2,7 @@
 //!
 //! Owns: image records. Must not touch: HTTP (nothing is fetched), products.
 
-use super::common::{Ctx, Res, check_public_https};
+use super::common::{Ctx, IdArg, Res, check_public_https};
 use crate::sandbox::args::Args;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
@@ -20,15 +20,12 @@ pub fn list_images(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     Ok(json!({"images": a.images.values().filter(|i| usage == "all" || i.usage_type == usage).map(views::image).collect::<Vec<_>>()}))
 }
 
-fn image_id<'a>(a: &Account, args: Args<'a>) -> Result<&'a str, ApiError> {
-    let id = args.req_str("image_id")?;
-    if a.images.contains_key(id) { Ok(id) } else { Err(ApiError::no_such("Image", id)) }
-}
+const IMAGE_ID: IdArg = IdArg { name: "image_id", what: "Image" };
 
 /// getImage: one image.
 pub fn get_image(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = image_id(a, args)?;
-    Ok(json!({"image": views::image(&a.images[id])}))
+    let (_, image) = IMAGE_ID.find(&a.images, args)?;
+    Ok(json!({"image": views::image(image)}))
 }
 
 /// createImage: imports an image from a public URL (`data[image-url]`).
@@ -78,7 +75,6 @@ pub fn create_image(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// deleteImage: removes an image.
 pub fn delete_image(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = image_id(a, args)?.to_string();
-    a.images.remove(&id);
+    let (id, _) = IMAGE_ID.take(&mut a.images, args)?;
     Ok(json!({"image_id": id, "is_deleted": "Y"}))
 }

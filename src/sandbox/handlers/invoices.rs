@@ -6,7 +6,6 @@
 use super::common::{Ctx, Res};
 use crate::sandbox::args::{Args, money};
 use crate::sandbox::dates::fmt_date;
-use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
 use crate::sandbox::views;
 use serde_json::{Value, json};
@@ -41,7 +40,7 @@ pub fn list_invoices(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
 /// resendInvoiceMail: "e-mails" all invoices of an order to the buyer again.
 pub fn resend_invoice_mail(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     let id = args.req_str("purchase_id")?;
-    let p = a.purchase_mut(id).ok_or_else(|| ApiError::no_such("Purchase", id))?;
+    let p = a.purchase_mut_or_404(id)?;
     if p.is_test {
         return Ok(json!({"status": "error", "note": format!("Order '{id}' is a test order and has no invoices")}));
     }

@@ -3,7 +3,7 @@
 //!
 //! Owns: the order-form field rules. Must not touch: HTTP, products.
 
-use super::common::{Ctx, Res};
+use super::common::{Ctx, IdArg, Res};
 use crate::sandbox::args::{Args, yn};
 use crate::sandbox::dates::fmt_dt;
 use crate::sandbox::error::ApiError;
@@ -25,15 +25,12 @@ pub fn list_orderforms(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     Ok(json!({"orderforms": list, "layout": layout}))
 }
 
-fn orderform_id(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
-    let raw = args.req_str("orderform_id")?;
-    raw.parse::<u64>().ok().filter(|i| a.orderforms.contains_key(i)).ok_or_else(|| ApiError::no_such("Order form", raw))
-}
+const ORDERFORM_ID: IdArg = IdArg { name: "orderform_id", what: "Order form" };
 
 /// getOrderform: one design with all settings.
 pub fn get_orderform(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = orderform_id(a, args)?;
-    Ok(json!({"orderform": views::orderform(&a.orderforms[&id])}))
+    let (_, o) = ORDERFORM_ID.find(&a.orderforms, args)?;
+    Ok(json!({"orderform": views::orderform(o)}))
 }
 
 /// getOrderformMetas: the option lists and placeholders for editing order forms.
@@ -135,8 +132,8 @@ pub fn create_orderform(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// updateOrderform: changes a design.
 pub fn update_orderform(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = orderform_id(a, args)?;
-    let mut o = a.orderforms[&id].clone();
+    let (id, o) = ORDERFORM_ID.find(&a.orderforms, args)?;
+    let mut o = o.clone();
     let m = apply_orderform_fields(a, &mut o, args.obj("data"))?;
     if m {
         o.modified_at = ctx.now;
@@ -147,7 +144,6 @@ pub fn update_orderform(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// deleteOrderform: removes a design.
 pub fn delete_orderform(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = orderform_id(a, args)?;
-    a.orderforms.remove(&id);
+    let (id, _) = ORDERFORM_ID.take(&mut a.orderforms, args)?;
     Ok(json!({"orderform_id": id.to_string(), "is_deleted": "Y"}))
 }

@@ -3,7 +3,7 @@
 //! Owns: the plan field rules. Must not touch: HTTP, orders already using a
 //! plan.
 
-use super::common::{Ctx, Res, product_id_arg, set_if_changed};
+use super::common::{Ctx, IdArg, Res, product_arg, set_if_changed};
 use crate::sandbox::args::{Args, Cents, money, yn};
 use crate::sandbox::booking::valid_interval;
 use crate::sandbox::error::ApiError;
@@ -13,7 +13,7 @@ use serde_json::json;
 
 /// listPaymentPlans: the stored plans of one product.
 pub fn list_payment_plans(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = product_id_arg(a, args)?;
+    let (id, _) = product_arg(a, args)?;
     let mut plans: Vec<&PaymentPlan> = a.payment_plans.values().filter(|pp| pp.product_id == id).collect();
     plans.sort_by_key(|pp| (pp.position, pp.id));
     Ok(json!({"product_id": id.to_string(), "items": plans.iter().map(|pp| views::payment_plan(a, pp)).collect::<Vec<_>>()}))
@@ -115,15 +115,11 @@ pub fn create_paymentplan(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res
     Ok(json!({"is_valid": "Y", "paymentplan_id": id.to_string()}))
 }
 
-fn plan_id_arg(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
-    let raw = args.req_str("paymentplan_id")?;
-    raw.parse::<u64>().ok().filter(|id| a.payment_plans.contains_key(id)).ok_or_else(|| ApiError::no_such("Payment plan", raw))
-}
+const PAYMENT_PLAN_ID: IdArg = IdArg { name: "paymentplan_id", what: "Payment plan" };
 
 /// updatePaymentplan: changes a stored plan.
 pub fn update_paymentplan(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = plan_id_arg(a, args)?;
-    let pp = a.payment_plans.get_mut(&id).expect("checked");
+    let (_, pp) = PAYMENT_PLAN_ID.find_mut(&mut a.payment_plans, args)?;
     let m = apply_plan_fields(pp, args.obj("data"))?;
     if m {
         pp.modified_at = ctx.now;
@@ -133,7 +129,6 @@ pub fn update_paymentplan(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res
 
 /// deletePaymentplan: removes a stored plan.
 pub fn delete_paymentplan(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = plan_id_arg(a, args)?;
-    let pp = a.payment_plans.remove(&id).expect("checked");
+    let (id, pp) = PAYMENT_PLAN_ID.take(&mut a.payment_plans, args)?;
     Ok(json!({"paymentplan_id": id.to_string(), "product_id": pp.product_id.to_string(), "is_deleted": "Y"}))
 }

@@ -4,7 +4,7 @@
 //! Owns: product groups. Must not touch: HTTP, products beyond their group
 //! field.
 
-use super::common::{Ctx, Res, set_if_changed};
+use super::common::{Ctx, IdArg, Res, set_if_changed};
 use crate::sandbox::args::{Args, yn};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
@@ -18,15 +18,12 @@ pub fn list_product_groups(a: &Account, _args: Args<'_>, _ctx: &Ctx<'_>) -> Res 
     Ok(json!({"items": groups.iter().map(|g| views::product_group(a, g)).collect::<Vec<_>>()}))
 }
 
-fn group_id_arg(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
-    let raw = args.req_str("product_group_id")?;
-    raw.parse::<u64>().ok().filter(|id| a.product_groups.contains_key(id)).ok_or_else(|| ApiError::no_such("Product group", raw))
-}
+const PRODUCT_GROUP_ID: IdArg = IdArg { name: "product_group_id", what: "Product group" };
 
 /// getProductGroup: one product group.
 pub fn get_product_group(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = group_id_arg(a, args)?;
-    Ok(json!({"product_group": views::product_group(a, &a.product_groups[&id])}))
+    let (_, g) = PRODUCT_GROUP_ID.find(&a.product_groups, args)?;
+    Ok(json!({"product_group": views::product_group(a, g)}))
 }
 
 fn apply_group_fields(g: &mut ProductGroup, data: Args<'_>) -> Result<bool, ApiError> {
@@ -62,8 +59,7 @@ pub fn create_product_group(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> R
 
 /// updateProductGroup: renames or re-orders a folder.
 pub fn update_product_group(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = group_id_arg(a, args)?;
-    let g = a.product_groups.get_mut(&id).expect("checked");
+    let (_, g) = PRODUCT_GROUP_ID.find_mut(&mut a.product_groups, args)?;
     let m = apply_group_fields(g, args.obj("data"))?;
     if m {
         g.modified_at = ctx.now;
@@ -73,8 +69,7 @@ pub fn update_product_group(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> R
 
 /// deleteProductGroup: removes a folder; its products move out of it.
 pub fn delete_product_group(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = group_id_arg(a, args)?;
-    a.product_groups.remove(&id);
+    let (id, _) = PRODUCT_GROUP_ID.take(&mut a.product_groups, args)?;
     let mut moved = 0;
     for p in a.products.values_mut().filter(|p| p.product_group_id == Some(id)) {
         p.product_group_id = None;

@@ -6,7 +6,7 @@
 //! Must not touch: HTTP, orders and money (deleting a product never touches its
 //! orders).
 
-use super::common::{Ctx, Res, check_public_https, product_id_arg, set_if_changed};
+use super::common::{Ctx, Res, check_public_https, product_arg, product_arg_mut, set_if_changed};
 use crate::sandbox::args::{Args, yn};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
@@ -284,11 +284,11 @@ pub fn create_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// updateProduct: changes the given `data[...]` fields.
 pub fn update_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = product_id_arg(a, args)?;
+    let (id, p) = product_arg(a, args)?;
     if !args.has_obj("data") {
         return Err(ApiError::missing("data"));
     }
-    let mut p = a.products[&id].clone();
+    let mut p = p.clone();
     let modified = apply_product_fields(a, &mut p, args.obj("data"), true)?;
     if modified {
         p.modified_at = ctx.now;
@@ -299,9 +299,9 @@ pub fn update_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// copyProduct: duplicates a product (and its payment plans) with optional overrides.
 pub fn copy_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let src = product_id_arg(a, args)?;
+    let (src, original) = product_arg(a, args)?;
     ensure_room(a.products.len(), "products")?;
-    let mut p = a.products[&src].clone();
+    let mut p = original.clone();
     p.approval = RESELLERS.iter().map(|r| (r.0, "new".to_string())).collect();
     for name in p.names.values_mut() {
         *name = format!("{name} (copy)").chars().take(63).collect();
@@ -330,12 +330,11 @@ pub fn copy_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// deleteProduct: removes a product (its orders stay untouched).
 pub fn delete_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = product_id_arg(a, args)?;
-    let sold = a.purchases.iter().any(|p| p.items.iter().any(|i| i.product_id == id));
-    let p = a.products.get_mut(&id).expect("checked");
+    let (id, p) = product_arg_mut(a, args)?;
     p.is_deleted = true;
     p.is_active = false;
     p.modified_at = ctx.now;
+    let sold = a.purchases.iter().any(|p| p.items.iter().any(|i| i.product_id == id));
     a.upsells.remove(&id);
     Ok(json!({
         "product_id": id.to_string(),

@@ -188,7 +188,7 @@ pub fn update_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     let custom = data.raw_str("custom").map(|s| s.trim().to_string());
     let unlock = data.bool("unlock_invoices")?;
     let next = data.date("next_payment_at", ctx.now)?;
-    let p = a.purchase_mut(id).ok_or_else(|| ApiError::no_such("Purchase", id))?;
+    let p = a.purchase_mut_or_404(id)?;
     if let Some(next) = next {
         if !p.is_recurring() || !p.rebilling_active {
             return Err(ApiError::params(format!("Order '{id}' has no active recurring payments, so data[next_payment_at] cannot be set")));
@@ -224,7 +224,7 @@ pub fn update_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 pub fn add_balance_to_purchase(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     let id = args.req_str("purchase_id")?;
     let amount = args.req_amount("amount")?;
-    let p = a.purchase_mut(id).ok_or_else(|| ApiError::no_such("Purchase", id))?;
+    let p = a.purchase_mut_or_404(id)?;
     if !p.is_recurring() {
         return Err(ApiError::params(format!(
             "Order '{id}' is a single payment; a balance can only be added to subscription and installment orders"
@@ -315,7 +315,7 @@ pub fn refund_partially(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 /// resendPurchaseConfirmationMail: "sends" the confirmation e-mail again.
 pub fn resend_purchase_confirmation_mail(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     let id = args.req_str("purchase_id")?;
-    let p = a.purchase_mut(id).ok_or_else(|| ApiError::no_such("Purchase", id))?;
+    let p = a.purchase_mut_or_404(id)?;
     p.mails_sent += 1;
     let buyer_id = p.buyer_id;
     let email = a.buyers.get(&buyer_id).map(|b| b.email.clone()).unwrap_or_default();
@@ -369,7 +369,7 @@ pub fn create_addon_change_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'
         spec.trackingkey = t.to_string();
     }
     if let Some(aff) = tracking.str("affiliate") {
-        spec.affiliate_id = Some(a.find_affiliate(aff).ok_or_else(|| ApiError::no_such("Affiliate", aff))?.id);
+        spec.affiliate_id = Some(a.affiliate_or_404(aff)?.id);
     }
     spec.placeholders = args.entries("placeholders").into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string()))).collect();
     spec.next_payment_at = base.next_payment_at;
@@ -397,7 +397,7 @@ pub fn log_member_access(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res 
         return Err(ApiError::params("number_of_unlocked_lectures must be between 0 and total_number_of_lectures".to_string()));
     }
     let at = args.point("login_at", ctx.now, Bound::Lower)?.unwrap_or(ctx.now);
-    let p = a.purchase_mut(id).ok_or_else(|| ApiError::no_such("Purchase", id))?;
+    let p = a.purchase_mut_or_404(id)?;
     if p.member_access.len() >= MAX_ITEMS {
         p.member_access.remove(0);
     }

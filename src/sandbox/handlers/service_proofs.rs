@@ -4,7 +4,7 @@
 //! Owns: proof answers. Must not touch: HTTP; a refund it executes goes through
 //! `booking::refund_all`.
 
-use super::common::{Ctx, Res, check_public_https};
+use super::common::{Ctx, IdArg, Res, check_public_https};
 use crate::sandbox::args::Args;
 use crate::sandbox::booking::refund_all;
 use crate::sandbox::error::ApiError;
@@ -33,27 +33,24 @@ pub fn list_service_proof_requests(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) 
     Ok(json!({"items": list}))
 }
 
-fn proof_id(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
-    let raw = args.req_str("service_proof_id")?;
-    raw.parse::<u64>().ok().filter(|i| a.service_proofs.contains_key(i)).ok_or_else(|| ApiError::no_such("Service proof request", raw))
-}
+const SERVICE_PROOF_ID: IdArg = IdArg { name: "service_proof_id", what: "Service proof request" };
 
 /// getServiceProofRequest: one proof request.
 pub fn get_service_proof_request(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = proof_id(a, args)?;
-    Ok(json!({"service_proof_request": views::service_proof(&a.service_proofs[&id])}))
+    let (_, s) = SERVICE_PROOF_ID.find(&a.service_proofs, args)?;
+    Ok(json!({"service_proof_request": views::service_proof(s)}))
 }
 
 /// updateServiceProofRequest: supplies proof, or agrees to the refund (`exec_refund`).
 pub fn update_service_proof_request(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = proof_id(a, args)?;
+    let (id, current) = SERVICE_PROOF_ID.find(&a.service_proofs, args)?;
+    let mut s = current.clone();
     let data = args.obj("data");
     let status = data
         .one_of("request_status", &["proof_provided", "exec_refund"])?
         .ok_or_else(|| ApiError::missing("data[request_status]"))?
         .to_string();
-    let current = a.service_proofs[&id].clone();
-    if current.request_status == "exec_refund" {
+    if s.request_status == "exec_refund" {
         return Err(ApiError::params(format!("Service proof request {id} is closed: the refund was already executed")));
     }
     let mut files = Vec::new();
@@ -64,13 +61,12 @@ pub fn update_service_proof_request(a: &mut Account, args: Args<'_>, ctx: &Ctx<'
         files.push((url.to_string(), f.str("filename").unwrap_or_else(|| url.rsplit('/').next().unwrap_or("proof")).to_string()));
     }
     let message = data.str("message").map(str::to_string);
-    if status == "proof_provided" && files.is_empty() && message.is_none() && current.files.is_empty() {
+    if status == "proof_provided" && files.is_empty() && message.is_none() && s.files.is_empty() {
         return Err(ApiError::params("Providing proof needs data[message] or at least one files[0][url]"));
     }
     if status == "exec_refund" {
-        refund_all(a, &current.purchase_id, ctx.now, "Refund after service proof request");
+        refund_all(a, &s.purchase_id, ctx.now, "Refund after service proof request");
     }
-    let s = a.service_proofs.get_mut(&id).expect("checked");
     s.request_status = status.clone();
     if let Some(m) = message {
         s.message = m;
@@ -81,5 +77,6 @@ pub fn update_service_proof_request(a: &mut Account, args: Args<'_>, ctx: &Ctx<'
         s.approval_status = "pending".into();
     }
     s.modified_at = ctx.now;
+    a.service_proofs.insert(id, s);
     Ok(json!({"is_modified": "Y", "request_status": status}))
 }

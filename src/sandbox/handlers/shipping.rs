@@ -2,7 +2,7 @@
 //!
 //! Owns: the policy field rules. Must not touch: HTTP, orders.
 
-use super::common::{Ctx, Res};
+use super::common::{Ctx, IdArg, Res};
 use crate::sandbox::args::{Args, split_csv, yn};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
@@ -17,15 +17,12 @@ pub fn list_shipping_cost_policies(a: &Account, _args: Args<'_>, _ctx: &Ctx<'_>)
     Ok(json!({"items": list.into_iter().map(views::shipping_policy).collect::<Vec<_>>()}))
 }
 
-fn policy_id(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
-    let raw = args.req_str("policy_id")?;
-    raw.parse::<u64>().ok().filter(|i| a.shipping_policies.contains_key(i)).ok_or_else(|| ApiError::no_such("Shipping cost policy", raw))
-}
+const POLICY_ID: IdArg = IdArg { name: "policy_id", what: "Shipping cost policy" };
 
 /// getShippingCostPolicy: one rule.
 pub fn get_shipping_cost_policy(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = policy_id(a, args)?;
-    Ok(json!({"policy": views::shipping_policy(&a.shipping_policies[&id])}))
+    let (_, p) = POLICY_ID.find(&a.shipping_policies, args)?;
+    Ok(json!({"policy": views::shipping_policy(p)}))
 }
 
 fn apply_policy_fields(a: &Account, p: &mut ShippingPolicy, data: Args<'_>) -> Result<bool, ApiError> {
@@ -136,8 +133,8 @@ pub fn create_shipping_cost_policy(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_
 
 /// updateShippingCostPolicy: changes a rule.
 pub fn update_shipping_cost_policy(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = policy_id(a, args)?;
-    let mut p = a.shipping_policies[&id].clone();
+    let (id, p) = POLICY_ID.find(&a.shipping_policies, args)?;
+    let mut p = p.clone();
     let m = apply_policy_fields(a, &mut p, args.obj("data"))?;
     if m {
         p.modified_at = ctx.now;
@@ -148,7 +145,6 @@ pub fn update_shipping_cost_policy(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_
 
 /// deleteShippingCostPolicy: removes a rule.
 pub fn delete_shipping_cost_policy(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = policy_id(a, args)?;
-    a.shipping_policies.remove(&id);
+    let (id, _) = POLICY_ID.take(&mut a.shipping_policies, args)?;
     Ok(json!({"policy_id": id.to_string(), "is_deleted": "Y"}))
 }

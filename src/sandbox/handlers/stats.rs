@@ -243,7 +243,7 @@ pub fn stats_affiliate_toplist(a: &Account, args: Args<'_>, ctx: &Ctx<'_>) -> Re
     }
     let currency = args.str("currency").map(str::to_ascii_uppercase).unwrap_or_else(|| a.vendor.currency.clone());
     let only = match args.str("affiliate") {
-        Some(name) => Some(a.find_affiliate(name).ok_or_else(|| ApiError::no_such("Affiliate", name))?.id),
+        Some(name) => Some(a.affiliate_or_404(name)?.id),
         None => None,
     };
     #[derive(Default)]

@@ -2,7 +2,7 @@
 //!
 //! Owns: upsell positions. Must not touch: HTTP, the products themselves.
 
-use super::common::{Ctx, Res, product_id_arg};
+use super::common::{Ctx, Res, product_arg};
 use crate::sandbox::args::{Args, yn};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 
 /// getUpsells: the upsell funnel of a main product.
 pub fn get_upsells(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = product_id_arg(a, args)?;
+    let (id, product) = product_arg(a, args)?;
     let upsells: serde_json::Map<String, Value> =
         a.upsells.get(&id).map(|f| f.iter().map(|(k, v)| (k.clone(), json!(v.to_string()))).collect()).unwrap_or_default();
     Ok(json!({
         "product_id": id.to_string(),
         "upsells": upsells,
-        "product_options": {"is_upsell_double_purchase_prevented": "Y", "upsell_salespage_url": a.products[&id].upsell_salespage_url},
+        "product_options": {"is_upsell_double_purchase_prevented": "Y", "upsell_salespage_url": product.upsell_salespage_url},
     }))
 }
 
@@ -27,7 +27,7 @@ fn valid_position(code: &str) -> bool {
 
 /// updateUpsells: replaces the funnel with the given positions (`data[y]=51`).
 pub fn update_upsells(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = product_id_arg(a, args)?;
+    let (id, _) = product_arg(a, args)?;
     // The argument shape is unconfirmed; accept data[y]=… and flat y=….
     let mut entries: Vec<(String, String)> =
         args.entries("data").into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.trim().to_string()))).collect();
@@ -64,7 +64,7 @@ pub fn update_upsells(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
 
 /// deleteUpsells: removes the funnel of a main product.
 pub fn delete_upsells(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = product_id_arg(a, args)?;
+    let (id, _) = product_arg(a, args)?;
     let modified = a.upsells.remove(&id).is_some();
     Ok(json!({"is_modified": yn(modified)}))
 }

@@ -16,15 +16,10 @@ pub fn list_vouchers(a: &Account, _args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     Ok(json!({"coupons": a.vouchers.values().map(views::voucher).collect::<Vec<_>>(), "are_returned_data_public": "N"}))
 }
 
-fn voucher_id(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
-    let code = args.req_str("code")?;
-    a.find_voucher_id(code).ok_or_else(|| ApiError::no_such("Voucher", code))
-}
-
 /// getVoucher: one discount code.
 pub fn get_voucher(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = voucher_id(a, args)?;
-    Ok(json!({"coupon": views::voucher(&a.vouchers[&id])}))
+    let v = a.voucher_or_404(args.req_str("code")?)?;
+    Ok(json!({"coupon": views::voucher(v)}))
 }
 
 fn valid_code(code: &str) -> bool {
@@ -130,8 +125,8 @@ pub fn create_voucher(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// updateVoucher: changes (or renames) a discount code.
 pub fn update_voucher(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = voucher_id(a, args)?;
-    let mut v = a.vouchers[&id].clone();
+    let mut v = a.voucher_or_404(args.req_str("code")?)?.clone();
+    let id = v.id;
     let m = apply_voucher_fields(a, &mut v, args.obj("data"), ctx)?;
     if m {
         v.modified_at = ctx.now;
@@ -143,9 +138,8 @@ pub fn update_voucher(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// deleteVoucher: removes a discount code.
 pub fn delete_voucher(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = voucher_id(a, args)?;
-    let v = a.vouchers.remove(&id).expect("checked");
-    Ok(json!({"discount_code_id": id.to_string(), "code": v.code, "is_deleted": "Y"}))
+    let v = a.remove_voucher(args.req_str("code")?)?;
+    Ok(json!({"discount_code_id": v.id.to_string(), "code": v.code, "is_deleted": "Y"}))
 }
 
 /// validateCouponCode: whether a code can be used now, and its value.

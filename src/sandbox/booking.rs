@@ -251,23 +251,9 @@ pub fn refund_purchase_state(a: &mut Account, p: &mut Purchase, at: NaiveDateTim
     }
     let paid = a.purchase_transactions(&p.id).filter(|t| t.kind == TxKind::Payment).count() as i64;
     if was_active {
-        let eid = a.next_id("rebill_event");
-        a.rebill_events.push(RebillEvent {
-            id: eid,
-            purchase_id: p.id.clone(),
-            created_at: at,
-            pay_sequence_no: paid,
-            kind: "rebill_cancelled".into(),
-        });
+        a.add_rebill_event(&p.id, at, paid, "rebill_cancelled");
     }
-    let eid = a.next_id("rebill_event");
-    a.rebill_events.push(RebillEvent {
-        id: eid,
-        purchase_id: p.id.clone(),
-        created_at: at,
-        pay_sequence_no: paid,
-        kind: "last_paid_day".into(),
-    });
+    a.add_rebill_event(&p.id, at, paid, "last_paid_day");
 }
 
 /// Day on which the earnings of a transaction are paid out.

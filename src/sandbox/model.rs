@@ -1107,6 +1107,18 @@ impl Account {
         self.transactions.push(t);
     }
 
+    /// Records a rebilling state change of an order (`rebill_cancelled`, `rebill_resumed`, `last_paid_day`).
+    pub fn add_rebill_event(&mut self, purchase_id: &str, at: NaiveDateTime, pay_sequence_no: i64, kind: &str) {
+        let id = self.next_id("rebill_event");
+        self.rebill_events.push(RebillEvent {
+            id,
+            purchase_id: purchase_id.to_string(),
+            created_at: at,
+            pay_sequence_no,
+            kind: kind.into(),
+        });
+    }
+
     /// The order with this id.
     pub fn purchase(&self, id: &str) -> Option<&Purchase> {
         self.purchase_index.get(id).map(|&i| &self.purchases[i])

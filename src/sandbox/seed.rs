@@ -1017,24 +1017,10 @@ fn seed_rebilling(a: &mut Account, rng: &mut ChaCha8Rng, p: &mut Purchase, start
             let stop_at = (last + Duration::days(rng.random_range(1..25))).min(start - Duration::hours(1)).max(last);
             p.billing_status = "aborted".into();
             p.rebill_stop_noted_at = Some(stop_at);
-            let eid = a.next_id("rebill_event");
-            a.rebill_events.push(RebillEvent {
-                id: eid,
-                purchase_id: id.clone(),
-                created_at: stop_at,
-                pay_sequence_no: i64::from(payments),
-                kind: "rebill_cancelled".into(),
-            });
+            a.add_rebill_event(&id, stop_at, i64::from(payments), "rebill_cancelled");
             let paid_until = add_months(created_at.date(), payments).and_time(created_at.time());
             if paid_until <= start {
-                let eid = a.next_id("rebill_event");
-                a.rebill_events.push(RebillEvent {
-                    id: eid,
-                    purchase_id: id.clone(),
-                    created_at: paid_until,
-                    pay_sequence_no: i64::from(payments),
-                    kind: "last_paid_day".into(),
-                });
+                a.add_rebill_event(&id, paid_until, i64::from(payments), "last_paid_day");
             }
         } else {
             p.billing_status = if rng.random_bool(0.04) { "reminding".into() } else { "paying".into() };

@@ -5,7 +5,7 @@
 //! not touch: HTTP, other accounts; new orders are booked by
 //! `booking::new_order`.
 
-use super::common::{Ctx, Page, Res, time_window};
+use super::common::{Ctx, Page, Res, time_window, window_answer};
 use crate::sandbox::args::{Args, money, yn};
 use crate::sandbox::booking::{OrderSpec, add_interval, new_order, rebill_capable, valid_interval};
 use crate::sandbox::dates::{add_months, fmt_date, fmt_dt, fmt_opt_date};
@@ -13,7 +13,7 @@ use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
 use crate::sandbox::views;
 use chrono::NaiveDate;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 fn reference_order(a: &Account, id: &str) -> Result<Purchase, ApiError> {
     let p = a.purchase_or_404(id)?.clone();
@@ -167,17 +167,10 @@ pub fn create_rebilling_payment(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) 
 
 fn push_event(a: &mut Account, purchase_id: &str, kind: &str, ctx: &Ctx<'_>) {
     let paid = a.purchase_transactions(purchase_id).filter(|t| t.kind == TxKind::Payment).count() as i64;
-    let id = a.next_id("rebill_event");
     if a.rebill_events.len() >= MAX_ITEMS {
         a.rebill_events.remove(0);
     }
-    a.rebill_events.push(RebillEvent {
-        id,
-        purchase_id: purchase_id.to_string(),
-        created_at: ctx.now,
-        pay_sequence_no: paid,
-        kind: kind.into(),
-    });
+    a.add_rebill_event(purchase_id, ctx.now, paid, kind);
 }
 
 /// Last day of a minimum term that is still running, if any (`12m_0` = 12 months).
@@ -303,10 +296,7 @@ pub fn list_rebilling_status_changes(a: &Account, args: Args<'_>, ctx: &Ctx<'_>)
             })
         })
         .collect();
-    let mut data = Map::new();
-    data.insert("from".into(), json!(fmt_dt(from)));
-    data.insert("to".into(), json!(fmt_dt(to)));
+    let mut data = window_answer(from, to, &page);
     data.insert("items".into(), json!(items));
-    page.write(&mut data);
     Ok(Value::Object(data))
 }

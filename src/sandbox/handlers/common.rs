@@ -8,7 +8,7 @@
 //! HTTP, answer shapes.
 
 use crate::sandbox::args::Args;
-use crate::sandbox::dates::Bound;
+use crate::sandbox::dates::{Bound, fmt_dt};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::keys::Access;
 use crate::sandbox::model::*;
@@ -348,6 +348,15 @@ impl IdArg {
             None => Err(ApiError::no_such(self.what, raw)),
         }
     }
+}
+
+/// The frame of a list answer over a time window: `from`, `to` and the page geometry.
+pub fn window_answer(from: NaiveDateTime, to: NaiveDateTime, page: &Page) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert("from".into(), json!(fmt_dt(from)));
+    data.insert("to".into(), json!(fmt_dt(to)));
+    page.write(&mut data);
+    data
 }
 
 /// Writes `value` into `slot` and notes the change, if it is a change.

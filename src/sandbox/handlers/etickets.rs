@@ -44,6 +44,8 @@ pub fn list_etickets(a: &Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 }
 
 const ETICKET_ID: IdArg = IdArg { name: "eticket_id", what: "E-ticket" };
+const LOCATION_ID: IdArg = IdArg { name: "location_id", what: "E-ticket location" };
+const TEMPLATE_ID: IdArg = IdArg { name: "template_id", what: "E-ticket template" };
 
 /// getEticket: one e-ticket.
 pub fn get_eticket(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
@@ -62,18 +64,8 @@ pub fn create_eticket(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     if delivery_type(product.product_type_id) != "event" {
         return Err(ApiError::params(format!("Product {} is not an e-ticket (event) product", product.id)));
     }
-    let loc_raw = args.req_str("location_id")?;
-    let location = loc_raw
-        .parse::<u64>()
-        .ok()
-        .filter(|i| a.eticket_locations.contains_key(i))
-        .ok_or_else(|| ApiError::no_such("E-ticket location", loc_raw))?;
-    let tpl_raw = args.req_str("template_id")?;
-    let template = tpl_raw
-        .parse::<u64>()
-        .ok()
-        .filter(|i| a.eticket_templates.contains_key(i))
-        .ok_or_else(|| ApiError::no_such("E-ticket template", tpl_raw))?;
+    let (location, _) = LOCATION_ID.find(&a.eticket_locations, args)?;
+    let (template, _) = TEMPLATE_ID.find(&a.eticket_templates, args)?;
     let date = args.date("date", ctx.now)?.ok_or_else(|| ApiError::missing("date"))?;
     let days = args.int("days")?.unwrap_or(1);
     let count = args.int("count")?.unwrap_or(1);

@@ -6,7 +6,7 @@
 //! movements go through `booking` so that transactions and statistics stay
 //! consistent.
 
-use super::common::{Ctx, Page, Res, SearchFilter, time_window};
+use super::common::{Ctx, Page, Res, SearchFilter, time_window, window_answer};
 use crate::sandbox::args::{Args, Cents, money, yn};
 use crate::sandbox::booking::{OrderSpec, new_order, rebill_capable, refund_all, refund_period_check};
 use crate::sandbox::dates::{Bound, fmt_date, fmt_dt};
@@ -78,11 +78,8 @@ pub fn list_purchases(a: &Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     });
     let page = Page::from_args(args, items.len(), 500, 1000, false)?;
     let list: Vec<Value> = items[page.range()].iter().map(|(p, _)| views::purchase(a, p, false, load_tx)).collect();
-    let mut data = Map::new();
-    data.insert("from".into(), json!(fmt_dt(from)));
-    data.insert("to".into(), json!(fmt_dt(to)));
+    let mut data = window_answer(from, to, &page);
     data.insert("purchase_list".into(), json!(list));
-    page.write(&mut data);
     Ok(Value::Object(data))
 }
 

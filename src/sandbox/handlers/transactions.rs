@@ -3,7 +3,7 @@
 //!
 //! Owns: refunds of one payment. Must not touch: HTTP, other accounts.
 
-use super::common::{Ctx, Page, Res, SearchFilter, time_window};
+use super::common::{Ctx, Page, Res, SearchFilter, time_window, window_answer};
 use crate::sandbox::args::{Args, Cents, money};
 use crate::sandbox::booking::{refund_all, refund_period_check};
 use crate::sandbox::dates::fmt_dt;
@@ -51,10 +51,7 @@ pub fn list_transactions(a: &Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         .collect();
     let page = Page::from_args(args, items.len(), 500, 1000, false)?;
     let list: Vec<Value> = items[page.range()].iter().map(|t| views::transaction(a, t)).collect();
-    let mut data = Map::new();
-    data.insert("from".into(), json!(fmt_dt(from)));
-    data.insert("to".into(), json!(fmt_dt(to)));
-    page.write(&mut data);
+    let mut data = window_answer(from, to, &page);
     data.insert("summary".into(), json!({"count": items.len(), "amounts": amounts}));
     data.insert("transaction_list".into(), json!(list));
     Ok(Value::Object(data))

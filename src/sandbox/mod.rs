@@ -5,20 +5,26 @@
 //! Owns: the HTTP surface of the sandbox (the three `/api/call/...` URL shapes,
 //! the admin endpoints `/sandbox/health` and `/sandbox/faults`), API keys and the
 //! accounts behind them, the answer envelope, latency and fault injection. The
-//! submodules own argument decoding (`form`, `args`, `dates`), the data model and
-//! seeding (`model`, `seed`) and one handler per function (`handlers`).
+//! submodules own argument decoding (`form`, `args`, `dates`), the fixed keys
+//! (`keys`), reference lists (`reference`), the data model and seeding (`model`,
+//! `seed`), booking orders and money (`booking`), answer shapes of records
+//! (`views`) and one handler per function (`handlers`).
 //! Must not touch: the MCP server, the real Digistore24 client, the catalogue's
 //! contents (it is only read, for unknown functions, required arguments, types,
 //! enum values and whether a function writes).
 
 pub mod args;
+pub mod booking;
 pub mod dates;
 pub mod error;
 pub mod faults;
 pub mod form;
 pub mod handlers;
+pub mod keys;
 pub mod model;
+pub mod reference;
 pub mod seed;
+pub mod views;
 
 use crate::catalog;
 use args::Args;
@@ -30,7 +36,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use error::ApiError;
 use faults::{FaultKind, FaultRequest, Faults};
-use handlers::{Access, Ctx, Handler};
+use handlers::{Ctx, Handler};
+use keys::Access;
+pub use keys::{READONLY_KEY, WRITABLE_KEY};
 use model::Account;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -39,10 +47,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-/// The shared key with read access to the default sandbox account.
-pub const READONLY_KEY: &str = "sandbox-readonly";
-/// The shared key with full access to the default sandbox account.
-pub const WRITABLE_KEY: &str = "sandbox-writable";
 /// `api_version` written into every answer.
 pub const API_VERSION: &str = "1.2";
 /// Largest accepted request body; larger ones get HTTP 413.

@@ -1107,6 +1107,18 @@ impl Account {
         self.transactions.push(t);
     }
 
+    /// Records a rebilling state change of an order (`rebill_cancelled`, `rebill_resumed`, `last_paid_day`).
+    pub fn add_rebill_event(&mut self, purchase_id: &str, at: NaiveDateTime, pay_sequence_no: i64, kind: &str) {
+        let id = self.next_id("rebill_event");
+        self.rebill_events.push(RebillEvent {
+            id,
+            purchase_id: purchase_id.to_string(),
+            created_at: at,
+            pay_sequence_no,
+            kind: kind.into(),
+        });
+    }
+
     /// The order with this id.
     pub fn purchase(&self, id: &str) -> Option<&Purchase> {
         self.purchase_index.get(id).map(|&i| &self.purchases[i])
@@ -1123,6 +1135,11 @@ impl Account {
         self.purchase(id).ok_or_else(|| ApiError::no_such("Purchase", id))
     }
 
+    /// The order with this id, for changing it, or the standard not-found error.
+    pub fn purchase_mut_or_404(&mut self, id: &str) -> Result<&mut Purchase, ApiError> {
+        self.purchase_mut(id).ok_or_else(|| ApiError::no_such("Purchase", id))
+    }
+
     /// The transactions of an order, oldest first.
     pub fn purchase_transactions(&self, purchase_id: &str) -> impl Iterator<Item = &Transaction> {
         self.tx_by_purchase.get(purchase_id).into_iter().flat_map(|v| v.iter()).map(move |&i| &self.transactions[i])
@@ -1131,6 +1148,11 @@ impl Account {
     /// A product that exists and is not deleted, or the not-found error.
     pub fn product_or_404(&self, id: u64) -> Result<&Product, ApiError> {
         self.products.get(&id).filter(|p| !p.is_deleted).ok_or_else(|| ApiError::no_such("Product", id))
+    }
+
+    /// A product that exists and is not deleted, for changing it, or the not-found error.
+    pub fn product_mut_or_404(&mut self, id: u64) -> Result<&mut Product, ApiError> {
+        self.products.get_mut(&id).filter(|p| !p.is_deleted).ok_or_else(|| ApiError::no_such("Product", id))
     }
 
     /// Resolves a product id given as text (not-found for text that is no id).
@@ -1159,6 +1181,11 @@ impl Account {
         self.affiliates.values().find(|a| a.name.eq_ignore_ascii_case(key) || a.email.eq_ignore_ascii_case(key))
     }
 
+    /// The affiliate with this id, name or e-mail, or the not-found error.
+    pub fn affiliate_or_404(&self, key: &str) -> Result<&Affiliate, ApiError> {
+        self.find_affiliate(key).ok_or_else(|| ApiError::no_such("Affiliate", key))
+    }
+
     /// Affiliate name for an optional id (empty when none).
     pub fn affiliate_name(&self, id: Option<u64>) -> String {
         id.and_then(|i| self.affiliates.get(&i)).map(|a| a.name.clone()).unwrap_or_default()
@@ -1171,6 +1198,17 @@ impl Account {
             return Some(v.id);
         }
         key.parse::<u64>().ok().filter(|id| self.vouchers.contains_key(id))
+    }
+
+    /// The voucher with this code (or id), or the not-found error.
+    pub fn voucher_or_404(&self, key: &str) -> Result<&Voucher, ApiError> {
+        self.find_voucher_id(key).and_then(|id| self.vouchers.get(&id)).ok_or_else(|| ApiError::no_such("Voucher", key))
+    }
+
+    /// Removes the voucher with this code (or id) and hands it back, or the not-found error.
+    pub fn remove_voucher(&mut self, key: &str) -> Result<Voucher, ApiError> {
+        let found = self.find_voucher_id(key).and_then(|id| self.vouchers.remove(&id));
+        found.ok_or_else(|| ApiError::no_such("Voucher", key))
     }
 
     /// Gross amount already refunded for a payment transaction (positive number).

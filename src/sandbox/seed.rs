@@ -9,8 +9,10 @@
 //! own ChaCha generator (so the same seed always gives the same account).
 
 use super::args::Cents;
+use super::booking::refund_purchase_state;
 use super::dates::{PROCESS_START, add_months};
 use super::model::*;
+use super::reference::{BUYER_LOCATIONS, delivery_type, product_type_name, vat_rate};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -20,46 +22,6 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Number of orders seeded per account.
 pub const SEED_PURCHASES: usize = 400;
-
-/// The product types every account offers (id, name, category = delivery type).
-pub const PRODUCT_TYPES: &[(u64, &str, &str)] = &[
-    (1, "E-Book", "digital"),
-    (2, "Online course / video course", "digital"),
-    (3, "Membership site", "digital"),
-    (4, "Software", "digital"),
-    (5, "Coaching", "service"),
-    (6, "Seminar / event ticket", "event"),
-    (7, "Dietary supplement - health", "shipping"),
-    (8, "Sports equipment", "shipping"),
-    (9, "Audio / podcast", "digital"),
-    (10, "Consulting", "service"),
-];
-
-/// Delivery type (`digital`, `service`, `event`, `shipping`) of a product type.
-pub fn delivery_type(product_type_id: u64) -> &'static str {
-    PRODUCT_TYPES.iter().find(|t| t.0 == product_type_id).map(|t| t.2).unwrap_or("digital")
-}
-
-/// Name of a product type.
-pub fn product_type_name(product_type_id: u64) -> &'static str {
-    PRODUCT_TYPES.iter().find(|t| t.0 == product_type_id).map(|t| t.1).unwrap_or("Other")
-}
-
-/// Resellers (siteowners) that approve products for their marketplaces.
-pub const RESELLERS: &[(u8, &str)] =
-    &[(1, "Digistore24 GmbH, Germany"), (2, "Digistore24 Inc., USA"), (3, "Digistore24 UK"), (4, "Digistore24 Ireland")];
-
-/// VAT rate (hundredths of a percent) by buyer country.
-pub fn vat_rate(country: &str) -> Cents {
-    match country {
-        "DE" => 1900,
-        "AT" | "FR" | "GB" => 2000,
-        "CH" => 810,
-        "NL" | "ES" | "BE" => 2100,
-        "IT" => 2200,
-        _ => 0,
-    }
-}
 
 enum PlanTpl {
     Single(Cents),
@@ -422,37 +384,6 @@ const LAST_NAMES: &[&str] = &[
     "Keller",
 ];
 
-/// (country code, weight, cities with postal codes, street names).
-type CountryTpl = (&'static str, u32, &'static [(&'static str, &'static str)], &'static [&'static str]);
-
-const COUNTRIES: &[CountryTpl] = &[
-    (
-        "DE",
-        45,
-        &[
-            ("Berlin", "10115"),
-            ("Hamburg", "20095"),
-            ("München", "80331"),
-            ("Köln", "50667"),
-            ("Frankfurt am Main", "60311"),
-            ("Leipzig", "04109"),
-        ],
-        &["Hauptstraße", "Bahnhofstraße", "Gartenweg", "Schillerstraße", "Lindenallee"],
-    ),
-    ("AT", 10, &[("Wien", "1010"), ("Graz", "8010"), ("Salzburg", "5020")], &["Ringstraße", "Mariahilfer Straße", "Landstraße"]),
-    ("CH", 8, &[("Zürich", "8001"), ("Basel", "4051"), ("Bern", "3011")], &["Bahnhofstrasse", "Seestrasse", "Dorfstrasse"]),
-    (
-        "US",
-        15,
-        &[("New York", "10001"), ("Austin", "73301"), ("San Diego", "92101"), ("Chicago", "60601")],
-        &["Main Street", "Oak Avenue", "Maple Drive", "Sunset Blvd"],
-    ),
-    ("GB", 7, &[("London", "SW1A 1AA"), ("Manchester", "M1 1AE"), ("Bristol", "BS1 4DJ")], &["High Street", "Station Road", "Church Lane"]),
-    ("FR", 5, &[("Paris", "75001"), ("Lyon", "69001")], &["Rue de la Paix", "Avenue Victor Hugo"]),
-    ("NL", 5, &[("Amsterdam", "1012"), ("Utrecht", "3511")], &["Kerkstraat", "Dorpsstraat"]),
-    ("IT", 5, &[("Milano", "20121"), ("Roma", "00184")], &["Via Roma", "Corso Italia"]),
-];
-
 const AFFILIATE_WORDS: &[&str] = &[
     "marketinghero",
     "yogafan",
@@ -524,9 +455,23 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
     let mut rng = ChaCha8Rng::seed_from_u64(mix_seed(seed, key));
     let label = key.map(key_label).unwrap_or_default();
     let suffix = if label.is_empty() { String::new() } else { format!(" [{label}]") };
+    let vendor = seed_vendor(&mut rng, &label);
+    let counters = seed_counters(&mut rng);
+    let mut a = empty_account(vendor, counters, ChaCha8Rng::seed_from_u64(rng.random()), start);
+    a.testpay.key = a.new_secret(24);
+    let account_created = start - Duration::days(800);
+    let group_ids = seed_product_groups(&mut a, &mut rng, account_created, &suffix);
+    let (product_ids, plans_of) = seed_products(&mut a, &mut rng, account_created, &label, &suffix, &group_ids);
+    let affiliate_ids = seed_affiliates(&mut a, &mut rng, account_created, start, &product_ids);
+    seed_purchases(&mut a, &mut rng, start, &product_ids, &plans_of, &affiliate_ids);
+    seed_extras(&mut a, &mut rng, start, &product_ids, &affiliate_ids, &suffix);
+    a
+}
 
+/// The vendor who owns the account: the default one, or a tenant named after the key.
+fn seed_vendor(rng: &mut ChaCha8Rng, label: &str) -> Vendor {
     let user_id = rng.random_range(1_000_000..9_000_000u64);
-    let vendor = if label.is_empty() {
+    if label.is_empty() {
         Vendor {
             user_id,
             user_name: "sandbox_vendor".into(),
@@ -544,15 +489,18 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
             user_id,
             user_name: format!("sbx_{slug}"),
             first_name: "Tenant".into(),
-            last_name: label.clone(),
+            last_name: label.to_string(),
             email: format!("vendor+{label}@sandbox.example"),
             company: format!("Sandbox Vendor {label}"),
             language: "en".into(),
             currency: "EUR".into(),
-            label: label.clone(),
+            label: label.to_string(),
         }
-    };
+    }
+}
 
+/// Where each kind of numeric id starts, at a random offset per account.
+fn seed_counters(rng: &mut ChaCha8Rng) -> HashMap<&'static str, u64> {
     let mut counters: HashMap<&'static str, u64> = HashMap::new();
     let bases: &[(&'static str, u64, u64)] = &[
         ("product", 300_000, 1_000),
@@ -584,10 +532,15 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
     for (kind, base, step) in bases {
         counters.insert(*kind, base + rng.random_range(0..500u64) * step);
     }
+    counters
+}
+
+/// An account with its owner, id counters and test-payment key, and no records yet.
+fn empty_account(vendor: Vendor, counters: HashMap<&'static str, u64>, account_rng: ChaCha8Rng, start: NaiveDateTime) -> Account {
     let testpay = TestpayKey { key: String::new(), expires_at: start + Duration::days(30) };
-    let mut a = Account {
+    Account {
         vendor,
-        rng: ChaCha8Rng::seed_from_u64(rng.random()),
+        rng: account_rng,
         counters,
         product_groups: BTreeMap::new(),
         products: BTreeMap::new(),
@@ -622,12 +575,11 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
         key_requests: BTreeMap::new(),
         fraud_reports: Vec::new(),
         testpay,
-    };
-    a.testpay.key = a.new_secret(24);
+    }
+}
 
-    let account_created = start - Duration::days(800);
-
-    // Product groups.
+/// The product groups (folders).
+fn seed_product_groups(a: &mut Account, rng: &mut ChaCha8Rng, account_created: NaiveDateTime, suffix: &str) -> Vec<u64> {
     let mut group_ids = Vec::new();
     for (i, g) in GROUPS.iter().enumerate() {
         let id = a.next_id("product_group");
@@ -645,8 +597,18 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
         );
         group_ids.push(id);
     }
+    group_ids
+}
 
-    // Products and their payment plans.
+/// The products, in their groups, each with its payment plans; returns the product ids and their plan ids.
+fn seed_products(
+    a: &mut Account,
+    rng: &mut ChaCha8Rng,
+    account_created: NaiveDateTime,
+    label: &str,
+    suffix: &str,
+    group_ids: &[u64],
+) -> (Vec<u64>, Vec<Vec<u64>>) {
     let mut product_ids = Vec::new();
     let mut plans_of: Vec<Vec<u64>> = Vec::new();
     for (i, t) in PRODUCTS.iter().enumerate() {
@@ -663,7 +625,7 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
         descriptions.insert("en".to_string(), format!("<p>{name_en}: everything you need to know.</p>"));
         let mut approval = BTreeMap::new();
         approval.insert(1u8, if rng.random_bool(0.7) { "approved" } else { "pending" }.to_string());
-        approval.insert(2u8, pick(&mut rng, &["approved", "new", "pending"]).to_string());
+        approval.insert(2u8, pick(rng, &["approved", "new", "pending"]).to_string());
         approval.insert(3u8, "new".to_string());
         approval.insert(4u8, "new".to_string());
         let slug: String = t.en.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
@@ -711,45 +673,59 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
         };
         a.products.insert(id, product);
         product_ids.push(id);
-        let mut plan_ids = Vec::new();
-        for (pos, p) in t.plans.iter().enumerate() {
-            let pid = a.next_id("payment_plan");
-            let (first, other, n) = match p {
-                PlanTpl::Single(x) => (*x, 0, 1),
-                PlanTpl::Sub(f, o) => (*f, *o, 0),
-                PlanTpl::Inst(n, x) => (*x, *x, *n),
-            };
-            a.payment_plans.insert(
-                pid,
-                PaymentPlan {
-                    id: pid,
-                    product_id: id,
-                    first_amount: first,
-                    other_amounts: other,
-                    currency: "EUR".into(),
-                    first_billing_interval: if n == 1 { String::new() } else { "1_month".into() },
-                    other_billing_intervals: if n == 1 { String::new() } else { "1_month".into() },
-                    number_of_installments: n,
-                    is_active: true,
-                    cancel_policy: if n == 0 && t.ptype == 3 && i == 15 { "12m_0".into() } else { String::new() },
-                    position: (pos as i64 + 1) * 10,
-                    is_switching_allowed: false,
-                    created_at: created,
-                    modified_at: created,
-                },
-            );
-            plan_ids.push(pid);
-        }
-        plans_of.push(plan_ids);
+        plans_of.push(seed_payment_plans(a, t, i, id, created));
     }
+    (product_ids, plans_of)
+}
 
-    // Affiliates.
+/// The payment plans of the `i`-th product template, stored as product `product_id`.
+fn seed_payment_plans(a: &mut Account, t: &ProductTpl, i: usize, product_id: u64, created: NaiveDateTime) -> Vec<u64> {
+    let mut plan_ids = Vec::new();
+    for (pos, p) in t.plans.iter().enumerate() {
+        let pid = a.next_id("payment_plan");
+        let (first, other, n) = match p {
+            PlanTpl::Single(x) => (*x, 0, 1),
+            PlanTpl::Sub(f, o) => (*f, *o, 0),
+            PlanTpl::Inst(n, x) => (*x, *x, *n),
+        };
+        a.payment_plans.insert(
+            pid,
+            PaymentPlan {
+                id: pid,
+                product_id,
+                first_amount: first,
+                other_amounts: other,
+                currency: "EUR".into(),
+                first_billing_interval: if n == 1 { String::new() } else { "1_month".into() },
+                other_billing_intervals: if n == 1 { String::new() } else { "1_month".into() },
+                number_of_installments: n,
+                is_active: true,
+                cancel_policy: if n == 0 && t.ptype == 3 && i == 15 { "12m_0".into() } else { String::new() },
+                position: (pos as i64 + 1) * 10,
+                is_switching_allowed: false,
+                created_at: created,
+                modified_at: created,
+            },
+        );
+        plan_ids.push(pid);
+    }
+    plan_ids
+}
+
+/// The affiliates, their affiliations with products and a few referral relations.
+fn seed_affiliates(
+    a: &mut Account,
+    rng: &mut ChaCha8Rng,
+    account_created: NaiveDateTime,
+    start: NaiveDateTime,
+    product_ids: &[u64],
+) -> Vec<u64> {
     let mut affiliate_ids = Vec::new();
     for (i, w) in AFFILIATE_WORDS.iter().enumerate() {
         let id = a.next_id("affiliate");
         let name = if rng.random_bool(0.5) { format!("{w}{}", rng.random_range(1..99)) } else { w.to_string() };
-        let (first, _) = *pick(&mut rng, FIRST_NAMES);
-        let last = *pick(&mut rng, LAST_NAMES);
+        let (first, _) = *pick(rng, FIRST_NAMES);
+        let last = *pick(rng, LAST_NAMES);
         a.affiliates.insert(
             id,
             Affiliate {
@@ -765,8 +741,8 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
         affiliate_ids.push(id);
         // Affiliations with a handful of products.
         for _ in 0..rng.random_range(3..8) {
-            let pid = *pick(&mut rng, &product_ids);
-            let status = *pick(&mut rng, &["approved", "approved", "approved", "pending", "new", "rejected"]);
+            let pid = *pick(rng, product_ids);
+            let status = *pick(rng, &["approved", "approved", "approved", "pending", "new", "rejected"]);
             let created = account_created + Duration::days(60 + rng.random_range(0..600));
             a.affiliations.insert(
                 (id, pid),
@@ -790,85 +766,94 @@ pub fn seed_account(seed: u64, key: Option<&str>) -> Account {
             af.referrer = Some(Referral { referrer_id, commission: rng.random_range(5..25) * 100, created_at: at, created_by: user });
         }
     }
+    affiliate_ids
+}
 
-    // Purchases, in time order; buyers are created with their first order.
+/// The orders, in time order; buyers are created with their first order.
+fn seed_purchases(
+    a: &mut Account,
+    rng: &mut ChaCha8Rng,
+    start: NaiveDateTime,
+    product_ids: &[u64],
+    plans_of: &[Vec<u64>],
+    affiliate_ids: &[u64],
+) {
     let mut times: Vec<i64> =
         (0..SEED_PURCHASES).map(|i| if i < 6 { rng.random_range(600..20 * 3600) } else { rng.random_range(3600..365 * 86_400) }).collect();
     times.sort_unstable_by(|x, y| y.cmp(x));
-    let country_total: u32 = COUNTRIES.iter().map(|c| c.1).sum();
+    let country_total: u32 = BUYER_LOCATIONS.iter().map(|c| c.1).sum();
     let mut buyer_ids: Vec<u64> = Vec::new();
     for secs in times {
         let created_at = at_offset(start, secs);
         let buyer_id = if buyer_ids.is_empty() || rng.random_bool(0.65) {
-            let mut roll = rng.random_range(0..country_total);
-            let mut country = &COUNTRIES[0];
-            for c in COUNTRIES {
-                if roll < c.1 {
-                    country = c;
-                    break;
-                }
-                roll -= c.1;
-            }
-            let (first, sal) = *pick(&mut rng, FIRST_NAMES);
-            let last = *pick(&mut rng, LAST_NAMES);
-            let (city, zip) = *pick(&mut rng, country.2);
-            let street = *pick(&mut rng, country.3);
-            let id = a.next_id("buyer");
-            let address_id = a.next_id("address");
-            let mailbox: String = format!("{}.{}", first, last)
-                .to_lowercase()
-                .chars()
-                .map(|c| match c {
-                    'ä' => 'a',
-                    'ö' => 'o',
-                    'ü' => 'u',
-                    'é' => 'e',
-                    'í' => 'i',
-                    c if c.is_ascii_alphanumeric() || c == '.' => c,
-                    _ => '-',
-                })
-                .collect();
-            let domain = pick(&mut rng, &["example.com", "mail.example", "example.org", "web.example"]);
-            let email = format!("{mailbox}{}@{domain}", id % 1000);
-            a.buyers.insert(
-                id,
-                Buyer {
-                    id,
-                    address_id,
-                    created_at,
-                    email,
-                    first_name: first.into(),
-                    last_name: last.into(),
-                    salutation: sal.into(),
-                    title: if rng.random_bool(0.05) { "Dr.".into() } else { String::new() },
-                    company: if rng.random_bool(0.1) { format!("{last} Consulting") } else { String::new() },
-                    street_name: street.into(),
-                    street_number: rng.random_range(1..180).to_string(),
-                    street2: String::new(),
-                    zipcode: zip.into(),
-                    city: city.into(),
-                    state: if country.0 == "US" { "NY".into() } else { String::new() },
-                    country: country.0.into(),
-                    phone_no: if rng.random_bool(0.4) {
-                        format!("+49 30 {}", rng.random_range(1_000_000..9_999_999))
-                    } else {
-                        String::new()
-                    },
-                    language: if ["DE", "AT", "CH"].contains(&country.0) { "de".into() } else { "en".into() },
-                },
-            );
+            let id = seed_buyer(a, rng, created_at, country_total);
             buyer_ids.push(id);
             id
         } else {
-            *pick(&mut rng, &buyer_ids)
+            *pick(rng, &buyer_ids)
         };
         let pidx = rng.random_range(0..PRODUCTS.len());
-        let plan_id = *pick(&mut rng, &plans_of[pidx]);
-        seed_purchase(&mut a, &mut rng, start, created_at, buyer_id, product_ids[pidx], plan_id, &affiliate_ids);
+        let plan_id = *pick(rng, &plans_of[pidx]);
+        seed_purchase(a, rng, start, created_at, buyer_id, product_ids[pidx], plan_id, affiliate_ids);
     }
+}
 
-    seed_extras(&mut a, &mut rng, start, &product_ids, &affiliate_ids, &suffix);
-    a
+/// A new buyer, placed in a country drawn by weight, first seen at `created_at`.
+fn seed_buyer(a: &mut Account, rng: &mut ChaCha8Rng, created_at: NaiveDateTime, country_total: u32) -> u64 {
+    let mut roll = rng.random_range(0..country_total);
+    let mut country = &BUYER_LOCATIONS[0];
+    for c in BUYER_LOCATIONS {
+        if roll < c.1 {
+            country = c;
+            break;
+        }
+        roll -= c.1;
+    }
+    let (first, sal) = *pick(rng, FIRST_NAMES);
+    let last = *pick(rng, LAST_NAMES);
+    let (city, zip) = *pick(rng, country.2);
+    let street = *pick(rng, country.3);
+    let id = a.next_id("buyer");
+    let address_id = a.next_id("address");
+    let mailbox: String = format!("{}.{}", first, last)
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'ä' => 'a',
+            'ö' => 'o',
+            'ü' => 'u',
+            'é' => 'e',
+            'í' => 'i',
+            c if c.is_ascii_alphanumeric() || c == '.' => c,
+            _ => '-',
+        })
+        .collect();
+    let domain = pick(rng, &["example.com", "mail.example", "example.org", "web.example"]);
+    let email = format!("{mailbox}{}@{domain}", id % 1000);
+    a.buyers.insert(
+        id,
+        Buyer {
+            id,
+            address_id,
+            created_at,
+            email,
+            first_name: first.into(),
+            last_name: last.into(),
+            salutation: sal.into(),
+            title: if rng.random_bool(0.05) { "Dr.".into() } else { String::new() },
+            company: if rng.random_bool(0.1) { format!("{last} Consulting") } else { String::new() },
+            street_name: street.into(),
+            street_number: rng.random_range(1..180).to_string(),
+            street2: String::new(),
+            zipcode: zip.into(),
+            city: city.into(),
+            state: if country.0 == "US" { "NY".into() } else { String::new() },
+            country: country.0.into(),
+            phone_no: if rng.random_bool(0.4) { format!("+49 30 {}", rng.random_range(1_000_000..9_999_999)) } else { String::new() },
+            language: if ["DE", "AT", "CH"].contains(&country.0) { "de".into() } else { "en".into() },
+        },
+    );
+    id
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -967,13 +952,22 @@ fn seed_purchase(
         parent_purchase_id: None,
         upgraded_to: None,
     };
+    let payment_idx = seed_payments(a, &p, start, commission_rate);
+    seed_rebilling(a, rng, &mut p, start, &payment_idx);
+    seed_reversals(a, rng, &mut p, start, &payment_idx);
+    a.add_purchase(p);
+}
 
-    // Payments.
+/// The payments of an order up to `start`; returns their indexes into the transactions.
+fn seed_payments(a: &mut Account, p: &Purchase, start: NaiveDateTime, commission_rate: Option<Cents>) -> Vec<usize> {
+    let (id, created_at, currency, pay_method) = (&p.id, p.created_at, p.currency.as_str(), p.pay_method.as_str());
+    let (first, other, vat, recurring) = (p.first_amount, p.other_amounts, p.vat_rate, p.is_recurring());
+    let (product_id, buyer_id, affiliate_id, is_test) = (p.product_id(), p.buyer_id, p.affiliate_id, p.is_test);
     let mut payment_idx = Vec::new();
     let mut k: u32 = 0;
     loop {
         let when = if k == 0 { created_at } else { add_months(created_at.date(), k).and_time(created_at.time()) };
-        if when > start || (plan.number_of_installments >= 1 && i64::from(k) >= plan.number_of_installments) {
+        if when > start || (p.number_of_installments >= 1 && i64::from(k) >= p.number_of_installments) {
             break;
         }
         let gross = if k == 0 { first } else { other };
@@ -1005,10 +999,16 @@ fn seed_purchase(
             break;
         }
     }
-    let payments = k;
-    if recurring {
+    payment_idx
+}
+
+/// The rebilling state of a recurring order after its payments: finished, stopped or still paying.
+fn seed_rebilling(a: &mut Account, rng: &mut ChaCha8Rng, p: &mut Purchase, start: NaiveDateTime, payment_idx: &[usize]) {
+    let (id, created_at) = (p.id.clone(), p.created_at);
+    let payments = payment_idx.len() as u32;
+    if p.is_recurring() {
         let next = add_months(created_at.date(), payments);
-        let finished = plan.number_of_installments >= 2 && i64::from(payments) >= plan.number_of_installments;
+        let finished = p.number_of_installments >= 2 && i64::from(payments) >= p.number_of_installments;
         if finished {
             p.billing_status = "completed".into();
         } else if rng.random_bool(0.2) {
@@ -1017,24 +1017,10 @@ fn seed_purchase(
             let stop_at = (last + Duration::days(rng.random_range(1..25))).min(start - Duration::hours(1)).max(last);
             p.billing_status = "aborted".into();
             p.rebill_stop_noted_at = Some(stop_at);
-            let eid = a.next_id("rebill_event");
-            a.rebill_events.push(RebillEvent {
-                id: eid,
-                purchase_id: id.clone(),
-                created_at: stop_at,
-                pay_sequence_no: i64::from(payments),
-                kind: "rebill_cancelled".into(),
-            });
+            a.add_rebill_event(&id, stop_at, i64::from(payments), "rebill_cancelled");
             let paid_until = add_months(created_at.date(), payments).and_time(created_at.time());
             if paid_until <= start {
-                let eid = a.next_id("rebill_event");
-                a.rebill_events.push(RebillEvent {
-                    id: eid,
-                    purchase_id: id.clone(),
-                    created_at: paid_until,
-                    pay_sequence_no: i64::from(payments),
-                    kind: "last_paid_day".into(),
-                });
+                a.add_rebill_event(&id, paid_until, i64::from(payments), "last_paid_day");
             }
         } else {
             p.billing_status = if rng.random_bool(0.04) { "reminding".into() } else { "paying".into() };
@@ -1042,8 +1028,11 @@ fn seed_purchase(
             p.next_payment_at = Some(next);
         }
     }
+}
 
-    // Refunds, chargebacks and partial refunds of the first payment.
+/// A refund, chargeback or partial refund of the first payment, for a few orders.
+fn seed_reversals(a: &mut Account, rng: &mut ChaCha8Rng, p: &mut Purchase, start: NaiveDateTime, payment_idx: &[usize]) {
+    let created_at = p.created_at;
     let roll: f64 = rng.random();
     if let Some(&first_idx) = payment_idx.first() {
         if roll < 0.045 {
@@ -1051,7 +1040,7 @@ fn seed_purchase(
             if at < start {
                 let gross = a.transactions[first_idx].amount;
                 a.book_reversal(first_idx, gross, TxKind::Refund, at, "Refund requested by buyer");
-                refund_purchase_state(a, &mut p, at);
+                refund_purchase_state(a, p, at);
             }
         } else if roll < 0.055 {
             let at = created_at + Duration::days(rng.random_range(10..40));
@@ -1071,44 +1060,29 @@ fn seed_purchase(
             }
         }
     }
-    a.add_purchase(p);
 }
 
-/// Applies the state change of a full refund to an order (status, rebilling, events).
-pub fn refund_purchase_state(a: &mut Account, p: &mut Purchase, at: NaiveDateTime) {
-    let was_active = p.rebilling_active;
-    p.billing_status = "aborted".into();
-    p.rebilling_active = false;
-    p.next_payment_at = None;
-    p.refunded_at = Some(at);
-    if p.is_recurring() && p.rebill_stop_noted_at.is_none() {
-        p.rebill_stop_noted_at = Some(at);
-    }
-    let paid = a.purchase_transactions(&p.id).filter(|t| t.kind == TxKind::Payment).count() as i64;
-    if was_active {
-        let eid = a.next_id("rebill_event");
-        a.rebill_events.push(RebillEvent {
-            id: eid,
-            purchase_id: p.id.clone(),
-            created_at: at,
-            pay_sequence_no: paid,
-            kind: "rebill_cancelled".into(),
-        });
-    }
-    let eid = a.next_id("rebill_event");
-    a.rebill_events.push(RebillEvent {
-        id: eid,
-        purchase_id: p.id.clone(),
-        created_at: at,
-        pay_sequence_no: paid,
-        kind: "last_paid_day".into(),
-    });
-}
-
+/// The smaller collections, in a fixed order (each step draws from the same generator).
 fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, product_ids: &[u64], affiliate_ids: &[u64], suffix: &str) {
-    let today = start.date();
+    seed_deliveries(a, rng, start);
+    seed_etickets(a, rng, start, product_ids);
+    seed_service_proofs(a, start);
+    seed_vouchers(a, start, product_ids);
+    seed_orderforms(a, start, suffix);
+    seed_upgrades_and_conversion_tools(a, start, product_ids, suffix);
+    seed_upsells(a, product_ids);
+    seed_images(a, start, product_ids);
+    seed_shipping_policies(a, start, product_ids, suffix);
+    seed_buy_urls(a, start, product_ids);
+    seed_ipn_connection(a, start);
+    seed_email_affiliates(a, start, affiliate_ids);
+    seed_marketplace(a, rng, start, product_ids);
+    seed_account_access(a, rng, start);
+    a.rebill_events.sort_by_key(|e| e.created_at);
+}
 
-    // Deliveries for physical products.
+/// Deliveries for physical products.
+fn seed_deliveries(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime) {
     let shipping: Vec<Purchase> =
         a.purchases.iter().filter(|p| delivery_type(a.products[&p.product_id()].product_type_id) == "shipping").cloned().collect();
     for p in shipping {
@@ -1157,8 +1131,11 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             },
         );
     }
+}
 
-    // E-ticket locations, templates and tickets for event products.
+/// E-ticket locations, templates and tickets for event products.
+fn seed_etickets(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, product_ids: &[u64]) {
+    let today = start.date();
     for (name, address) in [
         ("Berlin Congress Center", "Alexanderstraße 11, 10178 Berlin"),
         ("München Eventhalle", "Messeplatz 1, 80339 München"),
@@ -1242,8 +1219,10 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             },
         );
     }
+}
 
-    // Service proof requests for some service/course orders.
+/// Service proof requests for some service/course orders.
+fn seed_service_proofs(a: &mut Account, start: NaiveDateTime) {
     let candidates: Vec<(String, u64, NaiveDateTime)> = a
         .purchases
         .iter()
@@ -1271,8 +1250,10 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             },
         );
     }
+}
 
-    // Vouchers.
+/// The discount codes, some expired, one count-limited, one for test orders only.
+fn seed_vouchers(a: &mut Account, start: NaiveDateTime, product_ids: &[u64]) {
     // (code, first rate, other rates, first amount, other amounts, expiry in days from start, count-limited)
     type VoucherTpl = (&'static str, Cents, Cents, Cents, i64, Option<i64>, bool);
     let vouchers: &[VoucherTpl] = &[
@@ -1310,8 +1291,10 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             },
         );
     }
+}
 
-    // Order forms.
+/// The order-form designs.
+fn seed_orderforms(a: &mut Account, start: NaiveDateTime, suffix: &str) {
     for (i, (name, layout)) in
         [("Standard checkout", "widget"), ("Summer sale", "widget"), ("Two-step legacy", "legacy"), ("Membership checkout", "widget")]
             .iter()
@@ -1337,8 +1320,10 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             },
         );
     }
+}
 
-    // Upgrades and conversion tools.
+/// Upgrades and conversion tools.
+fn seed_upgrades_and_conversion_tools(a: &mut Account, start: NaiveDateTime, product_ids: &[u64], suffix: &str) {
     let upgrade_defs: &[(&str, usize, &[usize], &[usize])] = &[
         ("Courses to Copywriting Academy", 14, &[0, 1, 3, 4, 6], &[]),
         ("Python Bootcamp to Marketing Blueprint", 5, &[2], &[]),
@@ -1392,8 +1377,10 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             },
         );
     }
+}
 
-    // Upsell funnels.
+/// Two upsell funnels.
+fn seed_upsells(a: &mut Account, product_ids: &[u64]) {
     let mut funnel = BTreeMap::new();
     funnel.insert("y".to_string(), product_ids[3]);
     funnel.insert("yy".to_string(), product_ids[29]);
@@ -1402,8 +1389,10 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
     let mut funnel = BTreeMap::new();
     funnel.insert("y".to_string(), product_ids[14]);
     a.upsells.insert(product_ids[2], funnel);
+}
 
-    // Images.
+/// Product images and order-form images.
+fn seed_images(a: &mut Account, start: NaiveDateTime, product_ids: &[u64]) {
     for (i, pid) in product_ids.iter().take(10).enumerate() {
         let id = a.random_string(8, b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ");
         let url = format!("https://cdn.sandbox-ds24.example/merchant_{}/image/product/{id}.png", a.vendor.user_id);
@@ -1444,8 +1433,10 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             },
         );
     }
+}
 
-    // Shipping cost policies.
+/// Shipping cost policies.
+fn seed_shipping_policies(a: &mut Account, start: NaiveDateTime, product_ids: &[u64], suffix: &str) {
     let physical: Vec<String> = product_ids[24..].iter().map(|p| p.to_string()).collect();
     for (i, (name, countries, scales)) in [
         ("Standard shipping DACH", "DE,AT,CH", vec![(1, 490), (3, 290)]),
@@ -1479,8 +1470,10 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             },
         );
     }
+}
 
-    // Buy URLs.
+/// Three buy URLs, one without expiry.
+fn seed_buy_urls(a: &mut Account, start: NaiveDateTime, product_ids: &[u64]) {
     for i in 0..3 {
         let id = a.next_id("buy_url");
         let pid = product_ids[[0, 13, 24][i]];
@@ -1500,8 +1493,10 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             },
         );
     }
+}
 
-    // One IPN connection.
+/// One IPN connection.
+fn seed_ipn_connection(a: &mut Account, start: NaiveDateTime) {
     let ipn_id = a.next_id("ipn");
     let pass = a.new_secret(30);
     a.ipn_connections.insert(
@@ -1521,8 +1516,10 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             modified_at: start - Duration::days(120),
         },
     );
+}
 
-    // Pre-assigned affiliates.
+/// Pre-assigned affiliates.
+fn seed_email_affiliates(a: &mut Account, start: NaiveDateTime, affiliate_ids: &[u64]) {
     for (i, email) in ["prospect.one@example.com", "prospect.two@example.com", "lead@mail.example"].iter().enumerate() {
         a.email_affiliates.insert(
             email.to_string(),
@@ -1535,8 +1532,10 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             },
         );
     }
+}
 
-    // Marketplace entries.
+/// Marketplace entries.
+fn seed_marketplace(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, product_ids: &[u64]) {
     for (i, idx) in [0usize, 2, 5, 7, 13].iter().enumerate() {
         let id = a.next_id("marketplace");
         let p = a.products[&product_ids[*idx]].clone();
@@ -1564,8 +1563,10 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             },
         );
     }
+}
 
-    // Account access grants.
+/// Account access grants.
+fn seed_account_access(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime) {
     for (by_me, name, perm) in [(true, "assistant_mia", "can_full_access"), (false, "agency_partner", "can_read_only")] {
         let id = a.next_id("account_access");
         let other = rng.random_range(100_000..999_999u64);
@@ -1581,7 +1582,6 @@ fn seed_extras(a: &mut Account, rng: &mut ChaCha8Rng, start: NaiveDateTime, prod
             modified_at: start - Duration::days(30),
         });
     }
-    a.rebill_events.sort_by_key(|e| e.created_at);
 }
 
 #[cfg(test)]

@@ -4,18 +4,16 @@
 //! Owns: affiliation settings per (affiliate, product). Must not touch: HTTP,
 //! money already booked (changed commissions apply to future payments only).
 
-use super::buyers::plausible_email;
-use super::views::approval_status_msg;
-use super::{Ctx, Res};
+use super::common::{Ctx, Res, plausible_email};
 use crate::sandbox::args::{Args, money, split_csv, yn};
 use crate::sandbox::dates::fmt_dt;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
+use crate::sandbox::views::approval_status_msg;
 use serde_json::{Map, Value, json};
 
 fn affiliate<'a>(a: &'a Account, args: Args<'_>, name: &str) -> Result<&'a Affiliate, ApiError> {
-    let key = args.req_str(name)?;
-    a.find_affiliate(key).ok_or_else(|| ApiError::no_such("Affiliate", key))
+    a.affiliate_or_404(args.req_str(name)?)
 }
 
 fn products_arg(a: &Account, raw: &str, all_default: impl Fn() -> Vec<u64>) -> Result<Vec<u64>, ApiError> {
@@ -189,7 +187,7 @@ pub fn set_referring_affiliate(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -
         return Err(ApiError::params("Argument commission must be a percentage between 0 and 100"));
     }
     let user = a.vendor.user_id;
-    let aff = a.affiliates.get_mut(&aff_id).expect("exists");
+    let aff = a.affiliates.get_mut(&aff_id).ok_or_else(|| ApiError::no_such("Affiliate", aff_id))?;
     let action = match &mut aff.referrer {
         Some(r) if r.referrer_id == referrer && commission.is_none_or(|c| c == r.commission) => "none",
         Some(r) => {

@@ -1,202 +1,19 @@
 //! Handlers of the `billing` toolset: billing on demand, triggered rebilling
 //! payments, stopping and resuming rebilling, and the rebilling event log.
 //!
-//! Owns: [`new_order`], the one place where a new order and its first payment are
-//! booked (also used by add-on changes and upgrades), and billing-interval
-//! arithmetic. Must not touch: HTTP, other accounts.
+//! Owns: the rules for charging an order's stored payment method again. Must
+//! not touch: HTTP, other accounts; new orders are booked by
+//! `booking::new_order`.
 
-use super::views;
-use super::{Ctx, Page, Res};
-use crate::sandbox::args::{Args, Cents, money, yn};
+use super::common::{Ctx, Page, Res, time_window, window_answer};
+use crate::sandbox::args::{Args, money, yn};
+use crate::sandbox::booking::{OrderSpec, add_interval, new_order, rebill_capable, valid_interval};
 use crate::sandbox::dates::{add_months, fmt_date, fmt_dt, fmt_opt_date};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
-use crate::sandbox::seed::vat_rate;
-use chrono::{Duration, NaiveDate};
-use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
-
-/// Payment methods that allow later automatic charges.
-pub fn rebill_capable(pay_method: &str) -> bool {
-    matches!(pay_method, "creditcard" | "paypal" | "elv" | "test")
-}
-
-/// Checks a billing interval code such as `1_month`, `14_day`, `1_year`, `2_week`.
-pub fn valid_interval(s: &str) -> bool {
-    let Some((n, unit)) = s.split_once('_') else { return false };
-    n.parse::<u32>().is_ok_and(|n| (1..=36).contains(&n)) && matches!(unit, "day" | "week" | "month" | "year")
-}
-
-/// The date one interval after `d` (unknown codes count as one month).
-pub fn add_interval(d: NaiveDate, interval: &str) -> NaiveDate {
-    let (n, unit) = interval.split_once('_').unwrap_or(("1", "month"));
-    let n: u32 = n.parse().unwrap_or(1);
-    match unit {
-        "day" => d + Duration::days(i64::from(n)),
-        "week" => d + Duration::weeks(i64::from(n)),
-        "year" => add_months(d, n * 12),
-        _ => add_months(d, n),
-    }
-}
-
-/// What a new order consists of.
-#[derive(Debug, Clone)]
-pub struct OrderSpec {
-    /// Buyer.
-    pub buyer_id: u64,
-    /// Lines: (product id, quantity, first amount, follow-up amount), gross for all units.
-    pub items: Vec<(u64, i64, Cents, Cents)>,
-    /// Currency.
-    pub currency: String,
-    /// 0 subscription, 1 single, >= 2 instalments.
-    pub number_of_installments: i64,
-    /// Interval to the second payment.
-    pub first_billing_interval: String,
-    /// Interval of later payments.
-    pub other_billing_intervals: String,
-    /// Payment method.
-    pub pay_method: String,
-    /// Test order.
-    pub is_test: bool,
-    /// Country (VAT).
-    pub country: String,
-    /// Affiliate.
-    pub affiliate_id: Option<u64>,
-    /// Campaign key.
-    pub campaignkey: String,
-    /// Vendor tracking key.
-    pub trackingkey: String,
-    /// Custom field.
-    pub custom: String,
-    /// `regular`, `billing_on_demand`, `addon_change`, `upgrade`.
-    pub order_type: String,
-    /// Order it came from.
-    pub parent: Option<String>,
-    /// Stored payment plan used.
-    pub payment_plan_id: Option<u64>,
-    /// Placeholders.
-    pub placeholders: BTreeMap<String, String>,
-    /// Voucher used.
-    pub voucher_code: String,
-    /// Overrides the computed next payment date.
-    pub next_payment_at: Option<NaiveDate>,
-}
-
-impl OrderSpec {
-    /// A spec that reuses buyer, payment method and tracking of an existing order.
-    pub fn like(base: &Purchase, order_type: &str) -> OrderSpec {
-        OrderSpec {
-            buyer_id: base.buyer_id,
-            items: Vec::new(),
-            currency: base.currency.clone(),
-            number_of_installments: 1,
-            first_billing_interval: "1_month".into(),
-            other_billing_intervals: "1_month".into(),
-            pay_method: base.pay_method.clone(),
-            is_test: base.is_test,
-            country: base.country.clone(),
-            affiliate_id: base.affiliate_id,
-            campaignkey: base.campaignkey.clone(),
-            trackingkey: base.trackingkey.clone(),
-            custom: base.custom.clone(),
-            order_type: order_type.into(),
-            parent: Some(base.id.clone()),
-            payment_plan_id: None,
-            placeholders: BTreeMap::new(),
-            voucher_code: String::new(),
-            next_payment_at: None,
-        }
-    }
-}
-
-/// Books a new order with its first payment (dated now) and returns its id.
-pub fn new_order(a: &mut Account, spec: OrderSpec, ctx: &Ctx<'_>) -> Result<String, ApiError> {
-    ensure_room(a.purchases.len(), "orders")?;
-    ensure_room(a.transactions.len(), "transactions")?;
-    let id = a.new_purchase_id();
-    let first: Cents = spec.items.iter().map(|i| i.2).sum();
-    let other: Cents = spec.items.iter().map(|i| i.3).sum();
-    let vat = vat_rate(&spec.country);
-    let main_product = spec.items.first().map(|i| i.0).unwrap_or(0);
-    let commission = spec.affiliate_id.map(|aff| {
-        a.affiliations
-            .get(&(aff, main_product))
-            .and_then(|s| s.commission_rate)
-            .unwrap_or_else(|| a.products.get(&main_product).map(|p| p.affiliate_commission).unwrap_or(0))
-    });
-    let mut items = Vec::new();
-    for (pid, qty, f, o) in &spec.items {
-        let item_id = a.next_id("item");
-        items.push(PurchaseItem { id: item_id, product_id: *pid, quantity: *qty, first_amount: *f, other_amounts: *o });
-    }
-    let recurring = spec.number_of_installments != 1;
-    let next = recurring.then(|| spec.next_payment_at.unwrap_or_else(|| add_interval(ctx.now.date(), &spec.first_billing_interval)));
-    let p = Purchase {
-        id: id.clone(),
-        created_at: ctx.now,
-        buyer_id: spec.buyer_id,
-        items,
-        payment_plan_id: spec.payment_plan_id,
-        currency: spec.currency.clone(),
-        first_amount: first,
-        other_amounts: other,
-        number_of_installments: spec.number_of_installments,
-        first_billing_interval: if recurring { spec.first_billing_interval.clone() } else { String::new() },
-        other_billing_intervals: if recurring { spec.other_billing_intervals.clone() } else { String::new() },
-        vat_rate: vat,
-        country: spec.country.clone(),
-        pay_method: spec.pay_method.clone(),
-        is_test: spec.is_test,
-        order_type: spec.order_type.clone(),
-        affiliate_id: spec.affiliate_id,
-        campaignkey: spec.campaignkey.clone(),
-        trackingkey: spec.trackingkey.clone(),
-        custom: spec.custom.clone(),
-        click_id: String::new(),
-        utm: BTreeMap::new(),
-        billing_status: if recurring { "paying".into() } else { "completed".into() },
-        rebilling_active: recurring,
-        next_payment_at: next,
-        rebill_stop_noted_at: None,
-        cancel_policy: String::new(),
-        balance: 0,
-        license_key: None,
-        refunded_at: None,
-        unlock_invoices: false,
-        voucher_code: spec.voucher_code.clone(),
-        mails_sent: 1,
-        member_access: Vec::new(),
-        placeholders: spec.placeholders.clone(),
-        parent_purchase_id: spec.parent.clone(),
-        upgraded_to: None,
-    };
-    a.add_purchase(p);
-    if first > 0 {
-        let (vat_amt, fee, aff, vendor) = split_payment(first, vat, commission, 0);
-        let tid = a.next_id("transaction");
-        a.add_transaction(Transaction {
-            id: tid,
-            purchase_id: id.clone(),
-            kind: TxKind::Payment,
-            created_at: ctx.now,
-            currency: spec.currency.clone(),
-            amount: first,
-            vat: vat_amt,
-            fee,
-            affiliate: aff,
-            vendor,
-            pay_method: spec.pay_method.clone(),
-            pay_sequence_no: 1,
-            parent_id: None,
-            product_id: main_product,
-            buyer_id: spec.buyer_id,
-            affiliate_id: spec.affiliate_id,
-            is_test: spec.is_test,
-            note: String::new(),
-        });
-    }
-    Ok(id)
-}
+use crate::sandbox::views;
+use chrono::NaiveDate;
+use serde_json::{Value, json};
 
 fn reference_order(a: &Account, id: &str) -> Result<Purchase, ApiError> {
     let p = a.purchase_or_404(id)?.clone();
@@ -266,7 +83,7 @@ pub fn create_billing_on_demand(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) 
         spec.custom = c.to_string();
     }
     if let Some(aff) = tracking.str("affiliate") {
-        spec.affiliate_id = Some(a.find_affiliate(aff).ok_or_else(|| ApiError::no_such("Affiliate", aff))?.id);
+        spec.affiliate_id = Some(a.affiliate_or_404(aff)?.id);
     }
     if let Some(c) = tracking.str("campaignkey") {
         spec.campaignkey = c.to_string();
@@ -275,11 +92,11 @@ pub fn create_billing_on_demand(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) 
         spec.trackingkey = t.to_string();
     }
     if let Some(code) = settings.str("voucher_code") {
-        let vid = a.find_voucher_id(code).ok_or_else(|| ApiError::no_such("Voucher", code))?;
+        let vid = a.voucher_or_404(code)?.id;
         spec.voucher_code = a.vouchers[&vid].code.clone();
     }
     spec.placeholders = args.entries("placeholders").into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string()))).collect();
-    let new_id = new_order(a, spec, ctx)?;
+    let new_id = new_order(a, spec, ctx.now)?;
     let np = a.purchase_or_404(&new_id)?;
     let mut answer = views::created_purchase(&new_id, np);
     answer.insert("paid_amount".into(), json!(money(np.first_amount)));
@@ -325,7 +142,7 @@ pub fn create_rebilling_payment(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) 
         is_test: p.is_test,
         note: String::new(),
     });
-    let q = a.purchase_mut(id).expect("exists");
+    let q = a.purchase_mut_or_404(id)?;
     q.balance = 0;
     if q.number_of_installments >= 2 && paid + 1 >= q.number_of_installments {
         q.billing_status = "completed".into();
@@ -350,17 +167,10 @@ pub fn create_rebilling_payment(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) 
 
 fn push_event(a: &mut Account, purchase_id: &str, kind: &str, ctx: &Ctx<'_>) {
     let paid = a.purchase_transactions(purchase_id).filter(|t| t.kind == TxKind::Payment).count() as i64;
-    let id = a.next_id("rebill_event");
     if a.rebill_events.len() >= MAX_ITEMS {
         a.rebill_events.remove(0);
     }
-    a.rebill_events.push(RebillEvent {
-        id,
-        purchase_id: purchase_id.to_string(),
-        created_at: ctx.now,
-        pay_sequence_no: paid,
-        kind: kind.into(),
-    });
+    a.add_rebill_event(purchase_id, ctx.now, paid, kind);
 }
 
 /// Last day of a minimum term that is still running, if any (`12m_0` = 12 months).
@@ -396,7 +206,7 @@ pub fn stop_rebilling(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         return Ok(answer(&p, false, "Rebilling was already stopped", "stopped_now", true, false, String::new()));
     }
     let term_end = minimum_term_end(&p).filter(|d| *d > ctx.now.date());
-    let q = a.purchase_mut(id).expect("exists");
+    let q = a.purchase_mut_or_404(id)?;
     q.rebill_stop_noted_at = Some(ctx.now);
     let result = match term_end {
         Some(end) if !force => {
@@ -439,7 +249,7 @@ pub fn start_rebilling(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         return Err(ApiError::params(format!("All {} installments of order '{id}' are paid; nothing to resume", p.number_of_installments)));
     }
     let modified = !p.rebilling_active;
-    let q = a.purchase_mut(id).expect("exists");
+    let q = a.purchase_mut_or_404(id)?;
     if modified {
         q.rebilling_active = true;
         q.billing_status = "paying".into();
@@ -463,7 +273,7 @@ pub fn start_rebilling(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// listRebillingStatusChanges: rebilling events inside a time window, paged.
 pub fn list_rebilling_status_changes(a: &Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let (from, to) = super::purchases::time_window(args, ctx)?;
+    let (from, to) = time_window(args, ctx)?;
     let events: Vec<&RebillEvent> = a.rebill_events.iter().filter(|e| e.created_at >= from && e.created_at <= to).collect();
     let page = Page::from_args(args, events.len(), 100, 1000, false)?;
     let items: Vec<Value> = events[page.range()]
@@ -486,25 +296,7 @@ pub fn list_rebilling_status_changes(a: &Account, args: Args<'_>, ctx: &Ctx<'_>)
             })
         })
         .collect();
-    let mut data = Map::new();
-    data.insert("from".into(), json!(fmt_dt(from)));
-    data.insert("to".into(), json!(fmt_dt(to)));
+    let mut data = window_answer(from, to, &page);
     data.insert("items".into(), json!(items));
-    page.write(&mut data);
     Ok(Value::Object(data))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn intervals() {
-        assert!(valid_interval("1_month") && valid_interval("14_day") && valid_interval("1_year") && valid_interval("2_week"));
-        assert!(!valid_interval("month") && !valid_interval("0_month") && !valid_interval("1_fortnight"));
-        let d = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
-        assert_eq!(add_interval(d, "1_month"), NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
-        assert_eq!(add_interval(d, "7_day"), NaiveDate::from_ymd_opt(2024, 2, 7).unwrap());
-        assert_eq!(add_interval(d, "1_year"), NaiveDate::from_ymd_opt(2025, 1, 31).unwrap());
-    }
 }

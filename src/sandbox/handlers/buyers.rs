@@ -2,22 +2,19 @@
 //!
 //! Owns: buyer address and contact changes. Must not touch: HTTP, orders.
 
-use super::views;
-use super::{Ctx, Page, Res};
+use super::common::{Ctx, IdArg, Page, Res, plausible_email};
 use crate::sandbox::args::{Args, yn};
 use crate::sandbox::error::ApiError;
-use crate::sandbox::model::Account;
+use crate::sandbox::model::*;
+use crate::sandbox::views;
 use serde_json::{Map, Value, json};
 
-fn buyer_id(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
-    let raw = args.req_str("buyer_id")?;
-    raw.parse::<u64>().ok().filter(|i| a.buyers.contains_key(i)).ok_or_else(|| ApiError::no_such("Buyer", raw))
-}
+const BUYER_ID: IdArg = IdArg { name: "buyer_id", what: "Buyer" };
 
 /// getBuyer: one buyer's contact and address record.
 pub fn get_buyer(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = buyer_id(a, args)?;
-    Ok(json!({"buyer": views::buyer(&a.buyers[&id])}))
+    let (_, buyer) = BUYER_ID.find(&a.buyers, args)?;
+    Ok(json!({"buyer": views::buyer(buyer)}))
 }
 
 /// listBuyers: all buyers, paged (by id).
@@ -31,20 +28,9 @@ pub fn list_buyers(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     Ok(Value::Object(data))
 }
 
-/// A plausible e-mail address check (one `@`, a dot in the domain, no spaces).
-pub fn plausible_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else { return false };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !e.contains(char::is_whitespace)
-        && !domain.contains('@')
-}
-
 /// updateBuyer: changes contact data; an empty phone_number clears it.
 pub fn update_buyer(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = buyer_id(a, args)?;
+    let (_, b) = BUYER_ID.find_mut(&mut a.buyers, args)?;
     let data = args.obj("data");
     if !args.has_obj("data") {
         return Err(ApiError::missing("data"));
@@ -65,7 +51,6 @@ pub fn update_buyer(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     {
         return Err(ApiError::params(format!("Invalid data[country] '{c}'; use a two-letter ISO code such as DE")));
     }
-    let b = a.buyers.get_mut(&id).expect("checked");
     let before = format!("{b:?}");
     if let Some(s) = salutation {
         b.salutation = s;
@@ -93,17 +78,4 @@ pub fn update_buyer(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
         b.phone_no = p.trim().to_string();
     }
     Ok(json!({"is_modified": yn(before != format!("{b:?}"))}))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::plausible_email;
-
-    #[test]
-    fn emails() {
-        assert!(plausible_email("a.b@example.com"));
-        for bad in ["", "a", "a@b", "@x.de", "a b@x.de", "a@x.", "a@@x.de"] {
-            assert!(!plausible_email(bad), "{bad}");
-        }
-    }
 }

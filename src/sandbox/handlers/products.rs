@@ -1,27 +1,19 @@
-//! Handlers of the `products`, `product_groups`, `upsells` and `payment_plans`
-//! toolsets.
+//! Handlers of the `products` toolset: listing, reading, creating, changing,
+//! copying and deleting products, and the product types.
 //!
 //! Owns: the product field rules (names per language, deprecated `amount`,
-//! refused `tag` on update, 47-character note, approval requests per reseller),
-//! product groups, upsell funnels and stored payment plans. Must not touch: HTTP,
-//! orders and money (deleting a product never touches its orders).
+//! refused `tag` on update, 47-character note, approval requests per reseller).
+//! Must not touch: HTTP, orders and money (deleting a product never touches its
+//! orders).
 
-use super::billing::valid_interval;
-use super::views;
-use super::{Ctx, Res, check_public_https};
-use crate::sandbox::args::{Args, Cents, money, yn};
+use super::common::{Ctx, Res, check_public_https, product_arg, product_arg_mut, set_if_changed};
+use crate::sandbox::args::{Args, yn};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
-use crate::sandbox::seed::{PRODUCT_TYPES, RESELLERS};
+use crate::sandbox::reference::{PRODUCT_TYPES, RESELLERS};
+use crate::sandbox::views;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-
-fn product_id_arg(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
-    let raw = args.req_str("product_id")?;
-    let id = raw.parse::<u64>().map_err(|_| ApiError::no_such("Product", raw))?;
-    a.product_or_404(id)?;
-    Ok(id)
-}
 
 /// listProducts: every product that is not deleted, by name or by group.
 pub fn list_products(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
@@ -51,13 +43,6 @@ pub fn get_product(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     Ok(json!({"product": views::product_full(a, p)}))
 }
 
-fn set<T: PartialEq>(slot: &mut T, value: T, modified: &mut bool) {
-    if *slot != value {
-        *slot = value;
-        *modified = true;
-    }
-}
-
 /// Applies `data[...]` fields to a product. `update` selects updateProduct's rules.
 fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bool) -> Result<bool, ApiError> {
     let mut m = false;
@@ -70,13 +55,13 @@ fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bo
         return Err(ApiError::params("data[tag] cannot be changed with updateProduct"));
     }
     if !update && let Some(t) = data.raw_str("tag") {
-        set(&mut p.tag, t.trim().to_string(), &mut m);
+        set_if_changed(&mut p.tag, t.trim().to_string(), &mut m);
     }
     if let Some(n) = data.str("name_intern") {
         if n.chars().count() > 63 {
             return Err(ApiError::params("data[name_intern] may have at most 63 characters"));
         }
-        set(&mut p.name_intern, n.to_string(), &mut m);
+        set_if_changed(&mut p.name_intern, n.to_string(), &mut m);
     }
     for key in data.keys() {
         let lang_name = key.strip_prefix("name_").filter(|l| l.len() == 2 && l.chars().all(|c| c.is_ascii_lowercase()));
@@ -102,7 +87,7 @@ fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bo
         if first.len() != 2 {
             return Err(ApiError::params(format!("Invalid language '{lang}' in data[language]; use a two-letter code such as de or en")));
         }
-        set(&mut p.language, first, &mut m);
+        set_if_changed(&mut p.language, first, &mut m);
     }
     if let Some(n) = data.str("name") {
         if n.chars().count() > 63 {
@@ -121,7 +106,7 @@ fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bo
         [("salespage_url", &mut p.salespage_url), ("upsell_salespage_url", &mut p.upsell_salespage_url), ("image_url", &mut p.image_url)]
     {
         if let Some(u) = data.raw_str(field) {
-            set(slot, u.trim().to_string(), &mut m);
+            set_if_changed(slot, u.trim().to_string(), &mut m);
         }
     }
     if let Some(u) = data.raw_str("thankyou_url") {
@@ -129,20 +114,20 @@ fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bo
         if !u.is_empty() {
             check_public_https("data[thankyou_url]", u)?;
         }
-        set(&mut p.thankyou_url, u.to_string(), &mut m);
+        set_if_changed(&mut p.thankyou_url, u.to_string(), &mut m);
     }
     if let Some(t) = data.int("product_type_id")? {
         if !PRODUCT_TYPES.iter().any(|x| x.0 as i64 == t) {
             return Err(ApiError::params(format!("Invalid data[product_type_id] {t}; see listProductTypes for the allowed ids")));
         }
-        set(&mut p.product_type_id, t as u64, &mut m);
+        set_if_changed(&mut p.product_type_id, t as u64, &mut m);
     }
     if let Some(c) = data.str("currency") {
         let list: Vec<String> = c.split(',').map(|x| x.trim().to_ascii_uppercase()).filter(|x| !x.is_empty()).collect();
         if list.iter().any(|x| x.len() != 3 || !x.chars().all(|c| c.is_ascii_alphabetic())) {
             return Err(ApiError::params(format!("Invalid data[currency] '{c}'; use three-letter codes such as EUR or USD,EUR")));
         }
-        set(&mut p.currency, list.join(","), &mut m);
+        set_if_changed(&mut p.currency, list.join(","), &mut m);
     }
     match data.value("approval_status") {
         Some(Value::Object(per_reseller)) => {
@@ -192,25 +177,25 @@ fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bo
         if !(0..=10_000).contains(&c) {
             return Err(ApiError::params(format!("data[{commission_field}] must be a percentage between 0 and 100")));
         }
-        set(&mut p.affiliate_commission, c, &mut m);
+        set_if_changed(&mut p.affiliate_commission, c, &mut m);
     }
     if let Some(b) = data.one_of("buyer_type", &["consumer", "business"])? {
-        set(&mut p.buyer_type, b.to_string(), &mut m);
+        set_if_changed(&mut p.buyer_type, b.to_string(), &mut m);
     }
     if let Some(b) = data.bool("is_address_input_mandatory")? {
-        set(&mut p.is_address_input_mandatory, b, &mut m);
+        set_if_changed(&mut p.is_address_input_mandatory, b, &mut m);
     }
     if let Some(b) = data.bool("add_order_data_to_thankyou_page_url")? {
-        set(&mut p.add_order_data_to_thankyou_page_url, b, &mut m);
+        set_if_changed(&mut p.add_order_data_to_thankyou_page_url, b, &mut m);
     }
     if update && let Some(b) = data.bool("is_active")? {
-        set(&mut p.is_active, b, &mut m);
+        set_if_changed(&mut p.is_active, b, &mut m);
     }
     if let Some(g) = data.int("product_group_id")? {
         if g == 0 {
-            set(&mut p.product_group_id, None, &mut m);
+            set_if_changed(&mut p.product_group_id, None, &mut m);
         } else if a.product_groups.contains_key(&(g as u64)) {
-            set(&mut p.product_group_id, Some(g as u64), &mut m);
+            set_if_changed(&mut p.product_group_id, Some(g as u64), &mut m);
         } else {
             return Err(ApiError::no_such("Product group", g));
         }
@@ -219,17 +204,17 @@ fn apply_product_fields(a: &Account, p: &mut Product, data: Args<'_>, update: bo
         if q < 1 {
             return Err(ApiError::params("data[default_quantity] must be at least 1"));
         }
-        set(&mut p.default_quantity, q, &mut m);
+        set_if_changed(&mut p.default_quantity, q, &mut m);
     }
     if let Some(q) = data.int("max_quantity")? {
         if q < 1 {
             return Err(ApiError::params("data[max_quantity] must be at least 1"));
         }
-        set(&mut p.max_quantity, q, &mut m);
+        set_if_changed(&mut p.max_quantity, q, &mut m);
     }
     if let Some(n) = data.raw_str("note") {
         let kept: String = n.trim().chars().take(47).collect();
-        set(&mut p.note, kept, &mut m);
+        set_if_changed(&mut p.note, kept, &mut m);
     }
     let display = p.names.get(&p.language).or_else(|| p.names.values().next()).cloned().unwrap_or_else(|| p.name_intern.clone());
     if p.name != display {
@@ -299,11 +284,11 @@ pub fn create_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// updateProduct: changes the given `data[...]` fields.
 pub fn update_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = product_id_arg(a, args)?;
+    let (id, p) = product_arg(a, args)?;
     if !args.has_obj("data") {
         return Err(ApiError::missing("data"));
     }
-    let mut p = a.products[&id].clone();
+    let mut p = p.clone();
     let modified = apply_product_fields(a, &mut p, args.obj("data"), true)?;
     if modified {
         p.modified_at = ctx.now;
@@ -314,9 +299,9 @@ pub fn update_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// copyProduct: duplicates a product (and its payment plans) with optional overrides.
 pub fn copy_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let src = product_id_arg(a, args)?;
+    let (src, original) = product_arg(a, args)?;
     ensure_room(a.products.len(), "products")?;
-    let mut p = a.products[&src].clone();
+    let mut p = original.clone();
     p.approval = RESELLERS.iter().map(|r| (r.0, "new".to_string())).collect();
     for name in p.names.values_mut() {
         *name = format!("{name} (copy)").chars().take(63).collect();
@@ -345,12 +330,11 @@ pub fn copy_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 
 /// deleteProduct: removes a product (its orders stay untouched).
 pub fn delete_product(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = product_id_arg(a, args)?;
-    let sold = a.purchases.iter().any(|p| p.items.iter().any(|i| i.product_id == id));
-    let p = a.products.get_mut(&id).expect("checked");
+    let (id, p) = product_arg_mut(a, args)?;
     p.is_deleted = true;
     p.is_active = false;
     p.modified_at = ctx.now;
+    let sold = a.purchases.iter().any(|p| p.items.iter().any(|i| i.product_id == id));
     a.upsells.remove(&id);
     Ok(json!({
         "product_id": id.to_string(),
@@ -364,264 +348,4 @@ pub fn list_product_types(_a: &Account, _args: Args<'_>, _ctx: &Ctx<'_>) -> Res 
     let items: Vec<Value> =
         PRODUCT_TYPES.iter().map(|(id, name, cat)| json!({"id": id.to_string(), "name": name, "category": cat})).collect();
     Ok(json!({"items": items}))
-}
-
-/// listProductGroups: the product folders, by position.
-pub fn list_product_groups(a: &Account, _args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let mut groups: Vec<&ProductGroup> = a.product_groups.values().collect();
-    groups.sort_by_key(|g| (g.position, g.id));
-    Ok(json!({"items": groups.iter().map(|g| views::product_group(a, g)).collect::<Vec<_>>()}))
-}
-
-fn group_id_arg(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
-    let raw = args.req_str("product_group_id")?;
-    raw.parse::<u64>().ok().filter(|id| a.product_groups.contains_key(id)).ok_or_else(|| ApiError::no_such("Product group", raw))
-}
-
-/// getProductGroup: one product group.
-pub fn get_product_group(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = group_id_arg(a, args)?;
-    Ok(json!({"product_group": views::product_group(a, &a.product_groups[&id])}))
-}
-
-fn apply_group_fields(g: &mut ProductGroup, data: Args<'_>) -> Result<bool, ApiError> {
-    let mut m = false;
-    if let Some(n) = data.str("name") {
-        if n.chars().count() > 31 {
-            return Err(ApiError::params("data[name] may have at most 31 characters"));
-        }
-        set(&mut g.name, n.to_string(), &mut m);
-    }
-    if let Some(p) = data.int("position")? {
-        set(&mut g.position, p, &mut m);
-    }
-    if let Some(t) = data.bool("is_shown_as_tab")? {
-        set(&mut g.is_shown_as_tab, t, &mut m);
-    }
-    Ok(m)
-}
-
-/// createProductGroup: a new folder.
-pub fn create_product_group(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    ensure_room(a.product_groups.len(), "product groups")?;
-    let data = args.obj("data");
-    data.req_str("name")?;
-    let mut g =
-        ProductGroup { id: 0, name: String::new(), position: 10, is_shown_as_tab: false, created_at: ctx.now, modified_at: ctx.now };
-    apply_group_fields(&mut g, data)?;
-    g.id = a.next_id("product_group");
-    let id = g.id;
-    a.product_groups.insert(id, g);
-    Ok(json!({"product_group_id": id.to_string()}))
-}
-
-/// updateProductGroup: renames or re-orders a folder.
-pub fn update_product_group(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = group_id_arg(a, args)?;
-    let g = a.product_groups.get_mut(&id).expect("checked");
-    let m = apply_group_fields(g, args.obj("data"))?;
-    if m {
-        g.modified_at = ctx.now;
-    }
-    Ok(json!({"is_modified": yn(m)}))
-}
-
-/// deleteProductGroup: removes a folder; its products move out of it.
-pub fn delete_product_group(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = group_id_arg(a, args)?;
-    a.product_groups.remove(&id);
-    let mut moved = 0;
-    for p in a.products.values_mut().filter(|p| p.product_group_id == Some(id)) {
-        p.product_group_id = None;
-        p.modified_at = ctx.now;
-        moved += 1;
-    }
-    Ok(json!({"product_group_id": id.to_string(), "is_deleted": "Y", "products_ungrouped": moved}))
-}
-
-/// getUpsells: the upsell funnel of a main product.
-pub fn get_upsells(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = product_id_arg(a, args)?;
-    let upsells: serde_json::Map<String, Value> =
-        a.upsells.get(&id).map(|f| f.iter().map(|(k, v)| (k.clone(), json!(v.to_string()))).collect()).unwrap_or_default();
-    Ok(json!({
-        "product_id": id.to_string(),
-        "upsells": upsells,
-        "product_options": {"is_upsell_double_purchase_prevented": "Y", "upsell_salespage_url": a.products[&id].upsell_salespage_url},
-    }))
-}
-
-fn valid_position(code: &str) -> bool {
-    (1..=5).contains(&code.len()) && code.starts_with('y') && code.chars().all(|c| c == 'y' || c == 'n')
-}
-
-/// updateUpsells: replaces the funnel with the given positions (`data[y]=51`).
-pub fn update_upsells(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = product_id_arg(a, args)?;
-    // The argument shape is unconfirmed; accept data[y]=… and flat y=….
-    let mut entries: Vec<(String, String)> =
-        args.entries("data").into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.trim().to_string()))).collect();
-    if entries.is_empty() {
-        entries = args.keys().filter(|k| valid_position(k)).filter_map(|k| args.str(k).map(|v| (k.clone(), v.to_string()))).collect();
-    }
-    if entries.is_empty() {
-        return Err(ApiError::missing("data"));
-    }
-    let mut funnel = BTreeMap::new();
-    for (pos, pid) in entries {
-        if !valid_position(&pos) {
-            return Err(ApiError::params(format!(
-                "Invalid upsell position '{pos}' in data; positions have 1 to 5 letters y/n and start with y (y, yy, yn, ...)"
-            )));
-        }
-        if pid.is_empty() {
-            continue;
-        }
-        let target = a.product_by_text(&pid)?.id;
-        if target == id {
-            return Err(ApiError::params(format!("Product {id} cannot be its own upsell (data[{pos}])")));
-        }
-        funnel.insert(pos, target);
-    }
-    let modified = a.upsells.get(&id) != Some(&funnel);
-    if funnel.is_empty() {
-        a.upsells.remove(&id);
-    } else {
-        a.upsells.insert(id, funnel);
-    }
-    Ok(json!({"is_modified": yn(modified)}))
-}
-
-/// deleteUpsells: removes the funnel of a main product.
-pub fn delete_upsells(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = product_id_arg(a, args)?;
-    let modified = a.upsells.remove(&id).is_some();
-    Ok(json!({"is_modified": yn(modified)}))
-}
-
-/// listPaymentPlans: the stored plans of one product.
-pub fn list_payment_plans(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = product_id_arg(a, args)?;
-    let mut plans: Vec<&PaymentPlan> = a.payment_plans.values().filter(|pp| pp.product_id == id).collect();
-    plans.sort_by_key(|pp| (pp.position, pp.id));
-    Ok(json!({"product_id": id.to_string(), "items": plans.iter().map(|pp| views::payment_plan(a, pp)).collect::<Vec<_>>()}))
-}
-
-fn apply_plan_fields(pp: &mut PaymentPlan, data: Args<'_>) -> Result<bool, ApiError> {
-    let mut m = false;
-    let amount = |name: &str| -> Result<Option<Cents>, ApiError> {
-        match data.amount(name)? {
-            Some(x) if x < 0 => Err(ApiError::params(format!("data[{name}] must not be negative"))),
-            other => Ok(other),
-        }
-    };
-    if let Some(x) = amount("first_amount")? {
-        set(&mut pp.first_amount, x, &mut m);
-    }
-    if let Some(x) = amount("other_amounts")? {
-        set(&mut pp.other_amounts, x, &mut m);
-    }
-    if let Some(c) = data.str("currency") {
-        if c.len() != 3 {
-            return Err(ApiError::params(format!("Invalid data[currency] '{c}'; use a three-letter code")));
-        }
-        set(&mut pp.currency, c.to_ascii_uppercase(), &mut m);
-    }
-    if let Some(n) = data.int("number_of_installments")? {
-        if !(0..=36).contains(&n) {
-            return Err(ApiError::params("data[number_of_installments] must be 0 (subscription), 1 (single payment) or 2..36"));
-        }
-        set(&mut pp.number_of_installments, n, &mut m);
-    }
-    for (field, slot) in
-        [("first_billing_interval", &mut pp.first_billing_interval), ("other_billing_intervals", &mut pp.other_billing_intervals)]
-    {
-        if let Some(iv) = data.str(field) {
-            if !valid_interval(iv) {
-                return Err(ApiError::params(format!(
-                    "Invalid billing interval '{iv}' in data[{field}]; use e.g. 7_day, 1_month, 12_month"
-                )));
-            }
-            set(slot, iv.to_string(), &mut m);
-        }
-    }
-    if let Some(b) = data.bool("is_active")? {
-        set(&mut pp.is_active, b, &mut m);
-    }
-    if let Some(c) =
-        data.one_of("cancel_policy", &["6m_0", "6m_6m", "6m_12m", "12m_0", "12m_3m", "12m_6m", "12m_12m", "24m_0", "24m_6m", "24m_12m"])?
-    {
-        set(&mut pp.cancel_policy, c.to_string(), &mut m);
-    }
-    if let Some(p) = data.int("position")? {
-        set(&mut pp.position, p, &mut m);
-    }
-    if let Some(b) = data.bool("is_switching_allowed")? {
-        set(&mut pp.is_switching_allowed, b, &mut m);
-    }
-    if pp.number_of_installments != 1 {
-        if pp.first_billing_interval.is_empty() {
-            pp.first_billing_interval = "1_month".into();
-        }
-        if pp.other_billing_intervals.is_empty() {
-            pp.other_billing_intervals = pp.first_billing_interval.clone();
-        }
-        if pp.other_amounts == 0 {
-            pp.other_amounts = pp.first_amount;
-        }
-    }
-    Ok(m)
-}
-
-/// createPaymentplan: a stored price plan for a product.
-pub fn create_paymentplan(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    ensure_room(a.payment_plans.len(), "payment plans")?;
-    let product_id = a.product_by_text(args.req_str("product_id")?)?.id;
-    let data = args.obj("data");
-    data.req_amount("first_amount")?;
-    let position = a.payment_plans.values().filter(|pp| pp.product_id == product_id).map(|pp| pp.position).max().unwrap_or(0) + 10;
-    let mut pp = PaymentPlan {
-        id: 0,
-        product_id,
-        first_amount: 0,
-        other_amounts: 0,
-        currency: a.vendor.currency.clone(),
-        first_billing_interval: String::new(),
-        other_billing_intervals: String::new(),
-        number_of_installments: 1,
-        is_active: true,
-        cancel_policy: String::new(),
-        position,
-        is_switching_allowed: false,
-        created_at: ctx.now,
-        modified_at: ctx.now,
-    };
-    apply_plan_fields(&mut pp, data)?;
-    pp.id = a.next_id("payment_plan");
-    let id = pp.id;
-    a.payment_plans.insert(id, pp);
-    Ok(json!({"is_valid": "Y", "paymentplan_id": id.to_string()}))
-}
-
-fn plan_id_arg(a: &Account, args: Args<'_>) -> Result<u64, ApiError> {
-    let raw = args.req_str("paymentplan_id")?;
-    raw.parse::<u64>().ok().filter(|id| a.payment_plans.contains_key(id)).ok_or_else(|| ApiError::no_such("Payment plan", raw))
-}
-
-/// updatePaymentplan: changes a stored plan.
-pub fn update_paymentplan(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
-    let id = plan_id_arg(a, args)?;
-    let pp = a.payment_plans.get_mut(&id).expect("checked");
-    let m = apply_plan_fields(pp, args.obj("data"))?;
-    if m {
-        pp.modified_at = ctx.now;
-    }
-    Ok(json!({"is_modified": yn(m), "first_amount": money(pp.first_amount)}))
-}
-
-/// deletePaymentplan: removes a stored plan.
-pub fn delete_paymentplan(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let id = plan_id_arg(a, args)?;
-    let pp = a.payment_plans.remove(&id).expect("checked");
-    Ok(json!({"paymentplan_id": id.to_string(), "product_id": pp.product_id.to_string(), "is_deleted": "Y"}))
 }

@@ -1,140 +1,20 @@
 //! Handlers of the `purchases` toolset: reading orders, changing their tracking
-//! data and balance, refunds, confirmation mails, add-on changes and member logins.
+//! data and balance, refunds, confirmation mails, add-on changes and member
+//! logins.
 //!
-//! Owns: the purchase search filter shared with listTransactions. Must not touch:
-//! HTTP, other accounts; money movements go through `Account::book_reversal` and
-//! `billing::new_order` so that transactions and statistics stay consistent.
+//! Owns: the order-level answers. Must not touch: HTTP, other accounts; money
+//! movements go through `booking` so that transactions and statistics stay
+//! consistent.
 
-use super::billing::{OrderSpec, new_order, rebill_capable};
-use super::views;
-use super::{Ctx, Page, Res, contains_ci, id_list};
+use super::common::{Ctx, Page, Res, SearchFilter, time_window, window_answer};
 use crate::sandbox::args::{Args, Cents, money, yn};
+use crate::sandbox::booking::{OrderSpec, new_order, rebill_capable, refund_all, refund_period_check};
 use crate::sandbox::dates::{Bound, fmt_date, fmt_dt};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
-use crate::sandbox::seed::refund_purchase_state;
+use crate::sandbox::views;
 use chrono::Duration;
 use serde_json::{Map, Value, json};
-
-/// The `search[...]` filters of listPurchases and listTransactions.
-#[derive(Debug, Default)]
-pub struct SearchFilter {
-    roles: Vec<String>,
-    product_ids: Option<Vec<u64>>,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    email: Option<String>,
-    has_affiliate: Option<bool>,
-    affiliate_name: Option<String>,
-    order_type: Option<String>,
-    pay_methods: Vec<String>,
-    billing_types: Vec<String>,
-    /// Transaction types asked for (`payment`, `refund`, `chargeback`, `refund_request`).
-    pub transaction_types: Vec<String>,
-    currency: Option<String>,
-    purchase_ids: Vec<String>,
-}
-
-impl SearchFilter {
-    /// Reads the filters from the `search` object.
-    pub fn from_args(search: Args<'_>) -> Result<SearchFilter, ApiError> {
-        let lower = |v: Vec<&str>| v.into_iter().map(str::to_ascii_lowercase).collect::<Vec<_>>();
-        let roles = lower(search.csv("role"));
-        for r in &roles {
-            if !["vendor", "affiliate", "other"].contains(&r.as_str()) {
-                return Err(ApiError::params(format!("Invalid value '{r}' in search[role]; allowed: vendor, affiliate, other")));
-            }
-        }
-        let billing_types = lower(search.csv("billing_type"));
-        for b in &billing_types {
-            if !["single_payment", "subscription", "installment"].contains(&b.as_str()) {
-                return Err(ApiError::params(format!(
-                    "Invalid value '{b}' in search[billing_type]; allowed: single_payment, subscription, installment"
-                )));
-            }
-        }
-        let transaction_types = lower(search.csv("transaction_type"));
-        for t in &transaction_types {
-            if !["payment", "refund", "chargeback", "refund_request"].contains(&t.as_str()) {
-                return Err(ApiError::params(format!(
-                    "Invalid value '{t}' in search[transaction_type]; allowed: payment, refund, chargeback, refund_request"
-                )));
-            }
-        }
-        let ids = search.csv("product_id");
-        Ok(SearchFilter {
-            roles,
-            product_ids: (!ids.is_empty()).then(|| id_list(&ids)),
-            first_name: search.str("first_name").map(str::to_string),
-            last_name: search.str("last_name").map(str::to_string),
-            email: search.str("email").map(str::to_string),
-            has_affiliate: search.bool("has_affiliate")?,
-            affiliate_name: search.str("affiliate_name").map(str::to_string),
-            order_type: search.one_of("order_type", &["live", "test"])?.map(str::to_string),
-            pay_methods: lower(search.csv("pay_method")),
-            billing_types,
-            transaction_types,
-            currency: search.str("currency").map(str::to_ascii_uppercase),
-            purchase_ids: search.csv("purchase_id").into_iter().map(|s| s.to_ascii_uppercase()).collect(),
-        })
-    }
-
-    /// Whether an order passes every filter except the transaction type.
-    pub fn matches_purchase(&self, a: &Account, p: &Purchase) -> bool {
-        if !self.roles.is_empty() && !self.roles.iter().any(|r| r == "vendor") {
-            return false;
-        }
-        if let Some(ids) = &self.product_ids
-            && !p.items.iter().any(|i| ids.contains(&i.product_id))
-        {
-            return false;
-        }
-        if self.first_name.is_some() || self.last_name.is_some() || self.email.is_some() {
-            let Some(b) = a.buyers.get(&p.buyer_id) else { return false };
-            if self.first_name.as_deref().is_some_and(|n| !contains_ci(&b.first_name, n))
-                || self.last_name.as_deref().is_some_and(|n| !contains_ci(&b.last_name, n))
-                || self.email.as_deref().is_some_and(|n| !contains_ci(&b.email, n))
-            {
-                return false;
-            }
-        }
-        if let Some(h) = self.has_affiliate
-            && p.affiliate_id.is_some() != h
-        {
-            return false;
-        }
-        if let Some(name) = &self.affiliate_name
-            && !a.affiliate_name(p.affiliate_id).eq_ignore_ascii_case(name)
-        {
-            return false;
-        }
-        if let Some(t) = &self.order_type
-            && (t == "test") != p.is_test
-        {
-            return false;
-        }
-        if !self.pay_methods.is_empty() && !self.pay_methods.iter().any(|m| m.eq_ignore_ascii_case(&p.pay_method)) {
-            return false;
-        }
-        if !self.billing_types.is_empty() && !self.billing_types.iter().any(|b| b == p.billing_type()) {
-            return false;
-        }
-        if let Some(c) = &self.currency
-            && !p.currency.eq_ignore_ascii_case(c)
-        {
-            return false;
-        }
-        if !self.purchase_ids.is_empty() && !self.purchase_ids.contains(&p.id) {
-            return false;
-        }
-        true
-    }
-
-    /// Whether a transaction's type is among those asked for (`refund_request` matches nothing simulated).
-    pub fn matches_type(&self, kind: TxKind) -> bool {
-        self.transaction_types.is_empty() || self.transaction_types.iter().any(|t| t == kind.as_str())
-    }
-}
 
 fn purchase_ids(args: Args<'_>) -> Result<Vec<String>, ApiError> {
     let ids: Vec<String> = args.csv("purchase_id").into_iter().map(str::to_string).collect();
@@ -164,13 +44,6 @@ fn one_or_many(a: &Account, ids: &[String], f: impl Fn(&Purchase) -> Value) -> R
 pub fn get_purchase(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     let ids = purchase_ids(args)?;
     one_or_many(a, &ids, |p| views::purchase(a, p, true, true))
-}
-
-/// Reads `from`/`to` with the list functions' defaults (-24h .. now).
-pub fn time_window(args: Args<'_>, ctx: &Ctx<'_>) -> Result<(chrono::NaiveDateTime, chrono::NaiveDateTime), ApiError> {
-    let from = args.point("from", ctx.now, Bound::Lower)?.unwrap_or(ctx.now - Duration::hours(24));
-    let to = args.point("to", ctx.now, Bound::Upper)?.unwrap_or(ctx.now);
-    Ok((from, to))
 }
 
 /// listPurchases: orders inside a time window, filtered, sorted and paged.
@@ -205,11 +78,8 @@ pub fn list_purchases(a: &Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     });
     let page = Page::from_args(args, items.len(), 500, 1000, false)?;
     let list: Vec<Value> = items[page.range()].iter().map(|(p, _)| views::purchase(a, p, false, load_tx)).collect();
-    let mut data = Map::new();
-    data.insert("from".into(), json!(fmt_dt(from)));
-    data.insert("to".into(), json!(fmt_dt(to)));
+    let mut data = window_answer(from, to, &page);
     data.insert("purchase_list".into(), json!(list));
-    page.write(&mut data);
     Ok(Value::Object(data))
 }
 
@@ -315,7 +185,7 @@ pub fn update_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     let custom = data.raw_str("custom").map(|s| s.trim().to_string());
     let unlock = data.bool("unlock_invoices")?;
     let next = data.date("next_payment_at", ctx.now)?;
-    let p = a.purchase_mut(id).ok_or_else(|| ApiError::no_such("Purchase", id))?;
+    let p = a.purchase_mut_or_404(id)?;
     if let Some(next) = next {
         if !p.is_recurring() || !p.rebilling_active {
             return Err(ApiError::params(format!("Order '{id}' has no active recurring payments, so data[next_payment_at] cannot be set")));
@@ -351,7 +221,7 @@ pub fn update_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 pub fn add_balance_to_purchase(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     let id = args.req_str("purchase_id")?;
     let amount = args.req_amount("amount")?;
-    let p = a.purchase_mut(id).ok_or_else(|| ApiError::no_such("Purchase", id))?;
+    let p = a.purchase_mut_or_404(id)?;
     if !p.is_recurring() {
         return Err(ApiError::params(format!(
             "Order '{id}' is a single payment; a balance can only be added to subscription and installment orders"
@@ -360,49 +230,6 @@ pub fn add_balance_to_purchase(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) 
     let old = p.balance;
     p.balance = (old + amount).max(0);
     Ok(json!({"old_balance": money(old), "new_balance": money(p.balance), "currency": p.currency}))
-}
-
-/// Refunds what is left of every payment of an order; returns the new transaction ids and the total.
-pub fn refund_all(a: &mut Account, id: &str, ctx: &Ctx<'_>, note: &str) -> (Vec<u64>, Cents) {
-    let payments: Vec<usize> = a
-        .tx_by_purchase
-        .get(id)
-        .map(|v| v.iter().copied().filter(|&i| a.transactions[i].kind == TxKind::Payment).collect())
-        .unwrap_or_default();
-    let mut ids = Vec::new();
-    let mut total = 0;
-    for idx in payments {
-        let remaining = a.transactions[idx].amount - a.refunded_of(&a.transactions[idx]);
-        if remaining > 0 {
-            ids.push(a.book_reversal(idx, remaining, TxKind::Refund, ctx.now, note));
-            total += remaining;
-        }
-    }
-    if let Some(mut p) = a.purchase(id).cloned() {
-        refund_purchase_state(a, &mut p, ctx.now);
-        if let Some(slot) = a.purchase_mut(id) {
-            *slot = p;
-        }
-    }
-    for d in a.deliveries.values_mut().filter(|d| d.purchase_id == id && (d.kind == "request" || d.kind == "in_progress")) {
-        d.kind = "cancel".into();
-        d.modified_at = ctx.now;
-    }
-    for e in a.etickets.values_mut().filter(|e| e.purchase_id == id) {
-        e.is_blocked = true;
-    }
-    (ids, total)
-}
-
-/// The refund-policy check shared by the refund functions: `Err` text when the period is over.
-pub fn refund_period_check(a: &Account, p: &Purchase, paid_at: chrono::NaiveDateTime, request: chrono::NaiveDate) -> Result<(), String> {
-    let days = a.products.get(&p.product_id()).map(|x| x.refund_days).unwrap_or(14);
-    let last_day = (paid_at + Duration::days(days)).date();
-    if request > last_day {
-        Err(format!("the refund period of {days} days for order '{}' ended on {}; pass force=Y to refund anyway", p.id, fmt_date(last_day)))
-    } else {
-        Ok(())
-    }
 }
 
 /// refundPurchase: refunds every refundable payment of an order and stops its rebilling.
@@ -427,7 +254,7 @@ pub fn refund_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
         return Err(ApiError::params(format!("Refund refused: {why}")));
     }
     ensure_room(a.transactions.len() + 100, "transactions")?;
-    let (tx_ids, total) = refund_all(a, id, ctx, "Refund via API");
+    let (tx_ids, total) = refund_all(a, id, ctx.now, "Refund via API");
     let p = a.purchase_or_404(id)?;
     Ok(json!({
         "modified": "Y",
@@ -485,7 +312,7 @@ pub fn refund_partially(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
 /// resendPurchaseConfirmationMail: "sends" the confirmation e-mail again.
 pub fn resend_purchase_confirmation_mail(a: &mut Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
     let id = args.req_str("purchase_id")?;
-    let p = a.purchase_mut(id).ok_or_else(|| ApiError::no_such("Purchase", id))?;
+    let p = a.purchase_mut_or_404(id)?;
     p.mails_sent += 1;
     let buyer_id = p.buyer_id;
     let email = a.buyers.get(&buyer_id).map(|b| b.email.clone()).unwrap_or_default();
@@ -539,11 +366,11 @@ pub fn create_addon_change_purchase(a: &mut Account, args: Args<'_>, ctx: &Ctx<'
         spec.trackingkey = t.to_string();
     }
     if let Some(aff) = tracking.str("affiliate") {
-        spec.affiliate_id = Some(a.find_affiliate(aff).ok_or_else(|| ApiError::no_such("Affiliate", aff))?.id);
+        spec.affiliate_id = Some(a.affiliate_or_404(aff)?.id);
     }
     spec.placeholders = args.entries("placeholders").into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string()))).collect();
     spec.next_payment_at = base.next_payment_at;
-    let new_id = new_order(a, spec, ctx)?;
+    let new_id = new_order(a, spec, ctx.now)?;
     if let Some(old) = a.purchase_mut(id) {
         old.billing_status = "aborted".into();
         old.rebilling_active = false;
@@ -567,7 +394,7 @@ pub fn log_member_access(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res 
         return Err(ApiError::params("number_of_unlocked_lectures must be between 0 and total_number_of_lectures".to_string()));
     }
     let at = args.point("login_at", ctx.now, Bound::Lower)?.unwrap_or(ctx.now);
-    let p = a.purchase_mut(id).ok_or_else(|| ApiError::no_such("Purchase", id))?;
+    let p = a.purchase_mut_or_404(id)?;
     if p.member_access.len() >= MAX_ITEMS {
         p.member_access.remove(0);
     }

@@ -1,18 +1,17 @@
-//! Handlers of the `stats` and `marketplace` toolsets.
+//! Handlers of the `stats` toolset: revenue figures, daily amounts, affiliate
+//! toplists, expected payouts and marketplace statistics.
 //!
-//! Owns: revenue figures computed from the account's transactions at call time
-//! (so a refund lowers them at once), payout expectations and marketplace
-//! statistics. Test orders are left out of every figure. Must not touch: HTTP,
-//! account state (everything here only reads).
+//! Owns: figures computed from the account's transactions at call time (so a
+//! refund lowers them at once); test orders are left out of every figure. Must
+//! not touch: HTTP, account state (only reads).
 
-use super::transactions::{payout_date, payouts};
-use super::views;
-use super::{Ctx, Res};
+use super::common::{Ctx, Res};
 use crate::sandbox::args::{Args, Cents, money};
+use crate::sandbox::booking::{payout_date, payouts};
 use crate::sandbox::dates::{self, Bound, fmt_date, month_start, quarter_start, week_start, year_start};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::model::*;
-use crate::sandbox::seed::RESELLERS;
+use crate::sandbox::reference::RESELLERS;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -244,7 +243,7 @@ pub fn stats_affiliate_toplist(a: &Account, args: Args<'_>, ctx: &Ctx<'_>) -> Re
     }
     let currency = args.str("currency").map(str::to_ascii_uppercase).unwrap_or_else(|| a.vendor.currency.clone());
     let only = match args.str("affiliate") {
-        Some(name) => Some(a.find_affiliate(name).ok_or_else(|| ApiError::no_such("Affiliate", name))?.id),
+        Some(name) => Some(a.affiliate_or_404(name)?.id),
         None => None,
     };
     #[derive(Default)]
@@ -383,23 +382,4 @@ pub fn stats_marketplace(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
         "categories": categories,
         "entries": entries.iter().map(|m| json!({"id": m.id.to_string(), "headline": m.headline, "stats_stars": money(m.stars), "stats_seller_rank": m.seller_rank.to_string()})).collect::<Vec<_>>(),
     }))
-}
-
-/// listMarketplaceEntries: the vendor's listings with statistics.
-pub fn list_marketplace_entries(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let mut list: Vec<&MarketplaceEntry> = a.marketplace.values().collect();
-    match args.str("sort_by").unwrap_or("id") {
-        "stars" | "stats_stars" => list.sort_by(|x, y| y.stars.cmp(&x.stars).then(x.id.cmp(&y.id))),
-        "rank" | "seller_rank" | "stats_seller_rank" => list.sort_by_key(|m| (m.seller_rank, m.id)),
-        "headline" | "name" => list.sort_by(|x, y| x.headline.cmp(&y.headline)),
-        _ => {}
-    }
-    Ok(json!({"entries": list.iter().map(|m| views::marketplace_entry(a, m)).collect::<Vec<_>>()}))
-}
-
-/// getMarketplaceEntry: one listing with statistics (fields at the top level of `data`).
-pub fn get_marketplace_entry(a: &Account, args: Args<'_>, _ctx: &Ctx<'_>) -> Res {
-    let raw = args.req_str("entry_id")?;
-    let m = raw.parse::<u64>().ok().and_then(|id| a.marketplace.get(&id)).ok_or_else(|| ApiError::no_such("Marketplace entry", raw))?;
-    Ok(views::marketplace_entry(a, m))
 }

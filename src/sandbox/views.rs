@@ -4,10 +4,10 @@
 //! Y/N flags, zone-less timestamps, readable `*_msg` texts). Must not touch:
 //! account state (views only read), argument handling.
 
-use crate::sandbox::args::{Cents, money, yn};
-use crate::sandbox::dates::{fmt_date, fmt_dt, fmt_opt_date, fmt_opt_dt};
-use crate::sandbox::model::*;
-use crate::sandbox::seed::{RESELLERS, delivery_type, product_type_name};
+use super::args::{Cents, money, yn};
+use super::dates::{fmt_date, fmt_dt, fmt_opt_date, fmt_opt_dt};
+use super::model::*;
+use super::reference::{RESELLERS, country_name, delivery_type, product_type_name};
 use serde_json::{Map, Value, json};
 
 /// Readable payment method.
@@ -455,10 +455,6 @@ pub fn voucher(v: &Voucher) -> Value {
         "created_at": fmt_dt(v.created_at),
         "modified_at": fmt_dt(v.modified_at),
     })
-}
-
-fn country_name(code: &str) -> String {
-    super::account::COUNTRIES.iter().find(|c| c.0 == code).map(|c| c.1.to_string()).unwrap_or_else(|| code.to_string())
 }
 
 /// Tracking URL of a parcel service.

@@ -128,7 +128,7 @@ impl Sandbox {
             .ok_or_else(|| ApiError::bad_call(format!("Unknown API function '{function}'")))?;
         let handler = handlers::lookup(func.name)
             .ok_or_else(|| ApiError::bad_call(format!("The function '{function}' is not available in the sandbox")))?;
-        if entry.access == Access::ReadOnly && (!func.effect.is_read() || handlers::FULL_ACCESS_READS.contains(&func.name)) {
+        if entry.access == Access::ReadOnly && func.full_access {
             return Err(ApiError::permission("Your API key has only read access; this function needs full access"));
         }
         args::map_positional(func, &mut raw);

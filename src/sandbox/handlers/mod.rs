@@ -196,9 +196,6 @@ pub fn lookup(name: &str) -> Option<Handler> {
     Some(h)
 }
 
-/// Reads functions that nevertheless need a key with full access.
-pub const FULL_ACCESS_READS: &[&str] = &["getUpsells", "getCustomerToAffiliateBuyerDetails"];
-
 #[cfg(test)]
 mod tests {
     use super::*;

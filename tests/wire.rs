@@ -218,3 +218,27 @@ async fn stdio_transport_sends_the_key_from_the_environment() {
     assert_eq!(upstream.last().key.as_deref(), Some("123-from-env"));
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn well_formed_ids_lists_and_formats_go_as_given() {
+    // Comma lists, `all`, numeric ids as JSON numbers, ISO-8601 with zone and
+    // a negative balance change all pass the stricter checks unchanged.
+    assert_eq!(sent("getPurchase", json!({"purchase_id": "A1,B2, C3"})).await, pairs(&[("purchase_id", "A1,B2, C3")]));
+    assert_eq!(sent("getPurchaseDownloads", json!({"purchase_id": 12345})).await, pairs(&[("purchase_id", "12345")]));
+    assert_eq!(
+        sent("getAffiliateCommission", json!({"affiliate_id": "jane@example.com", "product_ids": "all"})).await,
+        pairs(&[("affiliate_id", "jane@example.com"), ("product_ids", "all")])
+    );
+    assert_eq!(
+        sent("listRebillingStatusChanges", json!({"from": "2024-01-31T12:00:00+02:00", "page_size": 2147483647})).await,
+        pairs(&[("from", "2024-01-31T12:00:00+02:00"), ("page_size", "2147483647")])
+    );
+    assert_eq!(
+        sent("addBalanceToPurchase", json!({"purchase_id": "A1", "amount": "-5.50"})).await,
+        pairs(&[("purchase_id", "A1"), ("amount", "-5.50")])
+    );
+    assert_eq!(
+        sent("statsAffiliateToplist", json!({"from": "2024-01", "to": "2024-12"})).await,
+        pairs(&[("from", "2024-01"), ("to", "2024-12")])
+    );
+}

@@ -8,28 +8,29 @@
 //! `getGlobalSettings`.
 
 use super::Kind::{self, *};
-use super::{Function as F, Money, ORDER_LOOKUP, Param as P};
+use super::{Function as F, INT32_MAX, INT32_MIN, Money, ORDER_LOOKUP, Param as P};
 
-// Shared kinds, so the same constraint is written once.
-const ID: Kind = Str;
-const INT: Kind = Int { min: None, max: None };
-const PAGE_NO: Kind = Int { min: Some(1), max: None };
+// Shared kinds, so the same constraint is written once. Every integer is
+// bounded to Digistore24's 32-bit range (see INT32_MAX).
+const ID: Kind = Id;
+/// An id the reference types as integer: positive.
+const INT_ID: Kind = Int { min: Some(1), max: Some(INT32_MAX) };
+const INT: Kind = Int { min: Some(INT32_MIN), max: Some(INT32_MAX) };
+const PAGE_NO: Kind = Int { min: Some(1), max: Some(INT32_MAX) };
 const CURRENCY: Kind = Str;
-const COUNT: Kind = Int { min: Some(1), max: None };
-const NON_NEG: Kind = Int { min: Some(0), max: None };
+const COUNT: Kind = Int { min: Some(1), max: Some(INT32_MAX) };
+const NON_NEG: Kind = Int { min: Some(0), max: Some(INT32_MAX) };
 
 // Order-form positions; `before_playplan` (sic) is Digistore24's spelling.
 const POSITION: Kind = OneOf(&["before_playplan", "after_payplan", "before_checkout", "before_pay_button", "after_pay_button"]);
 const CANCEL_POLICY: Kind = OneOf(&["6m_0", "6m_6m", "6m_12m", "12m_0", "12m_3m", "12m_6m", "12m_12m", "24m_0", "24m_6m", "24m_12m"]);
 
 // Shared hints.
-const INSTALMENTS: &str = "0 subscription, 1 single payment, 2+ instalments";
-const INTERVAL: &str = "code like 7_day, 1_month, 12_month";
-const IDS: &str = "comma list of ids";
-const IDS_OR_ALL: &str = "comma list of ids, or all";
+const INSTALMENTS: &str = "0 subscription, 1 one payment, 2+ instalments";
+const INTERVAL: &str = "e.g. 7_day, 1_month";
 
 // Shared field sets.
-const TRACKING: &[P] = &[P::new("custom", Str), P::new("affiliate", Str), P::new("campaignkey", Str), P::new("trackingkey", Str)];
+const TRACKING: &[P] = &[P::new("custom", Str), P::new("affiliate", ID), P::new("campaignkey", Str), P::new("trackingkey", Str)];
 
 /// Fields of a stored payment plan (createPaymentplan, updatePaymentplan).
 const PAYMENT_PLAN: &[P] = &[
@@ -50,7 +51,7 @@ const SHIPPING_POLICY: &[P] = &[
     P::new("label_XX", Str),
     P::new("position", INT),
     P::new("is_active", Bool),
-    P::new("for_product_ids", Str).doc(IDS),
+    P::new("for_product_ids", IdsOrAll),
     P::new("for_countries", Str),
     P::new("for_currencies", Str),
     P::new("fee_type", OneOf(&["total_fee", "fee_per_unit"])),
@@ -58,13 +59,13 @@ const SHIPPING_POLICY: &[P] = &[
     P::new("currency", CURRENCY),
     P::new("scale_level_count", Int { min: Some(1), max: Some(5) }),
     P::new("scale_1_amount", Amount),
-    P::new("scale_2_from", INT),
+    P::new("scale_2_from", NON_NEG),
     P::new("scale_2_amount", Amount),
-    P::new("scale_3_from", INT),
+    P::new("scale_3_from", NON_NEG),
     P::new("scale_3_amount", Amount),
-    P::new("scale_4_from", INT),
+    P::new("scale_4_from", NON_NEG),
     P::new("scale_4_amount", Amount),
-    P::new("scale_5_from", INT),
+    P::new("scale_5_from", NON_NEG),
     P::new("scale_5_amount", Amount),
 ];
 
@@ -74,13 +75,13 @@ pub static FUNCTIONS: &[F] = &[
     F::read(
         "getPurchase",
         "purchases",
-        "One order in full (buyer, items, payments, billing). Comma list of ids gives several.",
-        &[P::new("purchase_id", ID).req()],
+        "One order in full (buyer, items, payments, billing), or several.",
+        &[P::new("purchase_id", Ids).req()],
     ),
     F::read(
         "listPurchases",
         "purchases",
-        "Searches orders by time and filters. For one buyer e-mail: listPurchasesOfEmail; known id: getPurchase.",
+        "Searches orders by time and filters; one buyer e-mail: listPurchasesOfEmail; known id: getPurchase.",
         &[
             P::new("from", DateTime),
             P::new("to", DateTime),
@@ -88,10 +89,10 @@ pub static FUNCTIONS: &[F] = &[
                 "search",
                 Object(&[
                     P::new("role", Str).doc("comma list: vendor, affiliate, other"),
-                    P::new("product_id", ID).doc(IDS),
+                    P::new("product_id", Ids),
                     P::new("first_name", Str),
                     P::new("last_name", Str),
-                    P::new("email", Str),
+                    P::new("email", Email),
                     P::new("has_affiliate", Bool),
                     P::new("affiliate_name", Str),
                     P::new("order_type", OneOf(&["live", "test"])),
@@ -99,7 +100,7 @@ pub static FUNCTIONS: &[F] = &[
                     P::new("billing_type", Str).doc("comma list: single_payment, subscription, installment"),
                     P::new("transaction_type", Str),
                     P::new("currency", CURRENCY),
-                    P::new("purchase_id", ID).doc(IDS),
+                    P::new("purchase_id", Ids),
                 ]),
             ),
             P::new("sort_by", OneOf(&["date", "earning", "amount"])),
@@ -113,7 +114,7 @@ pub static FUNCTIONS: &[F] = &[
         "listPurchasesOfEmail",
         "purchases",
         "All orders of one buyer e-mail; quickest for buyer questions.",
-        &[P::new("email", Str).req(), P::new("limit", COUNT)],
+        &[P::new("email", Email).req(), P::new("limit", COUNT)],
     ),
     F::read(
         "getPurchaseDownloads",
@@ -124,13 +125,13 @@ pub static FUNCTIONS: &[F] = &[
     F::read(
         "getPurchaseTracking",
         "purchases",
-        "An order's tracking: affiliate, campaign/tracking key, UTM values.",
+        "An order's affiliate, campaign/tracking key and UTM values.",
         &[P::new("purchase_id", ID).req()],
     ),
     F::destructive(
         "updatePurchase",
         "purchases",
-        "Edits an order's tracking key, custom value, invoice access, or postpones its next payment (cannot move back).",
+        "Edits an order's tracking key, custom value, invoice access or next payment date (later only).",
         &[
             P::new("purchase_id", ID).req(),
             P::new(
@@ -150,15 +151,15 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "addBalanceToPurchase",
         "purchases",
-        "Adds an amount (negative lowers) to a subscription or instalment order's next payments; changes what the buyer pays.",
-        &[P::new("purchase_id", ID).req(), P::new("amount", Amount).req()],
+        "Adds an amount (negative lowers) to a subscription or instalment order's next payments.",
+        &[P::new("purchase_id", ID).req(), P::new("amount", SignedAmount).req()],
     )
-    .money(Money::Balance("amount"))
-    .summary("Add a balance of {amount} to order {purchase_id}"),
+    .summary("Add a balance of {amount} to order {purchase_id}")
+    .money(Money::Balance("amount")),
     F::destructive(
         "refundPurchase",
         "purchases",
-        "Refunds all refundable payments of an order to the buyer; cannot be undone. Part of a payment: refundPartially; one payment: refundTransaction.",
+        "Refunds all of an order's payments to the buyer; final. Part of a payment: refundPartially; one payment: refundTransaction.",
         &[P::new("purchase_id", ID).req(), P::new("force", Bool), P::new("request_date", Date)],
     )
     .money(Money::RefundsOrder)
@@ -167,7 +168,7 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "refundPartially",
         "purchases",
-        "Refunds part of an order's payment to the buyer; the order stays active. Cannot be undone.",
+        "Refunds part of an order's payment to the buyer; the order stays active. Final.",
         &[P::new("purchase_id", ID).req(), P::new("amount", Amount).req(), P::new("reason", Str)],
     )
     .money(Money::Refunds(&["amount"]))
@@ -182,13 +183,13 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "createAddonChangePurchase",
         "purchases",
-        "Adds or drops an order's add-on subscriptions, charging the saved payment method. Needs billing-on-demand right; final.",
+        "Adds or drops an order's add-on subscriptions, charging the saved payment method. Needs billing-on-demand.",
         &[
             P::new("purchase_id", ID).req(),
             P::new(
                 "addons",
                 List(&Object(&[
-                    P::new("product_id", INT).req(),
+                    P::new("product_id", INT_ID).req(),
                     P::new("amount", Amount),
                     P::new("quantity", COUNT),
                     P::new("is_quantity_editable_after_purchase", Bool),
@@ -203,12 +204,12 @@ pub static FUNCTIONS: &[F] = &[
     F::write(
         "logMemberAccess",
         "purchases",
-        "Reports a real buyer login to your member area (German refund rules). Never report fake logins.",
+        "Reports a real buyer login to your member area (German refund rules); never fake ones.",
         &[
             P::new("purchase_id", ID).req(),
             P::new("platform_name", Str).req(),
             P::new("login_name", Str).req(),
-            P::new("login_url", Str).req(),
+            P::new("login_url", Url).req(),
             P::new("number_of_unlocked_lectures", NON_NEG).req(),
             P::new("total_number_of_lectures", NON_NEG).req(),
             P::new("login_at", DateTime),
@@ -218,7 +219,7 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "createBillingOnDemand",
         "billing",
-        "Charges an order's saved payment method now for a product, no checkout. Needs billing-on-demand right.",
+        "Charges an order's saved payment method for a product now, no checkout. Needs billing-on-demand.",
         &[
             P::new("purchase_id", ID).req(),
             P::new("product_id", ID).req(),
@@ -228,7 +229,7 @@ pub static FUNCTIONS: &[F] = &[
                     P::new("first_amount", Amount),
                     P::new("other_amounts", Amount),
                     P::new("currency", CURRENCY),
-                    P::new("number_of_installments", COUNT).doc("1 single payment, 2+ instalments"),
+                    P::new("number_of_installments", COUNT).doc("1 one payment, 2+ instalments"),
                     P::new("first_billing_interval", Str).doc(INTERVAL),
                     P::new("other_billing_intervals", Str),
                     P::new("test_interval", Str),
@@ -259,7 +260,7 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "createRebillingPayment",
         "billing",
-        "Charges the next rebilling payment now on a trigger-billed order. Needs billing-on-demand right.",
+        "Charges a trigger-billed order's next rebilling payment now. Needs billing-on-demand.",
         &[P::new("purchase_id", ID).req()],
     )
     .money(Money::ChargesUnknown)
@@ -267,7 +268,7 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "startRebilling",
         "billing",
-        "Resumes automatic charges of a stopped subscription or instalment order; the buyer pays again.",
+        "Resumes payments of a stopped subscription or instalment order; the buyer pays again.",
         &[P::new("purchase_id", ID).req()],
     )
     .money(Money::None)
@@ -276,7 +277,7 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "stopRebilling",
         "billing",
-        "Cancels rebilling of a subscription or instalment order, now or at term end; access lasts to the last paid day.",
+        "Stops a subscription or instalment order's payments now or at term end; access lasts to the last paid day.",
         &[
             P::new("purchase_id", ID).req(),
             P::new("force", Bool).doc("cancel now despite minimum term"),
@@ -289,14 +290,14 @@ pub static FUNCTIONS: &[F] = &[
     F::read(
         "listRebillingStatusChanges",
         "billing",
-        "Rebilling events (cancelled, resumed, last paid day) over time; to sync subscription access.",
+        "Rebilling events (cancelled, resumed, last paid day) over time, to sync subscription access.",
         &[P::new("from", DateTime), P::new("to", DateTime), P::new("page_no", PAGE_NO), P::new("page_size", COUNT)],
     ),
     // ── transactions ───────────────────────────────────────────────────────
     F::read(
         "listTransactions",
         "transactions",
-        "Searches payments, refunds and chargebacks by time and filters, with totals. For orders: listPurchases.",
+        "Searches payments, refunds and chargebacks by time and filters, with totals.",
         &[
             P::new("from", DateTime),
             P::new("to", DateTime),
@@ -304,17 +305,17 @@ pub static FUNCTIONS: &[F] = &[
                 "search",
                 Object(&[
                     P::new("role", Str).doc("comma list: vendor, affiliate, other"),
-                    P::new("product_id", ID).doc(IDS),
+                    P::new("product_id", Ids),
                     P::new("first_name", Str),
                     P::new("last_name", Str),
-                    P::new("email", Str),
+                    P::new("email", Email),
                     P::new("has_affiliate", Bool),
                     P::new("affiliate_name", Str),
                     P::new("pay_method", Str),
                     P::new("billing_type", Str).doc("comma list: single_payment, subscription, installment"),
                     P::new("transaction_type", Str).doc("comma list: payment, refund, chargeback, refund_request"),
                     P::new("currency", CURRENCY),
-                    P::new("purchase_id", ID).doc(IDS),
+                    P::new("purchase_id", Ids),
                 ]),
             ),
             P::new("sort_by", OneOf(&["date", "earning", "amount"])),
@@ -326,7 +327,7 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "refundTransaction",
         "transactions",
-        "Refunds one payment (id from listTransactions), not the whole order; cannot be undone.",
+        "Refunds one payment (id from listTransactions), not the whole order; final.",
         &[P::new("transaction_id", ID).req(), P::new("force", Bool), P::new("request_date", Date)],
     )
     .money(Money::RefundsUnknown)
@@ -334,15 +335,15 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "reportFraud",
         "transactions",
-        "Flags a transaction's buyer or affiliate as fraudster. Cannot be withdrawn; only with evidence.",
-        &[P::new("transaction_id", INT).req(), P::new("who", OneOf(&["buyer", "affiliate"])).req(), P::new("comment", Str).req()],
+        "Flags a transaction's buyer or affiliate as fraudster; final, only with evidence.",
+        &[P::new("transaction_id", INT_ID).req(), P::new("who", OneOf(&["buyer", "affiliate"])).req(), P::new("comment", Str).req()],
     )
     .money(Money::None),
     // ── payouts ────────────────────────────────────────────────────────────
     F::read(
         "listCommissions",
         "payouts",
-        "Commission credits over time: vendor, affiliate and partner shares, payout dates.",
+        "Commission credits over time, with shares and payout dates.",
         &[
             P::new("from", DateTime),
             P::new("to", DateTime),
@@ -355,22 +356,17 @@ pub static FUNCTIONS: &[F] = &[
     ),
     F::read("listPayouts", "payouts", "Your payouts (credit notes) for vendor and affiliate earnings.", &[]),
     // ── products ───────────────────────────────────────────────────────────
-    F::read(
-        "listProducts",
-        "products",
-        "All products with ids and main settings; getProduct gives one in full.",
-        &[P::new("sort_by", OneOf(&["name", "group"]))],
-    ),
+    F::read("listProducts", "products", "All products with ids and main settings.", &[P::new("sort_by", OneOf(&["name", "group"]))]),
     F::read(
         "getProduct",
         "products",
-        "One product's full settings, incl. approval status per reseller.",
-        &[P::new("product_id", INT).req(), P::new("show_deleted", Bool)],
+        "A product's full settings, incl. approval status per reseller.",
+        &[P::new("product_id", INT_ID).req(), P::new("show_deleted", Bool)],
     ),
     F::write(
         "createProduct",
         "products",
-        "Creates a product; returns its id. Set prices with createPaymentplan or createBuyUrl.",
+        "Creates a product and returns its id; prices via createPaymentplan or createBuyUrl.",
         &[P::new(
             "data",
             Object(&[
@@ -381,11 +377,11 @@ pub static FUNCTIONS: &[F] = &[
                 P::new("description_de", Str),
                 P::new("description_en", Str),
                 P::new("description_es", Str),
-                P::new("salespage_url", Str),
-                P::new("upsell_salespage_url", Str),
-                P::new("thankyou_url", Str),
-                P::new("image_url", Str),
-                P::new("product_type_id", INT),
+                P::new("salespage_url", Url),
+                P::new("upsell_salespage_url", Url),
+                P::new("thankyou_url", Url),
+                P::new("image_url", Url),
+                P::new("product_type_id", INT_ID),
                 P::new("approval_status", OneOf(&["new", "pending"])),
                 P::new("affiliate_commission", Amount),
                 P::new("buyer_type", OneOf(&["consumer", "business"])),
@@ -395,9 +391,9 @@ pub static FUNCTIONS: &[F] = &[
                 P::new("description", Str),
                 P::new("currency", Str),
                 P::new("language", Str),
-                P::new("product_group_id", INT),
-                P::new("default_quantity", INT),
-                P::new("max_quantity", INT),
+                P::new("product_group_id", INT_ID),
+                P::new("default_quantity", NON_NEG),
+                P::new("max_quantity", NON_NEG),
                 P::new("note", Str),
             ]),
         )
@@ -406,9 +402,9 @@ pub static FUNCTIONS: &[F] = &[
     F::write(
         "updateProduct",
         "products",
-        "Changes the given fields of a product; is_active=N takes it off sale.",
+        "Changes a product's given fields; is_active=N takes it off sale.",
         &[
-            P::new("product_id", INT).req(),
+            P::new("product_id", INT_ID).req(),
             P::new(
                 "data",
                 Object(&[
@@ -419,11 +415,11 @@ pub static FUNCTIONS: &[F] = &[
                     P::new("description_de", Str),
                     P::new("description_en", Str),
                     P::new("description_es", Str),
-                    P::new("salespage_url", Str),
-                    P::new("upsell_salespage_url", Str),
-                    P::new("thankyou_url", Str),
-                    P::new("image_url", Str),
-                    P::new("product_type_id", INT),
+                    P::new("salespage_url", Url),
+                    P::new("upsell_salespage_url", Url),
+                    P::new("thankyou_url", Url),
+                    P::new("image_url", Url),
+                    P::new("product_type_id", INT_ID),
                     P::new("currency", Str),
                     P::new("approval_status", OneOf(&["new", "pending"])),
                     // Digistore24 spells it with one "s" in updateProduct only.
@@ -434,9 +430,9 @@ pub static FUNCTIONS: &[F] = &[
                     P::new("name", Str),
                     P::new("description", Str),
                     P::new("language", Str),
-                    P::new("product_group_id", INT),
-                    P::new("default_quantity", INT),
-                    P::new("max_quantity", INT),
+                    P::new("product_group_id", INT_ID),
+                    P::new("default_quantity", NON_NEG),
+                    P::new("max_quantity", NON_NEG),
                     P::new("is_active", Bool),
                     P::new("note", Str),
                 ]),
@@ -455,10 +451,10 @@ pub static FUNCTIONS: &[F] = &[
                 "data",
                 Object(&[
                     P::new("name_intern", Str),
-                    P::new("product_type_id", INT),
+                    P::new("product_type_id", INT_ID),
                     P::new("language", Str),
                     P::new("is_active", Bool),
-                    P::new("product_group_id", INT),
+                    P::new("product_group_id", INT_ID),
                     P::new("name_de", Str),
                     P::new("name_en", Str),
                     P::new("name_es", Str),
@@ -469,20 +465,19 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "deleteProduct",
         "products",
-        "Deletes a product for good; for sold products set is_active=N via updateProduct instead.",
-        &[P::new("product_id", INT).req()],
+        "Deletes a product for good; for sold ones set is_active=N via updateProduct instead.",
+        &[P::new("product_id", INT_ID).req()],
     )
     .money(Money::None)
     .idempotent(),
-    F::read("listProductTypes", "products", "Product type ids and names, for product_type_id.", &[])
-    .cacheable(),
+    F::read("listProductTypes", "products", "Product type ids and names, for product_type_id.", &[]).cacheable(),
     // ── product_groups ─────────────────────────────────────────────────────
     F::read("listProductGroups", "product_groups", "Product groups (folders) of the account.", &[]),
     F::read(
         "getProductGroup",
         "product_groups",
         "One product group: name, position, tab setting.",
-        &[P::new("product_group_id", INT).req()],
+        &[P::new("product_group_id", INT_ID).req()],
     ),
     F::write(
         "createProductGroup",
@@ -493,9 +488,9 @@ pub static FUNCTIONS: &[F] = &[
     F::write(
         "updateProductGroup",
         "product_groups",
-        "Renames or reorders a product group, or sets its tab display.",
+        "Renames or reorders a product group or sets its tab display.",
         &[
-            P::new("product_group_id", INT).req(),
+            P::new("product_group_id", INT_ID).req(),
             P::new("data", Object(&[P::new("name", Str), P::new("position", INT), P::new("is_shown_as_tab", Bool)])).req(),
         ],
     )
@@ -503,8 +498,8 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "deleteProductGroup",
         "product_groups",
-        "Deletes a product group (folder); cannot be undone.",
-        &[P::new("product_group_id", INT).req()],
+        "Deletes a product group (folder) for good.",
+        &[P::new("product_group_id", INT_ID).req()],
     )
     .money(Money::None)
     .idempotent(),
@@ -512,8 +507,8 @@ pub static FUNCTIONS: &[F] = &[
     F::read(
         "getUpsells",
         "upsells",
-        "Upsell funnel of a main product: position codes (y, yn…) to product ids. Needs full-access key.",
-        &[P::new("product_id", INT).req()],
+        "A main product's upsell funnel (position code → product id). Needs full-access key.",
+        &[P::new("product_id", INT_ID).req()],
     )
     .needs_full_access(),
     F::write(
@@ -521,19 +516,19 @@ pub static FUNCTIONS: &[F] = &[
         "upsells",
         "Replaces a main product's upsell funnel.",
         &[
-            P::new("product_id", INT).req(),
+            P::new("product_id", INT_ID).req(),
             // Shape unconfirmed upstream (data[y]=51 vs y=51): follows the `data`
             // wrapper of Digistore24's confirmed updateX(id, data) calls, which the
             // official PHP connector sends as arg2[...].
-            P::new("data", Map(&INT)).req().doc("position code (y, yn, yy…) → product id"),
+            P::new("data", Map(&INT_ID)).req().doc("position code (y, yn…) → product id"),
         ],
     )
     .idempotent(),
     F::destructive(
         "deleteUpsells",
         "upsells",
-        "Removes all upsell steps of a main product; cannot be undone.",
-        &[P::new("product_id", INT).req()],
+        "Removes all upsell steps of a main product for good.",
+        &[P::new("product_id", INT_ID).req()],
     )
     .money(Money::None)
     .idempotent(),
@@ -541,13 +536,13 @@ pub static FUNCTIONS: &[F] = &[
     F::write(
         "createBuyUrl",
         "buy_urls",
-        "Creates an expiring checkout link for a product, with optional buyer data, price or plan, tracking, add-ons.",
+        "Creates an expiring checkout link for a product, optionally with buyer, price, tracking, add-ons.",
         &[
             P::new("product_id", ID).req(),
             P::new(
                 "buyer",
                 Object(&[
-                    P::new("email", Str),
+                    P::new("email", Email),
                     P::new("salutation", OneOf(&["M", "F"])),
                     P::new("title", Str),
                     P::new("last_name", Str),
@@ -584,7 +579,7 @@ pub static FUNCTIONS: &[F] = &[
                 "tracking",
                 Object(&[
                     P::new("custom", Str),
-                    P::new("affiliate", Str),
+                    P::new("affiliate", ID),
                     P::new("affiliate_priority", OneOf(&["email", "as_set"])),
                     P::new("campaignkey", Str),
                     P::new("trackingkey", Str),
@@ -595,8 +590,8 @@ pub static FUNCTIONS: &[F] = &[
                     P::new("utm_content", Str),
                 ]),
             ),
-            P::new("valid_until", Str).doc("lifetime like 2h, 24h, or forever"),
-            P::new("urls", Object(&[P::new("thankyou_url", Str), P::new("fallback_url", Str), P::new("upgrade_error_url", Str)])),
+            P::new("valid_until", Str).doc("e.g. 24h or forever"),
+            P::new("urls", Object(&[P::new("thankyou_url", Url), P::new("fallback_url", Url), P::new("upgrade_error_url", Url)])),
             P::new("placeholders", Map(&Str)),
             P::new(
                 "settings",
@@ -632,21 +627,16 @@ pub static FUNCTIONS: &[F] = &[
             ),
         ],
     ),
-    F::read("listBuyUrls", "buy_urls", "Checkout links made with createBuyUrl, with ids and expiry.", &[]),
-    F::destructive("deleteBuyUrl", "buy_urls", "Deletes a createBuyUrl checkout link; it stops working.", &[P::new("id", INT).req()])
-    .money(Money::None)
+    F::read("listBuyUrls", "buy_urls", "Checkout links made by createBuyUrl, with expiry.", &[]),
+    F::destructive("deleteBuyUrl", "buy_urls", "Deletes a checkout link; it stops working.", &[P::new("id", INT_ID).req()])
+        .money(Money::None)
         .idempotent(),
     // ── buyers ─────────────────────────────────────────────────────────────
-    F::read(
-        "getBuyer",
-        "buyers",
-        "One buyer's contact and address; buyer_id comes from getPurchase or listBuyers.",
-        &[P::new("buyer_id", INT).req()],
-    ),
+    F::read("getBuyer", "buyers", "One buyer's contact and address.", &[P::new("buyer_id", INT_ID).req()]),
     F::read(
         "listBuyers",
         "buyers",
-        "Pages through all buyers (100 per page by default).",
+        "Pages through all buyers (default 100 per page).",
         &[P::new("page_no", PAGE_NO), P::new("page_size", COUNT)],
     ),
     F::write(
@@ -654,11 +644,11 @@ pub static FUNCTIONS: &[F] = &[
         "buyers",
         "Changes the given contact fields of a buyer.",
         &[
-            P::new("buyer_id", INT).req(),
+            P::new("buyer_id", INT_ID).req(),
             P::new(
                 "data",
                 Object(&[
-                    P::new("email", Str),
+                    P::new("email", Email),
                     P::new("first_name", Str),
                     P::new("last_name", Str),
                     P::new("salutation", OneOf(&["", "M", "F"])),
@@ -681,16 +671,16 @@ pub static FUNCTIONS: &[F] = &[
     F::read(
         "getAffiliateCommission",
         "affiliates",
-        "An affiliate's commission settings and approval state for some or all products.",
-        &[P::new("affiliate_id", ID).req().doc("id, name or e-mail"), P::new("product_ids", Str).doc(IDS_OR_ALL)],
+        "An affiliate's commission and approval state for some or all products.",
+        &[P::new("affiliate_id", ID).req().doc("id, name or e-mail"), P::new("product_ids", IdsOrAll)],
     ),
     F::write(
         "updateAffiliateCommission",
         "affiliates",
-        "Sets an affiliate's commission or approval for products; creates missing affiliations.",
+        "Sets an affiliate's commission or approval for products, creating missing affiliations.",
         &[
             P::new("affiliate_id", ID).req(),
-            P::new("product_ids", Str).req().doc(IDS_OR_ALL),
+            P::new("product_ids", IdsOrAll).req(),
             P::new(
                 "data",
                 Object(&[
@@ -703,19 +693,14 @@ pub static FUNCTIONS: &[F] = &[
         ],
     )
     .idempotent(),
-    F::read(
-        "getAffiliateForEmail",
-        "affiliates",
-        "Affiliate and keys preset for an e-mail by setAffiliateForEmail.",
-        &[P::new("email", Str).req()],
-    ),
+    F::read("getAffiliateForEmail", "affiliates", "The affiliate and keys preset for an e-mail.", &[P::new("email", Email).req()]),
     F::write(
         "setAffiliateForEmail",
         "affiliates",
         "Presets the affiliate credited when this e-mail buys later.",
         &[
-            P::new("email", Str).req(),
-            P::new("affiliate", Str).req(),
+            P::new("email", Email).req(),
+            P::new("affiliate", ID).req(),
             P::new("campaignkey", Str),
             P::new("trackingkey", Str),
             P::new("click_id", Str),
@@ -725,13 +710,13 @@ pub static FUNCTIONS: &[F] = &[
     F::read(
         "getReferringAffiliate",
         "affiliates",
-        "The partner who recruited an affiliate and that partner's commission share.",
+        "The partner who recruited an affiliate, and the partner's commission share.",
         &[P::new("affiliate_id", ID).req()],
     ),
     F::write(
         "setReferringAffiliate",
         "affiliates",
-        "Sets which partner referred an affiliate and the partner's share of its commission.",
+        "Sets the partner who referred an affiliate and the partner's commission share.",
         &[P::new("referrer_id", ID).req(), P::new("affiliate_id", ID).req(), P::new("commission", Amount)],
     )
     .idempotent(),
@@ -739,19 +724,19 @@ pub static FUNCTIONS: &[F] = &[
         "validateAffiliate",
         "affiliates",
         "Whether an affiliate may promote given products; works with a developer key.",
-        &[P::new("affiliate_name", Str).req(), P::new("product_ids", Str).req().doc("comma list of ids, one vendor")],
+        &[P::new("affiliate_name", ID).req(), P::new("product_ids", Ids).req().doc("comma list of ids, one vendor")],
     ),
     F::read(
         "getCustomerToAffiliateBuyerDetails",
         "affiliates",
-        "Become-an-affiliate links for buyers of given orders. Needs full-access key.",
-        &[P::new("purchase_id", ID).req().doc(IDS)],
+        "Become-an-affiliate links for the buyers of orders. Needs full-access key.",
+        &[P::new("purchase_id", Ids).req()],
     )
     .needs_full_access(),
     F::read(
         "renderJsTrackingCode",
         "affiliates",
-        "Landing-page JavaScript passing the visitor's affiliate, campaignkey and trackingkey to inputs or a callback.",
+        "Landing-page JavaScript passing the visitor's affiliate and tracking keys to inputs or a callback.",
         &[P::new("affiliate_input", Str), P::new("campaignkey_input", Str), P::new("trackingkey_input", Str), P::new("callback", Str)],
     ),
     // ── vouchers ───────────────────────────────────────────────────────────
@@ -765,7 +750,7 @@ pub static FUNCTIONS: &[F] = &[
             "data",
             Object(&[
                 P::new("code", Str).req(),
-                P::new("product_ids", Str).doc(IDS_OR_ALL),
+                P::new("product_ids", IdsOrAll),
                 P::new("valid_from", DateTime),
                 P::new("expires_at", DateTime),
                 P::new("first_rate", Amount),
@@ -774,7 +759,7 @@ pub static FUNCTIONS: &[F] = &[
                 P::new("other_amounts", Amount),
                 P::new("currency", CURRENCY),
                 P::new("is_count_limited", Bool),
-                P::new("count_left", INT),
+                P::new("count_left", NON_NEG),
                 P::new("upgrade_policy", OneOf(&["valid", "other_only", "not_valid"])),
             ]),
         )
@@ -783,14 +768,14 @@ pub static FUNCTIONS: &[F] = &[
     F::write(
         "updateVoucher",
         "vouchers",
-        "Changes the given fields of a discount code; data.code renames it.",
+        "Changes a discount code's given fields; data.code renames it.",
         &[
             P::new("code", Str).req(),
             P::new(
                 "data",
                 Object(&[
                     P::new("code", Str),
-                    P::new("product_ids", Str).doc(IDS_OR_ALL),
+                    P::new("product_ids", IdsOrAll),
                     P::new("valid_from", DateTime),
                     P::new("expires_at", DateTime),
                     P::new("first_rate", Amount),
@@ -799,7 +784,7 @@ pub static FUNCTIONS: &[F] = &[
                     P::new("other_amounts", Amount),
                     P::new("currency", CURRENCY),
                     P::new("is_count_limited", Bool),
-                    P::new("count_left", INT),
+                    P::new("count_left", NON_NEG),
                     P::new("upgrade_policy", OneOf(&["valid", "other_only", "not_valid"])),
                 ]),
             )
@@ -807,14 +792,10 @@ pub static FUNCTIONS: &[F] = &[
         ],
     )
     .idempotent(),
-    F::destructive("deleteVoucher", "vouchers", "Deletes a discount code; cannot be undone.", &[P::new("code", Str).req()])
-    .money(Money::None).idempotent(),
-    F::read(
-        "validateCouponCode",
-        "vouchers",
-        "Whether a discount code is usable now and how much value is left.",
-        &[P::new("code", Str).req()],
-    ),
+    F::destructive("deleteVoucher", "vouchers", "Deletes a discount code for good.", &[P::new("code", Str).req()])
+        .money(Money::None)
+        .idempotent(),
+    F::read("validateCouponCode", "vouchers", "Whether a discount code is usable now and its value left.", &[P::new("code", Str).req()]),
     // ── orderforms ─────────────────────────────────────────────────────────
     F::read(
         "listOrderforms",
@@ -822,12 +803,12 @@ pub static FUNCTIONS: &[F] = &[
         "Order form designs, optionally of one layout.",
         &[P::new("layout", OneOf(&["all", "orderform_responsive", "orderform_widget", "orderform_legacy"]))],
     ),
-    F::read("getOrderform", "orderforms", "One order form design with all settings.", &[P::new("orderform_id", INT).req()]),
-    F::read("getOrderformMetas", "orderforms", "Option values and placeholders for creating or editing order forms.", &[]),
+    F::read("getOrderform", "orderforms", "One order form design with all settings.", &[P::new("orderform_id", INT_ID).req()]),
+    F::read("getOrderformMetas", "orderforms", "Option values and placeholders for creating and editing order forms.", &[]),
     F::write(
         "createOrderform",
         "orderforms",
-        "Creates an order form design (layout, steps, tabs, order bump, CSS); not responsive layouts.",
+        "Creates an order form design (steps, tabs, order bump, CSS), not responsive.",
         &[P::new(
             "data",
             Object(&[
@@ -848,9 +829,9 @@ pub static FUNCTIONS: &[F] = &[
                 P::new("tab_image_1_id", ID),
                 P::new("tab_image_2_id", ID),
                 P::new("tab_image_3_id", ID),
-                P::new("tab_image_1_url", Str),
-                P::new("tab_image_2_url", Str),
-                P::new("tab_image_3_url", Str),
+                P::new("tab_image_1_url", Url),
+                P::new("tab_image_2_url", Url),
+                P::new("tab_image_3_url", Url),
                 P::new("order_bump_style", OneOf(&["none", "dashed"])),
                 P::new("orderbump_product_id", ID),
                 P::new("orderbump_headline", Str),
@@ -867,15 +848,15 @@ pub static FUNCTIONS: &[F] = &[
         "orderforms",
         "Changes the given fields of an order form design.",
         &[
-            P::new("orderform_id", INT).req(),
+            P::new("orderform_id", INT_ID).req(),
             // The field list published for updateOrderform differs from
             // createOrderform's; kept as published since nothing confirms either.
             P::new(
                 "data",
                 Object(&[
                     P::new("name", Str),
-                    P::new("product_id", INT),
-                    P::new("paymentplan_id", INT),
+                    P::new("product_id", INT_ID),
+                    P::new("paymentplan_id", INT_ID),
                     P::new("is_active", Bool),
                     P::new("is_default", Bool),
                     P::new("theme", Str),
@@ -891,82 +872,67 @@ pub static FUNCTIONS: &[F] = &[
         ],
     )
     .idempotent(),
-    F::destructive(
-        "deleteOrderform",
-        "orderforms",
-        "Deletes an order form design; cannot be undone.",
-        &[P::new("orderform_id", INT).req()],
-    )
-    .money(Money::None)
-    .idempotent(),
+    F::destructive("deleteOrderform", "orderforms", "Deletes an order form design for good.", &[P::new("orderform_id", INT_ID).req()])
+        .money(Money::None)
+        .idempotent(),
     // ── payment_plans ──────────────────────────────────────────────────────
-    F::read(
-        "listPaymentPlans",
-        "payment_plans",
-        "Stored payment plans (prices, intervals, instalments) of one product.",
-        &[P::new("product_id", INT).req()],
-    ),
+    F::read("listPaymentPlans", "payment_plans", "A product's stored payment plans with prices.", &[P::new("product_id", INT_ID).req()]),
     F::write(
         "createPaymentplan",
         "payment_plans",
-        "Adds a payment plan (amounts, intervals, instalments, minimum term) to a product.",
+        "Adds a payment plan (prices, intervals, term) to a product.",
         &[P::new("product_id", ID).req(), P::new("data", Object(PAYMENT_PLAN)).req()],
     ),
     F::write(
         "updatePaymentplan",
         "payment_plans",
         "Changes the given fields of a payment plan.",
-        &[P::new("paymentplan_id", INT).req(), P::new("data", Object(PAYMENT_PLAN)).req()],
+        &[P::new("paymentplan_id", INT_ID).req(), P::new("data", Object(PAYMENT_PLAN)).req()],
     )
     .idempotent(),
     F::destructive(
         "deletePaymentplan",
         "payment_plans",
-        "Deletes a payment plan from its product; cannot be undone.",
-        &[P::new("paymentplan_id", INT).req()],
+        "Deletes a payment plan from its product for good.",
+        &[P::new("paymentplan_id", INT_ID).req()],
     )
     .money(Money::None)
     .idempotent(),
     // ── upgrades ───────────────────────────────────────────────────────────
-    F::read(
-        "listUpgrades",
-        "upgrades",
-        "Upgrade, downgrade and member-offer definitions; in upgrade_url replace ORDER_ID with order ids.",
-        &[],
-    ),
+    F::read("listUpgrades", "upgrades", "Upgrade, downgrade and member-offer definitions; upgrade_url takes order ids for ORDER_ID.", &[]),
     F::read(
         "getUpgrade",
         "upgrades",
-        "One upgrade definition; with order_ids also whether those orders can use it.",
-        &[P::new("upgrade_id", INT).req(), P::new("order_ids", Str).doc(IDS)],
+        "One upgrade definition; with order_ids also whether they can use it.",
+        &[P::new("upgrade_id", INT_ID).req(), P::new("order_ids", Ids)],
     ),
     F::write(
         "createUpgrade",
         "upgrades",
-        "Defines an upgrade to a product: which products upgrade now, downgrade later, or get a member offer.",
+        "Defines an upgrade to a product: which products upgrade, downgrade or get a member offer.",
         &[
             P::new("name", Str).req(),
-            P::new("to_product_id", INT).req(),
-            P::new("upgrade_from", Str).doc(IDS),
-            P::new("downgrade_from", Str).doc(IDS),
-            P::new("special_offer_for", Str).doc(IDS),
-            P::new("fallback_product_id", INT),
+            P::new("to_product_id", INT_ID).req(),
+            P::new("upgrade_from", Ids),
+            P::new("downgrade_from", Ids),
+            P::new("special_offer_for", Ids),
+            P::new("fallback_product_id", INT_ID),
             P::new("is_active", Bool),
             P::new("buyer_readonly_keys", OneOf(&["none", "email", "email_and_name", "all"])),
         ],
     ),
-    F::destructive("deleteUpgrade", "upgrades", "Deletes an upgrade definition; cannot be undone.", &[P::new("upgrade_id", INT).req()])
-    .money(Money::None)
+    F::destructive("deleteUpgrade", "upgrades", "Deletes an upgrade definition for good.", &[P::new("upgrade_id", INT_ID).req()])
+        .money(Money::None)
         .idempotent(),
     F::destructive(
         "createUpgradePurchase",
         "upgrades",
-        "Upgrades orders, charging the saved payment method without the buyer. Needs consent and billing-on-demand right; final.",
+        "Upgrades orders, charging the saved payment method without the buyer. Needs consent and billing-on-demand; final.",
         &[
-            P::new("purchase_ids", ID).req().doc(IDS),
+            P::new("purchase_ids", Ids).req(),
             P::new("upgrade_id", ID).req(),
             P::new("payment_plan_id", ID).doc("plan id or 1-based plan index"),
-            P::new("quantities", Map(&INT)).doc("item position or product id → quantity"),
+            P::new("quantities", Map(&NON_NEG)).doc("item position or product id → quantity"),
         ],
     )
     .money(Money::ChargesUnknown),
@@ -974,50 +940,46 @@ pub static FUNCTIONS: &[F] = &[
     F::read(
         "listConversionTools",
         "conversion_tools",
-        "Conversion tools (smart upgrades, social proof, countdowns, trust badges) of given types.",
+        "Conversion tools (widgets) of the given types.",
         &[P::new("type", Str).req().doc("comma list: smartupgrade, socialproof_box, socialproof_bubble, countdown, trust_badge")],
     ),
-    F::read("listSmartUpgrades", "conversion_tools", "Smart-upgrade widgets; getSmartupgrade gives one with HTML.", &[]),
+    F::read("listSmartUpgrades", "conversion_tools", "Smart-upgrade widgets of the account.", &[]),
     F::read(
         "getSmartupgrade",
         "conversion_tools",
-        "One smart-upgrade widget; with order ids also its HTML (slow, cache it).",
-        &[P::new("smartupgrade_id", ID).req(), P::new("purchase_id", ID).doc(IDS)],
+        "One smart-upgrade widget; with order ids its HTML too (slow, cache it).",
+        &[P::new("smartupgrade_id", ID).req(), P::new("purchase_id", Ids)],
     ),
     // ── shipping ───────────────────────────────────────────────────────────
-    F::read("listShippingCostPolicies", "shipping", "All shipping cost rules; getShippingCostPolicy gives one in full.", &[]),
+    F::read("listShippingCostPolicies", "shipping", "All shipping cost rules of the account.", &[]),
     F::read(
         "getShippingCostPolicy",
         "shipping",
-        "One shipping cost rule with products, countries and price scales.",
-        &[P::new("policy_id", INT).req()],
+        "A shipping cost rule with its products, countries and price scales.",
+        &[P::new("policy_id", INT_ID).req()],
     ),
     F::write(
         "createShippingCostPolicy",
         "shipping",
-        "Creates a shipping cost rule with up to five quantity price scales.",
+        "Creates a shipping cost rule with up to 5 quantity price scales.",
         &[P::new("data", Object(SHIPPING_POLICY)).req()],
     ),
     F::write(
         "updateShippingCostPolicy",
         "shipping",
         "Changes the given fields of a shipping cost rule.",
-        &[P::new("policy_id", INT).req(), P::new("data", Object(SHIPPING_POLICY)).req()],
-    )
-    .idempotent(),
-    F::destructive(
-        "deleteShippingCostPolicy",
-        "shipping",
-        "Deletes a shipping cost rule; cannot be undone.",
-        &[P::new("policy_id", INT).req()],
+        &[P::new("policy_id", INT_ID).req(), P::new("data", Object(SHIPPING_POLICY)).req()],
     )
     .money(Money::None)
     .idempotent(),
+    F::destructive("deleteShippingCostPolicy", "shipping", "Deletes a shipping cost rule for good.", &[P::new("policy_id", INT_ID).req()])
+        .money(Money::None)
+        .idempotent(),
     // ── deliveries ─────────────────────────────────────────────────────────
     F::read(
         "listDeliveries",
         "deliveries",
-        "Physical deliveries by order, dates, state or processed flag; shipping-provider keys work too.",
+        "Physical deliveries by order, dates or state; shipping-provider keys work.",
         &[P::new(
             "search",
             Object(&[
@@ -1034,23 +996,23 @@ pub static FUNCTIONS: &[F] = &[
     F::read(
         "getDelivery",
         "deliveries",
-        "One delivery with address and tracking; set_in_progress=Y marks it in progress.",
-        &[P::new("delivery_id", INT).req(), P::new("set_in_progress", Bool)],
+        "One delivery with address and tracking; set_in_progress=Y marks it so.",
+        &[P::new("delivery_id", INT_ID).req(), P::new("set_in_progress", Bool)],
     ),
     // Not idempotent: add_quantity_delivered adds again and each call may e-mail the buyer.
     F::write(
         "updateDelivery",
         "deliveries",
-        "Sets a delivery's status, quantity and parcel tracking; e-mails the buyer unless notify_via_email=N.",
+        "Sets a delivery's status and parcel tracking; e-mails the buyer unless notify_via_email=N.",
         &[
-            P::new("delivery_id", INT).req(),
+            P::new("delivery_id", INT_ID).req(),
             P::new("notify_via_email", Bool),
             P::new(
                 "data",
                 Object(&[
                     P::new("type", OneOf(&["request", "in_progress", "delivery", "partial_delivery", "return", "cancel"])),
                     P::new("is_shipped", Bool),
-                    P::new("quantity_delivered", INT),
+                    P::new("quantity_delivered", NON_NEG),
                     P::new("add_quantity_delivered", INT),
                     P::new("is_shipped_by_reseller_from", Str),
                 ]),
@@ -1061,7 +1023,7 @@ pub static FUNCTIONS: &[F] = &[
                     P::new("parcel_service", Str),
                     P::new("tracking_id", Str),
                     P::new("expect_delivery_at", Date),
-                    P::new("quantity", INT),
+                    P::new("quantity", NON_NEG),
                     P::new("operation", OneOf(&["create_or_update", "delete"])),
                 ])),
             ),
@@ -1079,7 +1041,7 @@ pub static FUNCTIONS: &[F] = &[
                 P::new("purchase_id", ID),
                 P::new("first_name", Str),
                 P::new("last_name", Str),
-                P::new("email", Str),
+                P::new("email", Email),
                 P::new("template_id", ID),
                 P::new("location_id", ID),
                 P::new("date", Date),
@@ -1095,12 +1057,12 @@ pub static FUNCTIONS: &[F] = &[
     F::write(
         "createEticket",
         "etickets",
-        "Issues free e-tickets for an event date and location from a template.",
+        "Issues free e-tickets from a template for an event date and location.",
         &[
             P::new(
                 "buyer",
                 Object(&[
-                    P::new("email", Str),
+                    P::new("email", Email),
                     P::new("title", Str),
                     P::new("salutation", OneOf(&["m", "f"])),
                     P::new("last_name", Str),
@@ -1120,12 +1082,12 @@ pub static FUNCTIONS: &[F] = &[
     F::write(
         "validateEticket",
         "etickets",
-        "Checks in an e-ticket: valid if template, location and date match; marks it used.",
+        "Checks in an e-ticket if template, location and date match; marks it used.",
         &[
             P::new("eticket_id", ID).req(),
-            P::new("template_id", ID).req().doc("id or comma list"),
-            P::new("location_id", ID).req().doc("id or comma list"),
-            P::new("date", Str).doc("date or comma list"),
+            P::new("template_id", Ids).req(),
+            P::new("location_id", Ids).req(),
+            P::new("date", Dates),
             // `seperator` (sic): spelled as in Digistore24's own OpenAPI file; kept verbatim.
             P::new("seperator", Str),
         ],
@@ -1145,50 +1107,46 @@ pub static FUNCTIONS: &[F] = &[
             Object(&[
                 P::new("name", Str).req(),
                 // Hyphen, not underscore, as Digistore24 publishes it.
-                P::new("image-url", Str).req(),
+                P::new("image-url", Url).req(),
                 P::new("usage_type", Str),
                 P::new("alt_tag", Str),
             ]),
         )
         .req()],
     ),
-    F::destructive("deleteImage", "images", "Deletes an uploaded image; cannot be undone.", &[P::new("image_id", ID).req()])
-    .money(Money::None).idempotent(),
+    F::destructive("deleteImage", "images", "Deletes an uploaded image for good.", &[P::new("image_id", ID).req()])
+        .money(Money::None)
+        .idempotent(),
     // ── invoices ───────────────────────────────────────────────────────────
-    F::read("listInvoices", "invoices", "Invoice PDFs of one order; resendInvoiceMail e-mails them.", &[P::new("purchase_id", ID).req()]),
+    F::read("listInvoices", "invoices", "Invoice PDFs of one order, with download links.", &[P::new("purchase_id", ID).req()]),
     F::write("resendInvoiceMail", "invoices", "E-mails all invoices of an order to the buyer again.", &[P::new("purchase_id", ID).req()]),
     // ── stats ──────────────────────────────────────────────────────────────
     F::read(
         "statsSales",
         "stats",
-        "Revenue per day, month, quarter or year, by currency. Always pass period.",
+        "Revenue per day, month, quarter or year by currency; always pass period.",
         &[P::new("period", OneOf(&["day", "month", "quarter", "year"])), P::new("from", Date), P::new("to", Date)],
     ),
-    F::read("statsSalesSummary", "stats", "Revenue totals: today, week, month, quarter, year, all time.", &[]),
-    F::read(
-        "statsDailyAmounts",
-        "stats",
-        "Revenue per day over a time range; statsSales for longer periods.",
-        &[P::new("from", DateTime), P::new("to", DateTime)],
-    ),
+    F::read("statsSalesSummary", "stats", "Revenue totals from today to all time, by period.", &[]),
+    F::read("statsDailyAmounts", "stats", "Revenue per day over a time range.", &[P::new("from", DateTime), P::new("to", DateTime)]),
     F::read(
         "statsAffiliateToplist",
         "stats",
         "Ranks affiliates by sales over a range of months.",
         &[
             // Months, not points in time: a DateTime check would refuse YYYY-MM.
-            P::new("from", Str).req().doc("YYYY-MM"),
-            P::new("to", Str).req().doc("YYYY-MM"),
-            P::new("affiliate", Str),
+            P::new("from", Month).req(),
+            P::new("to", Month).req(),
+            P::new("affiliate", ID),
             P::new("currency", CURRENCY),
         ],
     ),
-    F::read("statsExpectedPayouts", "stats", "Payout overview as on the dashboard: earned, paid, pending, upcoming.", &[]),
+    F::read("statsExpectedPayouts", "stats", "Payouts as on the dashboard: earned, paid, pending, upcoming.", &[]),
     // The reference's own `language` param is covered by the common `language` param.
-    F::read("statsMarketplace", "stats", "Marketplace stats for your products; language selects the marketplace language.", &[]),
+    F::read("statsMarketplace", "stats", "Marketplace stats of your products; language picks the marketplace language.", &[]),
     // ── marketplace ────────────────────────────────────────────────────────
     F::read("listMarketplaceEntries", "marketplace", "Your marketplace listings with performance stats.", &[P::new("sort_by", Str)]),
-    F::read("getMarketplaceEntry", "marketplace", "One marketplace listing with performance stats.", &[P::new("entry_id", INT).req()]),
+    F::read("getMarketplaceEntry", "marketplace", "One marketplace listing with performance stats.", &[P::new("entry_id", INT_ID).req()]),
     // ── service_proofs ─────────────────────────────────────────────────────
     F::read(
         "listServiceProofRequests",
@@ -1198,7 +1156,7 @@ pub static FUNCTIONS: &[F] = &[
             "search",
             Object(&[
                 P::new("purchase_id", ID),
-                P::new("product_id", INT),
+                P::new("product_id", INT_ID),
                 P::new("delivery_type", OneOf(&["digital", "shipping", "service", "event", "download"])),
                 P::new("approval_status", OneOf(&["new", "pending", "approved", "rejected"])),
                 P::new("request_status", OneOf(&["pending", "proof_provided", "exec_refund"])),
@@ -1209,17 +1167,17 @@ pub static FUNCTIONS: &[F] = &[
         "getServiceProofRequest",
         "service_proofs",
         "One service-proof request with status and details.",
-        &[P::new("service_proof_id", INT).req()],
+        &[P::new("service_proof_id", INT_ID).req()],
     ),
     F::destructive(
         "updateServiceProofRequest",
         "service_proofs",
-        "Answers a service-proof request with proof, or exec_refund: refunds the buyer, cannot be undone.",
+        "Answers a service-proof request with proof, or exec_refund: refunds the buyer (final).",
         &[
-            P::new("service_proof_id", INT).req(),
+            P::new("service_proof_id", INT_ID).req(),
             P::new("data", Object(&[P::new("request_status", OneOf(&["proof_provided", "exec_refund"])).req(), P::new("message", Str)]))
                 .req(),
-            P::new("files", List(&Object(&[P::new("url", Str).req(), P::new("filename", Str)]))),
+            P::new("files", List(&Object(&[P::new("url", Url).req(), P::new("filename", Str)]))),
         ],
     )
     .idempotent()
@@ -1242,11 +1200,11 @@ pub static FUNCTIONS: &[F] = &[
     F::write(
         "ipnSetup",
         "ipn",
-        "Creates or updates (same domain_id) this key's IPN webhook.",
+        "Creates or (same domain_id) updates this key's IPN webhook.",
         &[
-            P::new("ipn_url", Str).req().doc("public https, answers GET with 200"),
+            P::new("ipn_url", Url).req().doc("must answer GET with 200"),
             P::new("name", Str).req(),
-            P::new("product_ids", Str).req().doc(IDS_OR_ALL),
+            P::new("product_ids", IdsOrAll).req(),
             P::new("domain_id", ID),
             P::new("categories", Str).doc("comma list, e.g. orders, affiliations"),
             P::new("transactions", Str).doc("comma list or all"),
@@ -1263,7 +1221,7 @@ pub static FUNCTIONS: &[F] = &[
     F::destructive(
         "ipnDelete",
         "ipn",
-        "Deletes this key's IPN webhook for a domain_id; notifications stop.",
+        "Deletes this key's IPN webhook of a domain_id; notifications stop.",
         &[P::new("domain_id", ID).req(), P::new("vendor_id", ID)],
     )
     .money(Money::None)
@@ -1272,40 +1230,39 @@ pub static FUNCTIONS: &[F] = &[
     F::write(
         "requestApiKey",
         "api_keys",
-        "With a developer key, starts key creation: request_url for the vendor, token for retrieveApiKey.",
+        "Developer key: starts key creation; returns request_url for the vendor, token for retrieveApiKey.",
         &[
             // The spec says `read-only`; the official PHP connector's constant is `readonly`.
             P::new("permissions", OneOf(&["readonly", "writable"])).req(),
-            P::new("return_url", Str).req(),
-            P::new("cancel_url", Str),
-            P::new("site_url", Str),
+            P::new("return_url", Url).req(),
+            P::new("cancel_url", Url),
+            P::new("site_url", Url),
             P::new("comment", Str),
         ],
     ),
     F::write(
         "retrieveApiKey",
         "api_keys",
-        "With the developer key, fetches the key approved via requestApiKey; pending: poll again, aborted: stop.",
+        "Developer key: fetches the key approved via requestApiKey; pending: poll again, aborted: stop.",
         &[P::new("token", Str).req()],
     ),
-    F::destructive("unregister", "api_keys", "Deletes the calling (vendor's) API key and its IPN webhooks; cannot be undone.", &[])
-    .money(Money::None)
+    F::destructive("unregister", "api_keys", "Deletes the calling API key and its IPN webhooks for good.", &[])
+        .money(Money::None)
         .idempotent(),
     // ── account ────────────────────────────────────────────────────────────
-    F::read("getUserInfo", "account", "Key owner's id, user name and roles; shows who is connected.", &[]),
+    F::read("getUserInfo", "account", "The key owner's id, user name and roles.", &[]),
     F::read("listAccountAccess", "account", "Who can access your account, and which accounts you can access.", &[]),
     F::write(
         "getTestpayKey",
         "account",
-        "Account test-payment key for checkout URLs (?<get_param_name>=<key>). Secret: never on customer links.",
+        "Test-payment key for checkout URLs; secret, never on customer links.",
         &[P::new("do_recreate", Bool)],
     ),
     // ── system ─────────────────────────────────────────────────────────────
     F::read("ping", "system", "Checks the API is reachable and the key works; returns server time.", &[]),
-    F::read("getGlobalSettings", "system", "Reference values: billing interval codes, product types, image usage types, languages.", &[])
-    .cacheable(),
-    F::read("listCountries", "system", "Known countries with their two-letter codes.", &[])
-    .cacheable(),
+    F::read("getGlobalSettings", "system", "Reference values: billing intervals, product and image usage types, languages.", &[])
+        .cacheable(),
+    F::read("listCountries", "system", "Known countries with their two-letter codes.", &[]).cacheable(),
     F::read(
         "listCurrencies",
         "system",

@@ -44,23 +44,46 @@ impl Effect {
     }
 }
 
+/// Largest value of a Digistore24 integer field. The reference names no
+/// bounds; ids, counts and pages are 32-bit signed columns server-side
+/// (inferred), so anything beyond is refused instead of overflowing upstream.
+pub const INT32_MAX: i64 = i32::MAX as i64;
+/// Smallest value of a Digistore24 integer field (see [`INT32_MAX`]).
+pub const INT32_MIN: i64 = i32::MIN as i64;
+
 /// The type of one argument, with its constraints.
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
     /// Free text.
     Str,
+    /// One record id: non-empty, no spaces or commas. Numeric ids may come as JSON numbers.
+    Id,
+    /// One id or a comma list of ids: `"123"`, `"1,2,3"`.
+    Ids,
+    /// A comma list of ids, or `all`.
+    IdsOrAll,
+    /// An e-mail address.
+    Email,
+    /// A public `https://` URL: Digistore24 refuses `http` and `localhost`.
+    Url,
     /// Text limited to a fixed set of values.
     OneOf(&'static [&'static str]),
     /// Whole number, optionally bounded.
     Int { min: Option<i64>, max: Option<i64> },
-    /// Money amount or rate: a decimal with a dot (`"49.00"`); sent as given.
+    /// Money amount or rate, never negative: a decimal with a dot (`"49.00"`); sent as given.
     Amount,
+    /// Money amount that may be negative (a balance change): `"-5.00"`.
+    SignedAmount,
     /// Yes/no; sent upstream as `Y`/`N`.
     Bool,
     /// Calendar date: `YYYY-MM-DD`, `now`, `today` or an offset like `-30d`.
     Date,
+    /// One date (as [`Kind::Date`]) or a comma list of them.
+    Dates,
     /// Point in time: `YYYY-MM-DD HH:MM:SS`, ISO-8601, `now`, `start` or an offset.
     DateTime,
+    /// Calendar month: `YYYY-MM`.
+    Month,
     /// Nested object with named fields: `name[field]=…` on the wire.
     Object(&'static [Param]),
     /// Free key/value map with values of one kind: `name[KEY]=…` on the wire.
@@ -76,7 +99,8 @@ pub struct Param {
     pub name: &'static str,
     /// Type and constraints.
     pub kind: Kind,
-    /// Whether the call is refused without it.
+    /// Whether the call is refused without it. A required text argument
+    /// must also be non-empty: Digistore24's PHP treats `""` as missing.
     pub required: bool,
     /// Short hint for an agent, only where name and type do not say it all.
     pub doc: Option<&'static str>,
@@ -420,7 +444,11 @@ mod tests {
                 let (stem, last) = path.rsplit_once('[').map(|(s, l)| (s, l.trim_end_matches(']'))).unwrap_or(("", path));
                 for alternative in last.split('|') {
                     let wire = if stem.is_empty() { alternative.to_owned() } else { format!("{stem}[{alternative}]") };
-                    assert!(matches!(kind_at(f.params, &wire), Some(Kind::Amount)), "{}: {wire} is not an amount argument", f.name);
+                    assert!(
+                        matches!(kind_at(f.params, &wire), Some(Kind::Amount | Kind::SignedAmount)),
+                        "{}: {wire} is not an amount argument",
+                        f.name
+                    );
                 }
             }
         }

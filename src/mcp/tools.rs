@@ -2,10 +2,13 @@
 //!
 //! Schemas are kept compact on purpose: the whole list is read into the
 //! agent's context on every connection, so no boilerplate, enums instead of
-//! prose, and a description only where a name and type leave doubt.
+//! prose, and a description only where a name and type leave doubt. Formats
+//! go as JSON Schema keywords clients check themselves (`minLength`,
+//! `format: email|uri`); what no keyword says cheaply is in the validation
+//! message an agent gets back.
 
 use super::prepare::DRY_RUN;
-use crate::catalog::{Effect, FUNCTIONS, Function, Kind, Param, TOOLSETS};
+use crate::catalog::{Effect, FUNCTIONS, Function, INT32_MAX, INT32_MIN, Kind, Param, TOOLSETS};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -106,8 +109,9 @@ pub fn tool_for(function: &Function) -> Tool {
     // the server instructions instead of 123 times here.
     let mut schema = object_schema(function.params.iter());
     // Every changing tool accepts dry_run (the instructions say so once); it
-    // is listed where a preview matters most, on destructive tools.
-    if function.effect == Effect::Destructive {
+    // is listed where a preview matters most: destructive tools whose request
+    // is more than the one id the agent already knows.
+    if function.effect == Effect::Destructive && function.params.len() > 1 {
         schema["properties"][DRY_RUN] = json!({"type": "boolean"});
     }
     let Value::Object(schema) = schema else { unreachable!("object_schema builds an object") };
@@ -136,7 +140,13 @@ fn object_schema<'a>(params: impl Iterator<Item = &'a Param>) -> Value {
     let mut required = Vec::new();
     for param in params {
         let mut schema = kind_schema(&param.kind);
-        if let (Some(doc), Value::Object(map)) = (param.doc, &mut schema) {
+        // Required text and ids must be non-empty. Optional ids are refused
+        // empty too, but saying so on ~40 optional ids would cost ~210 tokens
+        // for a mistake agents rarely make (they leave the argument out).
+        if param.required && matches!(param.kind, Kind::Str | Kind::Id | Kind::Ids | Kind::IdsOrAll) {
+            schema["minLength"] = 1.into();
+        }
+        if let (Some(doc), Value::Object(map)) = (param.doc.or_else(|| kind_hint(&param.kind)), &mut schema) {
             map.insert("description".into(), doc.into());
         }
         properties.insert(param.name.into(), schema);
@@ -154,27 +164,47 @@ fn object_schema<'a>(params: impl Iterator<Item = &'a Param>) -> Value {
     schema
 }
 
+/// The hint a kind brings when the parameter has no doc of its own.
+fn kind_hint(kind: &Kind) -> Option<&'static str> {
+    match kind {
+        Kind::Ids => Some("comma list of ids"),
+        Kind::IdsOrAll => Some("comma list of ids, or all"),
+        Kind::Dates => Some("date or comma list"),
+        Kind::Month => Some("YYYY-MM"),
+        _ => None,
+    }
+}
+
 fn kind_schema(kind: &Kind) -> Value {
     match kind {
         Kind::Str => json!({"type": "string"}),
+        // Ids accept JSON numbers too, but agents are told the wire type: text.
+        Kind::Id | Kind::Ids | Kind::IdsOrAll => json!({"type": "string"}),
+        Kind::Email => json!({"type": "string", "format": "email"}),
+        Kind::Url => json!({"type": "string", "format": "uri"}),
+        Kind::Month | Kind::Dates => json!({"type": "string"}),
         Kind::OneOf(values) => json!({"type": "string", "enum": values}),
         Kind::Int { min, max } => {
             let mut schema = json!({"type": "integer"});
-            // A lower bound of 0 or 1 goes without saying for counts and pages.
-            if let Some(min) = min.filter(|m| *m > 1 || *m < 0) {
+            // A lower bound of 0 or 1 goes without saying for counts and pages,
+            // and the 32-bit range for every integer (it would cost ~500 tokens
+            // across the list; the validation message names it).
+            if let Some(min) = min.filter(|m| (*m > 1 || *m < 0) && *m != INT32_MIN) {
                 schema["minimum"] = min.into();
             }
-            if let Some(max) = max {
-                schema["maximum"] = (*max).into();
+            if let Some(max) = max.filter(|m| *m != INT32_MAX) {
+                schema["maximum"] = max.into();
             }
             schema
         }
         // The format (decimal string with a dot) is in the server instructions.
-        Kind::Amount => json!({"type": "string"}),
+        Kind::Amount | Kind::SignedAmount => json!({"type": "string"}),
         Kind::Bool => json!({"type": "boolean"}),
         // Date forms (2024-01-31, now, -30d, …) are in the server instructions.
         Kind::Date | Kind::DateTime => json!({"type": "string"}),
         Kind::Object(fields) => object_schema(fields.iter()),
+        // A map of free text needs no value schema: text is what agents send.
+        Kind::Map(Kind::Str) => json!({"type": "object"}),
         Kind::Map(inner) => json!({"type": "object", "additionalProperties": kind_schema(inner)}),
         Kind::List(inner) => json!({"type": "array", "items": kind_schema(inner)}),
     }

@@ -289,7 +289,8 @@ fn scalar(label: &str, v: &Value) -> Result<String, ApiError> {
 
 fn check_kind(label: &str, kind: &Kind, v: &Value, now: NaiveDateTime) -> Result<(), ApiError> {
     match kind {
-        Kind::Str => {
+        // The formats the MCP side checks (ids, e-mails, URLs, months) are plain text here, as before they had kinds.
+        Kind::Str | Kind::Id | Kind::Ids | Kind::IdsOrAll | Kind::Email | Kind::Url | Kind::Dates | Kind::Month => {
             scalar(label, v)?;
         }
         Kind::OneOf(allowed) => {
@@ -311,7 +312,7 @@ fn check_kind(label: &str, kind: &Kind, v: &Value, now: NaiveDateTime) -> Result
                 return Err(ApiError::params(format!("Argument {label} must be at most {m}, got {n}")));
             }
         }
-        Kind::Amount => {
+        Kind::Amount | Kind::SignedAmount => {
             let s = scalar(label, v)?;
             if parse_money(&s).is_none() {
                 return Err(ApiError::params(format!("Argument {label} must be a decimal number with a dot (e.g. 9.00), got '{s}'")));

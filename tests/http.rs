@@ -200,7 +200,7 @@ async fn every_protocol_version_is_negotiated() {
         )
         .await
         .unwrap();
-    assert_eq!(client.list_all_tools().await.unwrap().len(), 123);
+    assert_eq!(client.list_all_tools().await.unwrap().len(), digistore24_mcp::catalog::FUNCTIONS.len());
     let result = call(&client, "ping", json!({})).await;
     assert_eq!(result.is_error, Some(false));
 }

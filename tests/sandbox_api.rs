@@ -474,7 +474,6 @@ async fn fault_rate_and_latency_from_config() {
 async fn every_catalogued_function_answers_with_data() {
     let sb = Sandbox::default().await;
     let samples = collect_samples(&sb).await;
-    assert_eq!(catalog::FUNCTIONS.len(), 123);
     let mut failures = Vec::new();
     for f in catalog::FUNCTIONS {
         let args = derive_args(f, &samples);

@@ -69,6 +69,77 @@ const SHIPPING_POLICY: &[P] = &[
     P::new("scale_5_amount", Amount),
 ];
 
+/// `parts` laid end to end: one field list shared by a create and an update
+/// function, written once (a const fn, so the catalogue stays static data).
+const fn join<const N: usize>(parts: &[&[P]]) -> [P; N] {
+    let mut out = [P::new("", Str); N];
+    let (mut part, mut at) = (0, 0);
+    while part < parts.len() {
+        let mut i = 0;
+        while i < parts[part].len() {
+            out[at] = parts[part][i];
+            at += 1;
+            i += 1;
+        }
+        part += 1;
+    }
+    assert!(at == N, "join: N must be the total length of the parts");
+    out
+}
+
+/// Product fields that createProduct and updateProduct share, before the commission.
+const PRODUCT_TEXTS: &[P] = &[
+    P::new("name_intern", Str),
+    P::new("name_de", Str),
+    P::new("name_en", Str),
+    P::new("name_es", Str),
+    P::new("description_de", Str),
+    P::new("description_en", Str),
+    P::new("description_es", Str),
+    P::new("salespage_url", Url),
+    P::new("upsell_salespage_url", Url),
+    P::new("thankyou_url", Url),
+    P::new("image_url", Url),
+    P::new("product_type_id", INT_ID),
+    P::new("approval_status", OneOf(&["new", "pending"])),
+];
+/// Product fields that both share, after the commission.
+const PRODUCT_SETTINGS: &[P] = &[
+    P::new("buyer_type", OneOf(&["consumer", "business"])),
+    P::new("is_address_input_mandatory", Bool),
+    P::new("add_order_data_to_thankyou_page_url", Bool),
+    P::new("name", Str),
+    P::new("description", Str),
+    P::new("currency", Str),
+    P::new("language", Str),
+    P::new("product_group_id", INT_ID),
+    P::new("default_quantity", NON_NEG),
+    P::new("max_quantity", NON_NEG),
+];
+const PRODUCT_CREATE_FIELDS: [P; 25] =
+    join(&[PRODUCT_TEXTS, &[P::new("affiliate_commission", Amount)], PRODUCT_SETTINGS, &[P::new("note", Str)]]);
+// Digistore24 spells it with one "s" in updateProduct only.
+const PRODUCT_UPDATE_FIELDS: [P; 26] =
+    join(&[PRODUCT_TEXTS, &[P::new("affiliate_commision", Amount)], PRODUCT_SETTINGS, &[P::new("is_active", Bool), P::new("note", Str)]]);
+
+/// Voucher terms that createVoucher and updateVoucher share (after `code`).
+const VOUCHER_TERMS: &[P] = &[
+    P::new("product_ids", IdsOrAll),
+    P::new("valid_from", DateTime),
+    P::new("expires_at", DateTime),
+    P::new("first_rate", Amount),
+    P::new("other_rates", Amount),
+    P::new("first_amount", Amount),
+    P::new("other_amounts", Amount),
+    P::new("currency", CURRENCY),
+    P::new("is_count_limited", Bool),
+    P::new("count_left", NON_NEG),
+    P::new("upgrade_policy", OneOf(&["valid", "other_only", "not_valid"])),
+];
+const VOUCHER_CREATE_FIELDS: [P; 12] = join(&[&[P::new("code", Str).req()], VOUCHER_TERMS]);
+// In updateVoucher, data.code renames the voucher.
+const VOUCHER_UPDATE_FIELDS: [P; 12] = join(&[&[P::new("code", Str)], VOUCHER_TERMS]);
+
 /// The catalogue, grouped by toolset.
 pub static FUNCTIONS: &[F] = &[
     // ── purchases ──────────────────────────────────────────────────────────
@@ -367,78 +438,13 @@ pub static FUNCTIONS: &[F] = &[
         "createProduct",
         "products",
         "Creates a product and returns its id; prices via createPaymentplan or createBuyUrl.",
-        &[P::new(
-            "data",
-            Object(&[
-                P::new("name_intern", Str),
-                P::new("name_de", Str),
-                P::new("name_en", Str),
-                P::new("name_es", Str),
-                P::new("description_de", Str),
-                P::new("description_en", Str),
-                P::new("description_es", Str),
-                P::new("salespage_url", Url),
-                P::new("upsell_salespage_url", Url),
-                P::new("thankyou_url", Url),
-                P::new("image_url", Url),
-                P::new("product_type_id", INT_ID),
-                P::new("approval_status", OneOf(&["new", "pending"])),
-                P::new("affiliate_commission", Amount),
-                P::new("buyer_type", OneOf(&["consumer", "business"])),
-                P::new("is_address_input_mandatory", Bool),
-                P::new("add_order_data_to_thankyou_page_url", Bool),
-                P::new("name", Str),
-                P::new("description", Str),
-                P::new("currency", Str),
-                P::new("language", Str),
-                P::new("product_group_id", INT_ID),
-                P::new("default_quantity", NON_NEG),
-                P::new("max_quantity", NON_NEG),
-                P::new("note", Str),
-            ]),
-        )
-        .req()],
+        &[P::new("data", Object(&PRODUCT_CREATE_FIELDS)).req()],
     ),
     F::write(
         "updateProduct",
         "products",
         "Changes a product's given fields; is_active=N takes it off sale.",
-        &[
-            P::new("product_id", INT_ID).req(),
-            P::new(
-                "data",
-                Object(&[
-                    P::new("name_de", Str),
-                    P::new("name_en", Str),
-                    P::new("name_es", Str),
-                    P::new("name_intern", Str),
-                    P::new("description_de", Str),
-                    P::new("description_en", Str),
-                    P::new("description_es", Str),
-                    P::new("salespage_url", Url),
-                    P::new("upsell_salespage_url", Url),
-                    P::new("thankyou_url", Url),
-                    P::new("image_url", Url),
-                    P::new("product_type_id", INT_ID),
-                    P::new("currency", Str),
-                    P::new("approval_status", OneOf(&["new", "pending"])),
-                    // Digistore24 spells it with one "s" in updateProduct only.
-                    P::new("affiliate_commision", Amount),
-                    P::new("buyer_type", OneOf(&["consumer", "business"])),
-                    P::new("is_address_input_mandatory", Bool),
-                    P::new("add_order_data_to_thankyou_page_url", Bool),
-                    P::new("name", Str),
-                    P::new("description", Str),
-                    P::new("language", Str),
-                    P::new("product_group_id", INT_ID),
-                    P::new("default_quantity", NON_NEG),
-                    P::new("max_quantity", NON_NEG),
-                    P::new("is_active", Bool),
-                    P::new("note", Str),
-                ]),
-            )
-            .req(),
-        ],
+        &[P::new("product_id", INT_ID).req(), P::new("data", Object(&PRODUCT_UPDATE_FIELDS)).req()],
     )
     .idempotent(),
     F::write(
@@ -746,50 +752,13 @@ pub static FUNCTIONS: &[F] = &[
         "createVoucher",
         "vouchers",
         "Creates a discount code; rates are percent, amounts fixed.",
-        &[P::new(
-            "data",
-            Object(&[
-                P::new("code", Str).req(),
-                P::new("product_ids", IdsOrAll),
-                P::new("valid_from", DateTime),
-                P::new("expires_at", DateTime),
-                P::new("first_rate", Amount),
-                P::new("other_rates", Amount),
-                P::new("first_amount", Amount),
-                P::new("other_amounts", Amount),
-                P::new("currency", CURRENCY),
-                P::new("is_count_limited", Bool),
-                P::new("count_left", NON_NEG),
-                P::new("upgrade_policy", OneOf(&["valid", "other_only", "not_valid"])),
-            ]),
-        )
-        .req()],
+        &[P::new("data", Object(&VOUCHER_CREATE_FIELDS)).req()],
     ),
     F::write(
         "updateVoucher",
         "vouchers",
         "Changes a discount code's given fields; data.code renames it.",
-        &[
-            P::new("code", Str).req(),
-            P::new(
-                "data",
-                Object(&[
-                    P::new("code", Str),
-                    P::new("product_ids", IdsOrAll),
-                    P::new("valid_from", DateTime),
-                    P::new("expires_at", DateTime),
-                    P::new("first_rate", Amount),
-                    P::new("other_rates", Amount),
-                    P::new("first_amount", Amount),
-                    P::new("other_amounts", Amount),
-                    P::new("currency", CURRENCY),
-                    P::new("is_count_limited", Bool),
-                    P::new("count_left", NON_NEG),
-                    P::new("upgrade_policy", OneOf(&["valid", "other_only", "not_valid"])),
-                ]),
-            )
-            .req(),
-        ],
+        &[P::new("code", Str).req(), P::new("data", Object(&VOUCHER_UPDATE_FIELDS)).req()],
     )
     .idempotent(),
     F::destructive("deleteVoucher", "vouchers", "Deletes a discount code for good.", &[P::new("code", Str).req()])

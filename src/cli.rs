@@ -250,7 +250,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // One-shot commands print their answer on stdout; keep stderr quiet unless asked.
     let quiet = matches!(cli.command, Command::Tools(_) | Command::Call(_) | Command::TestKey(_));
-    init_logging(cli.log_format, if quiet { "warn" } else { "info" });
+    // Held to the end: dropping it flushes the lines still in the log buffer.
+    let _log_flush = init_logging(cli.log_format, if quiet { "warn" } else { "info" });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -267,17 +268,29 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat, default_level: &str) {
+/// Lines the log writer holds before it drops new ones rather than block a call.
+const LOG_BUFFER_LINES: usize = 64 * 1024;
+
+/// Logs go to stderr through a buffered writer on its own thread, so a tool
+/// call never waits for the terminal or the log collector; when the buffer is
+/// full, lines are dropped (and counted in `/metrics`), never waited for.
+fn init_logging(format: LogFormat, default_level: &str) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal;
     // rmcp logs every message at debug and some at info; ours say what matters.
     let default = format!("{default_level},rmcp=warn");
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(LOG_BUFFER_LINES)
+        .finish(std::io::stderr());
+    crate::ops::metrics::count_dropped_log_lines(writer.error_counter());
     // Colours only for a person at a terminal; a log collector gets plain text.
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
+    guard
 }
 
 async fn run(command: Command) -> Result<ExitCode, String> {

@@ -260,7 +260,10 @@ async fn no_key_in_any_log_line_error_or_metric() {
         seen.push_str(&r.text().await.unwrap());
     }
     let metrics = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
-    child.kill().unwrap();
+    assert!(metrics.contains("ds24_mcp_log_lines_dropped_total 0"), "the log writer reports its drops: {metrics}");
+    // A graceful stop flushes the log writer's buffer.
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill(1) runs");
+    assert!(status.success());
     let output = child.wait_with_output().unwrap();
     let logs = String::from_utf8_lossy(&output.stderr);
     assert!(logs.contains("tool call"), "the log has tool call lines: {logs}");

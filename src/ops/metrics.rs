@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// MCP requests by method and outcome (`ok`, `error`).
 pub const MCP_REQUESTS: &str = "ds24_mcp_requests_total";
-/// Tool calls by tool and outcome (`success`, `tool_error`, `upstream_error`, `timeout`, `rate_limited`, `dry_run`, `cached`).
+/// Tool calls by tool and outcome class (`crate::mcp::Class`).
 pub const TOOL_CALLS: &str = "ds24_mcp_tool_calls_total";
 /// Tool call latency in seconds, by tool.
 pub const TOOL_CALL_SECONDS: &str = "ds24_mcp_tool_call_duration_seconds";
@@ -27,10 +27,18 @@ pub const CACHE: &str = "ds24_mcp_cache_lookups_total";
 pub const CALLS_PER_KEY: &str = "ds24_mcp_tool_calls_by_key_total";
 /// Always 1; labels carry the version.
 pub const BUILD_INFO: &str = "ds24_mcp_build_info";
+/// Log lines dropped because the log writer's buffer was full.
+pub const LOG_LINES_DROPPED: &str = "ds24_mcp_log_lines_dropped_total";
 
 const LATENCY_BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+static DROPPED_LOG_LINES: OnceLock<tracing_appender::non_blocking::ErrorCounter> = OnceLock::new();
+
+/// Reports the log writer's count of dropped lines in every `/metrics` answer.
+pub fn count_dropped_log_lines(counter: tracing_appender::non_blocking::ErrorCounter) {
+    let _ = DROPPED_LOG_LINES.set(counter);
+}
 
 /// Installs the process-wide recorder (once) and returns its handle.
 pub fn install() -> &'static PrometheusHandle {
@@ -66,6 +74,9 @@ const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 /// The text exposition of every metric.
 pub fn render() -> String {
     let handle = install();
+    if let Some(dropped) = DROPPED_LOG_LINES.get() {
+        metrics::counter!(LOG_LINES_DROPPED).absolute(dropped.dropped_lines() as u64);
+    }
     handle.run_upkeep();
     handle.render()
 }

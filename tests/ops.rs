@@ -236,7 +236,7 @@ fn send_sigterm(child: &Child) {
 async fn no_key_in_any_log_line_error_or_metric() {
     let secret = "987-THISKEYMUSTNEVERAPPEAR";
     let upstream = FakeUpstream::start().await;
-    let (mut child, addr) = spawn_server(&upstream, &["--rate-limit-rps", "1", "--rate-limit-burst", "1"], &[]);
+    let (child, addr) = spawn_server(&upstream, &["--rate-limit-rps", "1", "--rate-limit-burst", "1"], &[]);
     let url = format!("http://{addr}/mcp");
     let auth = format!("Bearer {secret}");
     let bodies = [

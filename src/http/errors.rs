@@ -14,6 +14,8 @@ use axum::response::{IntoResponse, Response};
 use rmcp::model::ProtocolVersion;
 use serde_json::json;
 
+/// JSON-RPC "Parse error": the body is not valid JSON.
+pub(super) const PARSE_ERROR: i64 = -32700;
 /// JSON-RPC "Invalid Request": the HTTP request itself is wrong.
 pub(super) const INVALID_REQUEST: i64 = -32600;
 /// Implementation-defined server error: busy, limited, not ready.

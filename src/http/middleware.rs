@@ -7,7 +7,7 @@
 //! Must not touch: tool logic ([`crate::mcp`]) or the shape of error
 //! answers (see `errors.rs`); nothing here keeps state between requests.
 
-use super::errors::{INVALID_REQUEST, SERVER_ERROR, jsonrpc_error, missing_key};
+use super::errors::{INVALID_REQUEST, PARSE_ERROR, SERVER_ERROR, jsonrpc_error, missing_key};
 use super::{AppState, Readiness, narrowing};
 use crate::ds24::ApiKey;
 use crate::mcp::CallContext;
@@ -126,36 +126,24 @@ pub(super) async fn check_jsonrpc_body(State(limit): State<usize>, request: Requ
         #[serde(borrow)]
         jsonrpc: Option<std::borrow::Cow<'a, str>>,
     }
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
-    match first {
+    let refusal = |code: i64, message: &str| jsonrpc_error(StatusCode::BAD_REQUEST, code, message);
+    let not_a_message = || refusal(INVALID_REQUEST, "Invalid Request: expected one JSON-RPC 2.0 message object");
+    let not_json = |e: serde_json::Error| refusal(PARSE_ERROR, &format!("Parse error: the body is not valid JSON ({e})"));
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'[') if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() => {
-            return jsonrpc_error(
-                StatusCode::BAD_REQUEST,
-                INVALID_REQUEST,
-                "Invalid Request: JSON-RPC batches are not supported; send one message per request",
-            );
+            return refusal(INVALID_REQUEST, "Invalid Request: JSON-RPC batches are not supported; send one message per request");
         }
         Some(b'{') => match serde_json::from_slice::<Probe>(&bytes) {
             Ok(probe) if probe.jsonrpc.as_deref() == Some("2.0") => {}
-            Ok(_) => {
-                return jsonrpc_error(
-                    StatusCode::BAD_REQUEST,
-                    INVALID_REQUEST,
-                    "Invalid Request: expected one JSON-RPC 2.0 message object",
-                );
-            }
-            Err(e) => return jsonrpc_error(StatusCode::BAD_REQUEST, -32700, &format!("Parse error: the body is not valid JSON ({e})")),
+            Ok(_) => return not_a_message(),
+            Err(e) => return not_json(e),
         },
-        _ => match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-            Ok(_) => {
-                return jsonrpc_error(
-                    StatusCode::BAD_REQUEST,
-                    INVALID_REQUEST,
-                    "Invalid Request: expected one JSON-RPC 2.0 message object",
-                );
-            }
-            Err(e) => return jsonrpc_error(StatusCode::BAD_REQUEST, -32700, &format!("Parse error: the body is not valid JSON ({e})")),
-        },
+        _ => {
+            return match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+                Ok(_) => not_a_message(),
+                Err(e) => not_json(e),
+            };
+        }
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
 }

@@ -201,6 +201,10 @@ pub struct Function {
     pub summary: Option<&'static str>,
     /// The record to fetch first when the money cap or the summary needs it.
     pub lookup: Option<&'static Lookup>,
+    /// The compact projection of a list's records an agent gets unless it
+    /// asks for other `fields`: dotted paths relative to one record. `None`:
+    /// every field (get tools, and lists not curated yet).
+    pub default_fields: Option<&'static [&'static str]>,
 }
 
 impl Function {
@@ -222,6 +226,7 @@ impl Function {
             full_access: !reads,
             summary: None,
             lookup: None,
+            default_fields: None,
         }
     }
 
@@ -274,6 +279,19 @@ impl Function {
     pub const fn lookup(mut self, lookup: &'static Lookup) -> Self {
         self.lookup = Some(lookup);
         self
+    }
+
+    /// Declares the compact projection of the list's records (see [`Function::default_fields`]).
+    pub const fn default_fields(mut self, paths: &'static [&'static str]) -> Self {
+        self.default_fields = Some(paths);
+        self
+    }
+
+    /// Whether the answer is a list of records (Digistore24 names every such
+    /// function `list…`): `fields` then select within each record, not the
+    /// answer's top level.
+    pub fn answers_list(&self) -> bool {
+        self.effect.is_read() && (self.name.starts_with("list") || self.default_fields.is_some())
     }
 
     /// The argument of this name, if the function has one.

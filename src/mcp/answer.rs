@@ -1,19 +1,22 @@
-//! Shaping successful answers for an agent's context: paging hints and a
-//! size bound that cuts at a record boundary, never silently and never with a
-//! gap: a cut answer says in `_truncated.next_arguments` exactly how to get
-//! the first record it left out.
+//! Shaping successful answers for an agent's context, in one pass: the
+//! selected fields (the catalogue's compact default for lists), paging hints
+//! and a size bound that cuts at a record boundary, never silently and never
+//! with a gap: a cut answer says in `_truncated.next_arguments` exactly how
+//! to get the first record it left out, with the same `fields`.
 //!
-//! Owns: `_paging`, `_truncated` and the server-side `skip` continuation.
-//! Must not touch: what is sent upstream (a `skip` never is).
+//! Owns: `_fields`, `_paging`, `_truncated` and the server-side `skip`
+//! continuation. Must not touch: what is sent upstream (`skip` and `fields` never are).
 
-use super::prepare::{PreparedCall, SKIP};
+use super::fields::{Report, Selection};
+use super::prepare::{Fields, PreparedCall, SKIP};
 use serde_json::{Map, Value, json};
 
 /// Default bound of one answer: ~48 KiB of JSON stays well under 25,000 tokens.
 pub const DEFAULT_MAX_RESULT_BYTES: usize = 48 * 1024;
 
-/// Adds `_paging` to list answers, leaves out the call's `skip` records, and
-/// cuts answers larger than `max_bytes`. Returns the answer and its JSON text
+/// Leaves out the call's `skip` records, keeps the selected fields (noting
+/// in `_fields` what was left out), adds `_paging` to list answers, and cuts
+/// answers larger than `max_bytes`. Returns the answer and its JSON text
 /// (serialized once, here).
 ///
 /// `Err` carries a message for the agent when even an empty cut is too big.
@@ -31,6 +34,9 @@ pub fn shape(call: &PreparedCall, data: Value, max_bytes: usize) -> Result<(Valu
         let records = data.get_mut(key).expect("the key was just found");
         *records = take(records, call.skip, usize::MAX);
     }
+    if let Some(note) = select(call, &mut data, list.as_ref().map(|(key, _)| key.as_str())) {
+        data.insert("_fields".into(), note);
+    }
     if let Some(paging) = &paging {
         data.insert("_paging".into(), paging.clone());
     }
@@ -41,6 +47,40 @@ pub fn shape(call: &PreparedCall, data: Value, max_bytes: usize) -> Result<(Valu
     let cut = truncate(data, list.map(|(key, _)| key), text.len(), max_bytes, call)?;
     let text = serde_json::to_string(&cut).map_err(|e| e.to_string())?;
     Ok((cut, text))
+}
+
+/// Keeps the call's fields: of each record where the function answers a
+/// list, else of the whole answer. Returns the `_fields` note.
+fn select(call: &PreparedCall, data: &mut Map<String, Value>, list: Option<&str>) -> Option<Value> {
+    let paths: &[String] = match &call.fields {
+        Fields::All => return None,
+        Fields::Paths(paths) => paths,
+        Fields::Default => {
+            let paths = call.function.default_fields?;
+            return select_paths(call, data, list, paths);
+        }
+    };
+    select_paths(call, data, list, paths)
+}
+
+fn select_paths<S: AsRef<str>>(call: &PreparedCall, data: &mut Map<String, Value>, list: Option<&str>, paths: &[S]) -> Option<Value> {
+    let selection = Selection::new(paths);
+    let mut report = Report::new(paths);
+    if call.function.answers_list() {
+        // The list's metadata (counts, totals, dates) stays; the records are selected.
+        let records = data.get_mut(list?)?;
+        match records {
+            Value::Array(items) => items.iter_mut().for_each(|item| *item = selection.project(item, &mut report)),
+            Value::Object(by_id) => by_id.values_mut().for_each(|item| *item = selection.project(item, &mut report)),
+            _ => {}
+        }
+    } else {
+        let Value::Object(kept) = selection.project(&Value::Object(std::mem::take(data)), &mut report) else {
+            unreachable!("an object projects to an object")
+        };
+        *data = kept;
+    }
+    report.note()
 }
 
 /// Whether more pages exist and which `page_no` comes next.
@@ -67,7 +107,7 @@ fn paging(call: &PreparedCall, data: &Map<String, Value>) -> Option<Value> {
         paging["page_count"] = page_count.into();
     }
     if has_more {
-        let mut next = call.arguments.clone();
+        let mut next = call.continuation();
         next.insert("page_no".into(), (page_no + 1).into());
         paging["next_arguments"] = Value::Object(next);
     }
@@ -101,7 +141,8 @@ fn truncate(
     let records = data.remove(&key).expect("key exists");
     let total = count(&records);
     // Binary search for the most records that fit, with room for the note.
-    let budget = max_bytes.saturating_sub(serialized_len(&data) + 400 + serialized_len(&call.arguments));
+    let mut next = call.continuation();
+    let budget = max_bytes.saturating_sub(serialized_len(&data) + 400 + serialized_len(&next));
     let fits = |n: usize| serialized_len(&take(&records, 0, n)) <= budget;
     let (mut lo, mut hi) = (0usize, total);
     while lo < hi {
@@ -113,7 +154,6 @@ fn truncate(
     }
     // The rest of this page comes with the same arguments and a larger skip,
     // so the next page number must not be taken before it.
-    let mut next = call.arguments.clone();
     next.insert(SKIP.into(), (call.skip + lo).into());
     if let Some(Value::Object(paging)) = data.get_mut("_paging") {
         let page_no = paging.get("page_no").cloned().unwrap_or(Value::Null);
@@ -223,6 +263,32 @@ mod tests {
         }
         let expected: Vec<String> = (0..1000).map(|i| format!("P{i:05}")).collect();
         assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn lists_get_their_default_fields_and_every_continuation_carries_the_callers_fields() {
+        let shaped = shape(&call("listPurchases", json!({"page_size": 1000})), purchases(1000), 8_000).unwrap().0;
+        assert_eq!(shaped["purchase_list"][0], json!({"id": "P00000", "amount": "49.00"}), "the catalogue's default");
+        assert_eq!(shaped["_fields"]["left_out"], json!(["note"]));
+        assert_eq!(shaped["_truncated"]["next_arguments"].get("fields"), None, "the default needs no argument");
+        let chosen = call("listPurchases", json!({"page_size": 1000, "fields": ["id", "note"]}));
+        let shaped = shape(&chosen, purchases(1000), 8_000).unwrap().0;
+        assert_eq!(shaped["purchase_list"][0].as_object().unwrap().len(), 2);
+        let next = &shaped["_truncated"]["next_arguments"];
+        assert_eq!(next["fields"], json!(["id", "note"]));
+        assert_eq!(shaped["_paging"]["next_arguments"], *next, "the rest of the page, shaped alike");
+    }
+
+    #[test]
+    fn everything_means_the_answer_as_it_came() {
+        let all = shape(&call("listPurchases", json!({"fields": "*"})), purchases(3), 100_000).unwrap();
+        assert_eq!(all.1, serde_json::to_string(&purchases(3)).unwrap(), "byte for byte");
+        let record = json!({"id": "A", "buyer": {"email": "e", "city": "c"}});
+        let get = shape(&call("getPurchase", json!({"purchase_id": "A"})), record.clone(), 100_000).unwrap().0;
+        assert_eq!(get, record, "get tools default to all fields");
+        let get = shape(&call("getPurchase", json!({"purchase_id": "A", "fields": ["buyer.email"]})), record, 100_000).unwrap().0;
+        assert_eq!(get["buyer"], json!({"email": "e"}), "a record's fields are paths from its top");
+        assert_eq!(get["_fields"]["left_out"], json!(["buyer.city", "id"]));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 mod answer;
 mod confirm;
 mod context;
+mod fields;
 mod handler;
 mod outcome;
 mod pipeline;
@@ -27,6 +28,6 @@ pub use context::{CallContext, Narrowing};
 pub use outcome::{Class, Outcome, Refusal};
 pub use pipeline::{Ds24Server, INSTRUCTIONS};
 pub use policy::{ConfirmPolicy, Limits, summarize};
-pub use prepare::{DRY_RUN, PreparedCall, SKIP};
+pub use prepare::{DRY_RUN, FIELDS, Fields, PreparedCall, SKIP};
 pub use settings::{CONFIRMATION_TTL, DEFAULT_READ_RETRIES, ServerSettings, random_secret};
 pub use tools::{ToolFilter, ToolList, tool_for};

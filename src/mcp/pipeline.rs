@@ -32,6 +32,10 @@ pub const INSTRUCTIONS: &str = "Tools for the Digistore24 vendor API; each tool 
 Amounts are decimal strings with a dot (\"49.00\") in the currency's units. Dates: YYYY-MM-DD; times: \
 YYYY-MM-DD HH:MM:SS (server time); both also take now, today, start or offsets like -30d, -24h, 6M. \
 List tools default to the last 24 hours: pass from/to and prefer narrow ranges and filters. \
+Every read tool takes fields: what to show, as dotted paths (a list or one comma text, e.g. \
+id,amount,buyer.email; in lists relative to one record), or \"*\" for everything. Lists answer with a \
+compact default set and name the rest in _fields; get tools show everything. A cut answer goes on \
+with _truncated.next_arguments. Required text and ids must not be empty. \
 Destructive tools (refunds, cancellations, deletions, charges) need the user's confirmation; \
 every changing tool takes dry_run: true to preview the exact request without sending it. \
 Every tool also accepts language (e.g. en, de) for Digistore24's messages.";

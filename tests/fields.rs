@@ -20,7 +20,9 @@ const MEASURED: [(&str, &str, &str); 4] = [
 
 async fn server(sandbox: &Sandbox, max_result_bytes: Option<usize>) -> TestServer {
     let base = format!("{}/api/call", sandbox.base);
-    TestServer::start(&base, Options { max_result_bytes, ..Options::default() }).await
+    // The token bound goes with the byte bound: unbounded is unbounded.
+    let max_result_tokens = max_result_bytes.map(|_| usize::MAX);
+    TestServer::start(&base, Options { max_result_bytes, max_result_tokens, ..Options::default() }).await
 }
 
 fn with_fields(arguments: &str, fields: Option<Value>) -> Value {

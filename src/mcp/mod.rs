@@ -23,7 +23,7 @@ mod prepare;
 mod settings;
 mod tools;
 
-pub use answer::DEFAULT_MAX_RESULT_BYTES;
+pub use answer::{Bounds, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULT_TOKENS};
 pub use context::{CallContext, Narrowing};
 pub use outcome::{Class, Outcome, Refusal};
 pub use pipeline::{Ds24Server, INSTRUCTIONS};

@@ -108,6 +108,7 @@ impl Ds24Server {
             .with_server_info(Implementation::new("digistore24-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS);
         let codec = RequestStateCodec::new_unchecked(settings.state_secret.clone());
+        answer::load_tokenizer();
         Ds24Server { shared: Arc::new(Shared { client, tools, settings, info, codec }) }
     }
 
@@ -201,7 +202,7 @@ impl Ds24Server {
         }
         let (data, outcome) = self.fetch(&call, key).await?;
         let (shaped, text) =
-            answer::shape(&call, data, settings.max_result_bytes).map_err(|message| Refusal::TooLarge { tool: function.name, message })?;
+            answer::shape(&call, data, settings.result_bounds).map_err(|message| Refusal::TooLarge { tool: function.name, message })?;
         // CallToolResult::structured would serialize the data a second time.
         let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
         result.structured_content = Some(shaped);

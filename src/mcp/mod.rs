@@ -12,6 +12,7 @@
 //! `settings` and `context` are what a server and a call are given.
 
 mod answer;
+mod complete;
 mod confirm;
 mod context;
 mod fields;
@@ -20,6 +21,8 @@ mod outcome;
 mod pipeline;
 mod policy;
 mod prepare;
+mod prompts;
+mod resources;
 mod settings;
 mod tools;
 
@@ -29,5 +32,7 @@ pub use outcome::{Class, Outcome, Refusal};
 pub use pipeline::{Ds24Server, INSTRUCTIONS};
 pub use policy::{ConfirmPolicy, Limits, summarize};
 pub use prepare::{DRY_RUN, FIELDS, Fields, PreparedCall, SKIP};
+pub use prompts::{WORKFLOWS, Workflow};
+pub use resources::{GUIDES, Guide, SCHEME};
 pub use settings::{CONFIRMATION_TTL, DEFAULT_READ_RETRIES, ServerSettings, random_secret};
 pub use tools::{ToolFilter, ToolList, tool_for};

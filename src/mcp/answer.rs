@@ -140,7 +140,15 @@ fn select_paths<S: AsRef<str>>(call: &PreparedCall, data: &mut Map<String, Value
     let mut report = Report::new(paths);
     if call.function.answers_list() {
         // The list's metadata (counts, totals, dates) stays; the records are selected.
-        let records = data.get_mut(list?)?;
+        let list = list?;
+        for path in paths {
+            // Asking for kept metadata (item_count, summary.amounts) is not a miss.
+            let top = path.as_ref().split('.').next().unwrap_or_default();
+            if top != list && data.contains_key(top) {
+                report.found(path.as_ref());
+            }
+        }
+        let records = data.get_mut(list)?;
         match records {
             Value::Array(items) => items.iter_mut().for_each(|item| *item = selection.project(item, &mut report)),
             Value::Object(by_id) => by_id.values_mut().for_each(|item| *item = selection.project(item, &mut report)),
@@ -352,6 +360,12 @@ mod tests {
         let next = &shaped["_truncated"]["next_arguments"];
         assert_eq!(next["fields"], json!(["id", "note"]));
         assert_eq!(shaped["_paging"]["next_arguments"], *next, "the rest of the page, shaped alike");
+        let metadata = call("listPurchases", json!({"fields": ["id", "item_count", "nothing"]}));
+        let mut data = purchases(2);
+        data["item_count"] = 2.into();
+        let shaped = shape(&metadata, data, bytes(100_000)).unwrap().0;
+        assert_eq!(shaped["item_count"], 2, "a list's metadata stays");
+        assert_eq!(shaped["_fields"]["not_found"], json!(["nothing"]), "asking for kept metadata is no miss");
     }
 
     #[test]

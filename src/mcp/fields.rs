@@ -90,6 +90,11 @@ impl Report {
         Report { requested: requested.iter().map(|p| p.as_ref().to_owned()).collect(), ..Report::default() }
     }
 
+    /// Counts `path` as found though no projection matched it.
+    pub(super) fn found(&mut self, path: &str) {
+        self.matched.insert(path.to_owned());
+    }
+
     /// The `_fields` note, if anything was left out or not found: which
     /// fields exist besides those shown, and how to ask for them.
     pub(super) fn note(&self) -> Option<Value> {

@@ -120,7 +120,8 @@ pub fn tool_for(function: &Function) -> Tool {
     // whose records come in a compact default projection. The shortest
     // schema every client accepts: a comma list in one text (a JSON list works too).
     if function.default_fields.is_some() {
-        schema["properties"][FIELDS] = json!({"type": "string"});
+        // Clients that drop the instructions still learn what it takes.
+        schema["properties"][FIELDS] = json!({"type": "string", "description": "comma list of field paths; * = all"});
     }
     let Value::Object(schema) = schema else { unreachable!("object_schema builds an object") };
     // Hints at their MCP defaults are left out (readOnlyHint false,

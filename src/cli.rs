@@ -10,7 +10,8 @@ use crate::catalog::{Effect, FUNCTIONS, TOOLSETS};
 use crate::ds24::{ApiKey, Client, ClientConfig};
 use crate::http::{self, HttpConfig, Readiness, Shutdown};
 use crate::mcp::{
-    ConfirmPolicy, DEFAULT_MAX_RESULT_BYTES, DEFAULT_READ_RETRIES, Ds24Server, Limits, ServerSettings, ToolFilter, ToolList, random_secret,
+    Bounds, ConfirmPolicy, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULT_TOKENS, DEFAULT_READ_RETRIES, Ds24Server, Limits, ServerSettings,
+    ToolFilter, ToolList, random_secret,
 };
 use crate::ops::{
     self,
@@ -101,6 +102,9 @@ struct UpstreamArgs {
     /// Largest answer handed to the agent, in bytes of JSON; longer lists are cut and say so.
     #[arg(long, env = "DS24_MAX_RESULT_BYTES", default_value_t = DEFAULT_MAX_RESULT_BYTES)]
     max_result_bytes: usize,
+    /// Largest answer handed to the agent, in cl100k tokens; longer lists are cut and say so.
+    #[arg(long, env = "DS24_MAX_RESULT_TOKENS", default_value_t = DEFAULT_MAX_RESULT_TOKENS)]
+    max_result_tokens: usize,
 }
 
 #[derive(Debug, Args)]
@@ -350,7 +354,8 @@ impl UpstreamArgs {
                 max_charge: self.max_charge_amount,
                 allowed_product_ids: (!allowed.is_empty()).then_some(allowed),
             },
-            max_result_bytes: self.max_result_bytes.max(1024),
+            // Below these, not even one ordinary record would fit.
+            result_bounds: Bounds { max_bytes: self.max_result_bytes.max(1024), max_tokens: self.max_result_tokens.max(256) },
             ..ServerSettings::new(state_secret)
         };
         adjust(&mut settings);

@@ -140,6 +140,24 @@ const VOUCHER_CREATE_FIELDS: [P; 12] = join(&[&[P::new("code", Str).req()], VOUC
 // In updateVoucher, data.code renames the voucher.
 const VOUCHER_UPDATE_FIELDS: [P; 12] = join(&[&[P::new("code", Str)], VOUCHER_TERMS]);
 
+/// What an agent needs of an order to answer and to pick the next call:
+/// ids, amount with currency, date, product, buyer, where it stands, and
+/// whether it is a test order.
+const PURCHASE_FIELDS: &[&str] = &[
+    "id",
+    "created_at",
+    "product_id",
+    "product_name",
+    "amount",
+    "currency",
+    "buyer_email",
+    "buyer_first_name",
+    "buyer_last_name",
+    "billing_status",
+    "refund_status",
+    "order_type",
+];
+
 /// The catalogue, grouped by toolset.
 pub static FUNCTIONS: &[F] = &[
     // ── purchases ──────────────────────────────────────────────────────────
@@ -180,7 +198,8 @@ pub static FUNCTIONS: &[F] = &[
             P::new("page_no", PAGE_NO),
             P::new("page_size", COUNT),
         ],
-    ),
+    )
+    .default_fields(PURCHASE_FIELDS),
     F::read(
         "listPurchasesOfEmail",
         "purchases",
@@ -394,7 +413,8 @@ pub static FUNCTIONS: &[F] = &[
             P::new("page_no", PAGE_NO),
             P::new("page_size", Int { min: Some(1), max: Some(1000) }),
         ],
-    ),
+    )
+    .default_fields(&["id", "created_at", "transaction_type", "amount", "currency", "purchase_id", "product_id", "buyer.email"]),
     F::destructive(
         "refundTransaction",
         "transactions",
@@ -427,7 +447,8 @@ pub static FUNCTIONS: &[F] = &[
     ),
     F::read("listPayouts", "payouts", "Your payouts (credit notes) for vendor and affiliate earnings.", &[]),
     // ── products ───────────────────────────────────────────────────────────
-    F::read("listProducts", "products", "All products with ids and main settings.", &[P::new("sort_by", OneOf(&["name", "group"]))]),
+    F::read("listProducts", "products", "All products with ids and main settings.", &[P::new("sort_by", OneOf(&["name", "group"]))])
+        .default_fields(&["id", "name", "is_active", "currency", "product_group_name", "product_type_id", "created_at"]),
     F::read(
         "getProduct",
         "products",
@@ -644,7 +665,8 @@ pub static FUNCTIONS: &[F] = &[
         "buyers",
         "Pages through all buyers (default 100 per page).",
         &[P::new("page_no", PAGE_NO), P::new("page_size", COUNT)],
-    ),
+    )
+    .default_fields(&["id", "email", "first_name", "last_name", "country"]),
     F::write(
         "updateBuyer",
         "buyers",

@@ -169,6 +169,29 @@ pub struct Lookup {
 /// The order of a `purchase_id`, fetched with `getPurchase`.
 pub const ORDER_LOOKUP: Lookup = Lookup { function: "getPurchase", by: "purchase_id" };
 
+/// The reads behind the MCP resources (`digistore24://…`, see `mcp/resources.rs`)
+/// and the account lists completions draw on (`mcp/complete.rs`).
+pub mod reads {
+    use super::Lookup;
+
+    /// `digistore24://account`: who the key belongs to, and the account's settings.
+    pub const ACCOUNT: [&str; 2] = ["getUserInfo", "getGlobalSettings"];
+    /// `digistore24://products`, and product ids and names for completions.
+    pub const PRODUCTS: &str = "listProducts";
+    /// `digistore24://purchases/{purchase_id}`.
+    pub const PURCHASE: Lookup = super::ORDER_LOOKUP;
+    /// `digistore24://products/{product_id}`.
+    pub const PRODUCT: Lookup = Lookup { function: "getProduct", by: "product_id" };
+    /// `digistore24://buyers/{buyer_id}`.
+    pub const BUYER: Lookup = Lookup { function: "getBuyer", by: "buyer_id" };
+    /// Recent order ids for completions.
+    pub const PURCHASES: &str = "listPurchases";
+    /// Buyer ids and e-mails for completions.
+    pub const BUYERS: &str = "listBuyers";
+    /// Currency codes for completions.
+    pub const CURRENCIES: &str = "listCurrencies";
+}
+
 /// The function that checks a key (`test-key`, `/test-api-key`): cheap, reads nothing.
 pub const KEY_CHECK: &str = "ping";
 
@@ -201,6 +224,10 @@ pub struct Function {
     pub summary: Option<&'static str>,
     /// The record to fetch first when the money cap or the summary needs it.
     pub lookup: Option<&'static Lookup>,
+    /// The compact projection of a list's records an agent gets unless it
+    /// asks for other `fields`: dotted paths relative to one record. `None`:
+    /// every field (get tools, and lists not curated yet).
+    pub default_fields: Option<&'static [&'static str]>,
 }
 
 impl Function {
@@ -222,6 +249,7 @@ impl Function {
             full_access: !reads,
             summary: None,
             lookup: None,
+            default_fields: None,
         }
     }
 
@@ -274,6 +302,19 @@ impl Function {
     pub const fn lookup(mut self, lookup: &'static Lookup) -> Self {
         self.lookup = Some(lookup);
         self
+    }
+
+    /// Declares the compact projection of the list's records (see [`Function::default_fields`]).
+    pub const fn default_fields(mut self, paths: &'static [&'static str]) -> Self {
+        self.default_fields = Some(paths);
+        self
+    }
+
+    /// Whether the answer is a list of records (Digistore24 names every such
+    /// function `list…`): `fields` then select within each record, not the
+    /// answer's top level.
+    pub fn answers_list(&self) -> bool {
+        self.effect.is_read() && (self.name.starts_with("list") || self.default_fields.is_some())
     }
 
     /// The argument of this name, if the function has one.
@@ -528,6 +569,18 @@ mod tests {
             }
         }
         assert!(offenders.is_empty(), "function names outside the catalogue: {offenders:?}");
+    }
+
+    #[test]
+    fn resource_and_completion_reads_are_catalogue_reads_with_their_argument() {
+        let lists = [reads::PRODUCTS, reads::PURCHASES, reads::BUYERS, reads::CURRENCIES];
+        for name in reads::ACCOUNT.iter().chain(&lists) {
+            assert!(lookup(name).is_some_and(|f| f.effect.is_read()), "{name}");
+        }
+        for record in [reads::PURCHASE, reads::PRODUCT, reads::BUYER] {
+            let function = lookup(record.function).unwrap();
+            assert!(function.effect.is_read() && function.param(record.by).is_some_and(|p| p.required), "{record:?}");
+        }
     }
 
     #[test]

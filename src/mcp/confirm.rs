@@ -146,7 +146,9 @@ mod tests {
 
     fn call_with(fields: &[(&str, &str)]) -> PreparedCall {
         let body = FormBody { fields: fields.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect() };
-        PreparedCall { function: lookup("createBillingOnDemand").unwrap(), body, dry_run: false, skip: 0, arguments: Default::default() }
+        let function = lookup("createBillingOnDemand").unwrap();
+        let (fields, fields_given) = (crate::mcp::Fields::Default, None);
+        PreparedCall { function, body, dry_run: false, skip: 0, fields, arguments: Default::default(), fields_given }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The `rmcp` server handler: what the protocol asks of a server (initialize,
-//! ping, tools/list, tools/call), each answered from [`Ds24Server`].
+//! ping, tools, resources, prompts, completions), each answered from [`Ds24Server`].
 //!
 //! Owns: reading the protocol-level facts of a call (the client's
 //! capabilities and protocol era) to decide who can be asked for a
@@ -8,10 +8,36 @@
 use super::confirm::Asker;
 use super::context::CallContext;
 use super::pipeline::{Ds24Server, Reply};
+use super::{prompts, resources};
 use crate::ops::metrics;
-use rmcp::model::{CallToolRequestParams, CallToolResponse, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerConfig};
+use rmcp::model::{
+    CacheScope, CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResponse,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, ServerConfig,
+};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// How long clients may keep the lists of resources, templates and prompts (they change with a release).
+const LIST_TTL_MS: u64 = 3_600_000;
+/// How long clients may keep a read of account data: a minute, as orders change.
+const READ_TTL_MS: u64 = 60_000;
+/// How long clients may keep a guide (it changes with a release).
+const GUIDE_TTL_MS: u64 = 86_400_000;
+
+/// Whether the client speaks 2026-07-28 or later, where results carry caching hints.
+fn modern(context: &RequestContext<RoleServer>) -> bool {
+    context.protocol_version().is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
+}
+
+impl Ds24Server {
+    /// The context the HTTP front attached, else (stdio) the server's own key.
+    fn context_of(&self, context: &RequestContext<RoleServer>) -> CallContext {
+        CallContext::of(context).cloned().unwrap_or_else(|| CallContext { key: self.key_for(None), ..CallContext::default() })
+    }
+}
 
 impl ServerHandler for Ds24Server {
     fn get_info(&self) -> ServerConfig {
@@ -37,6 +63,99 @@ impl ServerHandler for Ds24Server {
         let result = self.negotiate_initialize(&request);
         metrics::mcp_request("initialize", result.is_ok());
         result
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        metrics::mcp_request("resources/list", true);
+        let result = ListResourcesResult::with_all_items(resources::list());
+        // The same for every caller: public.
+        Ok(if modern(&context) { result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public) } else { result })
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        metrics::mcp_request("resources/templates/list", true);
+        let result = ListResourceTemplatesResult::with_all_items(resources::templates());
+        Ok(if modern(&context) { result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public) } else { result })
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let call_context = self.context_of(&context);
+        let read = self.read(&request.uri, &call_context).await;
+        metrics::mcp_request("resources/read", read.is_ok());
+        let guide = request.uri.starts_with(&format!("{}guide/", resources::SCHEME));
+        let result = ReadResourceResult::new(vec![read?]);
+        let result = match (modern(&context), guide) {
+            (false, _) => result,
+            (true, true) => result.with_ttl_ms(GUIDE_TTL_MS).with_cache_scope(CacheScope::Public),
+            // The caller's own account data: only their client may keep it.
+            (true, false) => result.with_ttl_ms(READ_TTL_MS).with_cache_scope(CacheScope::Private),
+        };
+        Ok(result.into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        metrics::mcp_request("prompts/list", true);
+        let result = ListPromptsResult::with_all_items(prompts::WORKFLOWS.iter().map(prompts::Workflow::prompt).collect());
+        Ok(if modern(&context) { result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public) } else { result })
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let given: HashMap<String, String> = request
+            .arguments
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, value)| match value {
+                Value::String(text) => (name, text),
+                other => (name, other.to_string()),
+            })
+            .collect();
+        let result = match prompts::find(&request.name) {
+            None => Err(McpError::invalid_params(format!("unknown prompt `{}`; prompts/list shows them", request.name), None)),
+            Some(workflow) => workflow.get(&given).map_err(|message| McpError::invalid_params(message, None)),
+        };
+        metrics::mcp_request("prompts/get", result.is_ok());
+        Ok(result?.into())
+    }
+
+    async fn complete(&self, request: CompleteRequestParams, context: RequestContext<RoleServer>) -> Result<CompleteResult, McpError> {
+        // Only arguments of our own prompts and templates complete; anything
+        // else gets no suggestions rather than an error.
+        let known = match &request.r#ref {
+            Reference::Prompt(prompt) => {
+                prompts::find(&prompt.name).is_some_and(|w| w.args.iter().any(|a| a.name == request.argument.name))
+            }
+            Reference::Resource(template) => {
+                resources::TEMPLATES.iter().any(|(t, ..)| *t == template.uri && t.contains(&format!("{{{}}}", request.argument.name)))
+            }
+            _ => false,
+        };
+        let completion = if known {
+            self.complete_argument(&request.argument.name, &request.argument.value, &self.context_of(&context)).await
+        } else {
+            rmcp::model::CompletionInfo::default()
+        };
+        metrics::mcp_request("completion/complete", true);
+        Ok(CompleteResult::new(completion))
     }
 
     async fn ping(&self, _context: RequestContext<RoleServer>) -> Result<(), McpError> {

@@ -12,21 +12,27 @@
 //! `settings` and `context` are what a server and a call are given.
 
 mod answer;
+mod complete;
 mod confirm;
 mod context;
+mod fields;
 mod handler;
 mod outcome;
 mod pipeline;
 mod policy;
 mod prepare;
+mod prompts;
+mod resources;
 mod settings;
 mod tools;
 
-pub use answer::DEFAULT_MAX_RESULT_BYTES;
+pub use answer::{Bounds, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULT_TOKENS};
 pub use context::{CallContext, Narrowing};
 pub use outcome::{Class, Outcome, Refusal};
 pub use pipeline::{Ds24Server, INSTRUCTIONS};
 pub use policy::{ConfirmPolicy, Limits, summarize};
-pub use prepare::{DRY_RUN, PreparedCall, SKIP};
+pub use prepare::{DRY_RUN, FIELDS, Fields, PreparedCall, SKIP};
+pub use prompts::{WORKFLOWS, Workflow};
+pub use resources::{GUIDES, Guide, SCHEME};
 pub use settings::{CONFIRMATION_TTL, DEFAULT_READ_RETRIES, ServerSettings, random_secret};
 pub use tools::{ToolFilter, ToolList, tool_for};

@@ -9,6 +9,7 @@
 //! transport (see `handler.rs` for rmcp, `crate::http` for HTTP).
 
 use super::answer;
+use super::complete::CompletionCache;
 use super::confirm::{Asker, Confirmer, NotConfirmed};
 use super::context::{CallContext, Narrowing};
 use super::outcome::{Outcome, Refusal};
@@ -32,6 +33,10 @@ pub const INSTRUCTIONS: &str = "Tools for the Digistore24 vendor API; each tool 
 Amounts are decimal strings with a dot (\"49.00\") in the currency's units. Dates: YYYY-MM-DD; times: \
 YYYY-MM-DD HH:MM:SS (server time); both also take now, today, start or offsets like -30d, -24h, 6M. \
 List tools default to the last 24 hours: pass from/to and prefer narrow ranges and filters. \
+Every read tool takes fields: what to show, as dotted paths (a list or one comma text, e.g. \
+id,amount,buyer.email; in lists relative to one record), or \"*\" for everything. Lists answer with a \
+compact default set and name the rest in _fields; get tools show everything. A cut answer goes on \
+with _truncated.next_arguments. Required text and ids must not be empty. \
 Destructive tools (refunds, cancellations, deletions, charges) need the user's confirmation; \
 every changing tool takes dry_run: true to preview the exact request without sending it. \
 Every tool also accepts language (e.g. en, de) for Digistore24's messages.";
@@ -49,6 +54,7 @@ pub(super) struct Shared {
     pub(super) settings: ServerSettings,
     pub(super) info: ServerConfig,
     codec: RequestStateCodec,
+    pub(super) completions: CompletionCache,
 }
 
 impl std::fmt::Debug for Ds24Server {
@@ -58,13 +64,13 @@ impl std::fmt::Debug for Ds24Server {
 }
 
 /// A call that ended with an answer for the agent.
-struct Answered {
-    result: CallToolResult,
+pub(super) struct Answered {
+    pub(super) result: CallToolResult,
     outcome: Outcome<'static>,
 }
 
 /// Why the pipeline stopped before an answer from Digistore24 was shaped.
-enum Stop {
+pub(super) enum Stop {
     /// Refused before anything was sent.
     Refused(Refusal),
     /// Digistore24 (or the lookup before the call) failed.
@@ -100,11 +106,14 @@ impl Ds24Server {
     /// Builds the server; the tool list is built here, once.
     pub fn new(client: Client, settings: ServerSettings) -> Self {
         let tools = ToolList::new(&settings.filter);
-        let info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().enable_completions().build();
+        let info = ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("digistore24-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS);
         let codec = RequestStateCodec::new_unchecked(settings.state_secret.clone());
-        Ds24Server { shared: Arc::new(Shared { client, tools, settings, info, codec }) }
+        answer::load_tokenizer();
+        let completions = CompletionCache::default();
+        Ds24Server { shared: Arc::new(Shared { client, tools, settings, info, codec, completions }) }
     }
 
     /// The tools this instance offers.
@@ -149,15 +158,7 @@ impl Ds24Server {
         let Some(function) = catalog::lookup(name) else {
             return Err(McpError::invalid_params(format!("unknown tool `{name}`; tools/list shows the available tools"), None));
         };
-        let started = Instant::now();
-        let ended = self.run(function, arguments, context, asker).await;
-        let outcome = match &ended {
-            Ok(answered) => answered.outcome,
-            Err(Stop::Refused(refusal)) => Outcome::Refused(refusal),
-            Err(Stop::Failed { error, .. }) => Outcome::Failed(error),
-            Err(Stop::Ask(_)) => Outcome::ConfirmationRequested,
-        };
-        self.record(function, context, outcome, started);
+        let ended = self.run_recorded(function, arguments, context, asker).await;
         Ok(match ended {
             Ok(answered) => Reply::Result(answered.result),
             Err(Stop::Ask(input)) => Reply::Ask(input),
@@ -167,6 +168,27 @@ impl Ds24Server {
             }
             Err(Stop::Failed { error, during_lookup: false }) => Reply::Result(error_result(describe_failure(function, &error))),
         })
+    }
+
+    /// Runs the stages and records how the call ended: the one path of every
+    /// call, whether a tool call, a resource read or a completion lookup.
+    pub(super) async fn run_recorded(
+        &self,
+        function: &'static Function,
+        arguments: Map<String, Value>,
+        context: &CallContext,
+        asker: Asker<'_>,
+    ) -> Result<Answered, Stop> {
+        let started = Instant::now();
+        let ended = self.run(function, arguments, context, asker).await;
+        let outcome = match &ended {
+            Ok(answered) => answered.outcome,
+            Err(Stop::Refused(refusal)) => Outcome::Refused(refusal),
+            Err(Stop::Failed { error, .. }) => Outcome::Failed(error),
+            Err(Stop::Ask(_)) => Outcome::ConfirmationRequested,
+        };
+        self.record(function, context, outcome, started);
+        ended
     }
 
     /// The stages, in order; each `?` is a place the call can stop.
@@ -197,7 +219,7 @@ impl Ds24Server {
         }
         let (data, outcome) = self.fetch(&call, key).await?;
         let (shaped, text) =
-            answer::shape(&call, data, settings.max_result_bytes).map_err(|message| Refusal::TooLarge { tool: function.name, message })?;
+            answer::shape(&call, data, settings.result_bounds).map_err(|message| Refusal::TooLarge { tool: function.name, message })?;
         // CallToolResult::structured would serialize the data a second time.
         let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
         result.structured_content = Some(shaped);

@@ -3,7 +3,7 @@
 //! and the continuation offset — and every later stage (caps, summaries,
 //! confirmation binding, paging hints) reads that, never the raw JSON again.
 //!
-//! Owns: the server's own arguments (`dry_run`, `skip`), which are taken off
+//! Owns: the server's own arguments (`dry_run`, `skip`, `fields`), which are taken off
 //! before the rest is checked against the catalogue. Must not touch: sending.
 
 use super::outcome::Refusal;
@@ -18,6 +18,20 @@ pub const DRY_RUN: &str = "dry_run";
 /// The argument that continues a cut answer: leave out this many records of
 /// the list first (handed out in `_truncated.next_arguments`, never sent upstream).
 pub const SKIP: &str = "skip";
+/// The argument that selects the fields of an answer (dotted paths, `"*"` =
+/// all); applied to the answer, never sent upstream.
+pub const FIELDS: &str = "fields";
+
+/// Which fields of an answer the agent gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fields {
+    /// The catalogue's default projection of the function (all fields where it declares none).
+    Default,
+    /// Everything, as Digistore24 answered.
+    All,
+    /// These dotted paths (relative to one record of a list).
+    Paths(Vec<String>),
+}
 
 /// A checked tool call, ready to send.
 #[derive(Debug, Clone)]
@@ -30,9 +44,13 @@ pub struct PreparedCall {
     pub dry_run: bool,
     /// Records of the answer's list to leave out before the rest is shown.
     pub skip: usize,
-    /// The checked arguments as the client gave them (without `dry_run` and
-    /// `skip`): echoed back in continuation hints, never re-interpreted.
+    /// Which fields of the answer to show.
+    pub fields: Fields,
+    /// The checked arguments as the client gave them (without `dry_run`,
+    /// `skip` and `fields`): echoed back in continuation hints, never re-interpreted.
     pub arguments: Map<String, Value>,
+    /// `fields` as the client gave it, carried on by continuation hints.
+    pub fields_given: Option<Value>,
 }
 
 impl PreparedCall {
@@ -56,8 +74,24 @@ impl PreparedCall {
                 None => return Err(invalid(flag_error(SKIP, "a whole number of at least 0 (from _truncated.next_arguments)", &value))),
             },
         };
+        // Only reads answer with records to select from.
+        let fields_given = function.effect.is_read().then(|| arguments.remove(FIELDS)).flatten().filter(|v| !v.is_null());
+        let fields = match &fields_given {
+            None => Fields::Default,
+            Some(value) => parse_fields(value).map_err(|expected| invalid(flag_error(FIELDS, expected, value)))?,
+        };
         let body = encode_args(function, &arguments).map_err(invalid)?;
-        Ok(PreparedCall { function, body, dry_run, skip, arguments })
+        Ok(PreparedCall { function, body, dry_run, skip, fields, arguments, fields_given })
+    }
+
+    /// The arguments that repeat this call from its first record: the
+    /// client's own plus its `fields`, so every continuation is shaped alike.
+    pub fn continuation(&self) -> Map<String, Value> {
+        let mut next = self.arguments.clone();
+        if let Some(fields) = &self.fields_given {
+            next.insert(FIELDS.into(), fields.clone());
+        }
+        next
     }
 
     /// A checked call of `function` with one argument, e.g. the order lookup.
@@ -89,6 +123,25 @@ impl PreparedCall {
         items.dedup();
         items
     }
+}
+
+/// A list of dotted paths, or one text with a comma list of them (what a
+/// client sends when it reads the schema's `string`); `*` anywhere = all.
+fn parse_fields(value: &Value) -> Result<Fields, &'static str> {
+    const EXPECTED: &str = "a list of dotted field paths such as [\"id\",\"buyer.email\"], or [\"*\"] for all";
+    let texts: Vec<&str> = match value {
+        Value::String(text) => text.split(',').collect(),
+        Value::Array(items) => items.iter().map(|item| item.as_str().ok_or(EXPECTED)).collect::<Result<_, _>>()?,
+        _ => return Err(EXPECTED),
+    };
+    let paths: Vec<String> = texts.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).map(str::to_owned).collect();
+    if paths.is_empty() || paths.iter().any(|p| p.split('.').any(str::is_empty)) {
+        return Err(EXPECTED);
+    }
+    if paths.iter().any(|p| p == "*") {
+        return Ok(Fields::All);
+    }
+    Ok(Fields::Paths(paths))
 }
 
 fn flag_error(name: &str, expected: &str, got: &Value) -> ArgError {
@@ -131,5 +184,25 @@ mod tests {
         let err = prepare("getPurchase", json!({"purchase_id": "A", "dry_run": true})).unwrap_err();
         assert!(err.to_string().contains("unknown argument `dry_run`"), "reads have no dry run: {err}");
         assert!(prepare("listPurchases", json!({"skip": -1})).is_err());
+    }
+
+    #[test]
+    fn fields_are_the_servers_own_and_carried_on_by_continuations() {
+        let call = prepare("listPurchases", json!({"from": "-30d", "fields": ["id", "buyer.email"]})).unwrap();
+        assert_eq!(call.fields, Fields::Paths(vec!["id".into(), "buyer.email".into()]));
+        assert_eq!(call.body.to_urlencoded(), "from=-30d", "never sent upstream");
+        assert_eq!(Value::Object(call.continuation()), json!({"from": "-30d", "fields": ["id", "buyer.email"]}));
+        assert_eq!(
+            prepare("listPurchases", json!({"fields": "id, amount"})).unwrap().fields,
+            Fields::Paths(vec!["id".into(), "amount".into()])
+        );
+        assert_eq!(prepare("listPurchases", json!({"fields": ["id", "*"]})).unwrap().fields, Fields::All);
+        assert_eq!(prepare("getPurchase", json!({"purchase_id": "A"})).unwrap().fields, Fields::Default);
+        for wrong in [json!([]), json!([1]), json!("a..b"), json!({"id": true})] {
+            let err = prepare("listPurchases", json!({"fields": wrong})).unwrap_err();
+            assert!(err.to_string().contains("`fields` must be a list of dotted field paths"), "{err}");
+        }
+        let err = prepare("refundPurchase", json!({"purchase_id": "A", "fields": ["id"]})).unwrap_err();
+        assert!(err.to_string().contains("unknown argument `fields`"), "changes answer with no records to select: {err}");
     }
 }

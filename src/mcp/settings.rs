@@ -5,7 +5,7 @@
 //! [`ServerSettings::new`] and then the fields they set.
 
 use super::ToolFilter;
-use super::answer::DEFAULT_MAX_RESULT_BYTES;
+use super::answer::Bounds;
 use super::policy::{ConfirmPolicy, Limits};
 use crate::ds24::ApiKey;
 use crate::ops::cache::ResponseCache;
@@ -29,8 +29,8 @@ pub struct ServerSettings {
     pub confirm: ConfirmPolicy,
     /// Money caps and product allow-list.
     pub limits: Limits,
-    /// Largest answer passed to the agent, in bytes of JSON.
-    pub max_result_bytes: usize,
+    /// Largest answer passed to the agent, in bytes of JSON and in cl100k tokens.
+    pub result_bounds: Bounds,
     /// Secret that seals confirmation state; the same on every replica.
     pub state_secret: Vec<u8>,
     /// How long the user has to confirm.
@@ -53,7 +53,7 @@ impl ServerSettings {
             default_key: None,
             confirm: ConfirmPolicy::default(),
             limits: Limits::default(),
-            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+            result_bounds: Bounds::default(),
             state_secret,
             confirmation_ttl: CONFIRMATION_TTL,
             limiter: None,

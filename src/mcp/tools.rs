@@ -3,11 +3,12 @@
 //! Schemas are kept compact on purpose: the whole list is read into the
 //! agent's context on every connection, so no boilerplate, enums instead of
 //! prose, and a description only where a name and type leave doubt. Formats
-//! go as JSON Schema keywords clients check themselves (`minLength`,
-//! `format: email|uri`); what no keyword says cheaply is in the validation
-//! message an agent gets back.
+//! go as JSON Schema keywords clients check themselves (`format: email|uri`);
+//! rules that hold for every tool are said once in the server instructions
+//! (non-empty required text, `fields`, `language`, `dry_run`, date forms);
+//! what no keyword says cheaply is in the validation message an agent gets back.
 
-use super::prepare::DRY_RUN;
+use super::prepare::{DRY_RUN, FIELDS};
 use crate::catalog::{Effect, FUNCTIONS, Function, INT32_MAX, INT32_MIN, Kind, Param, TOOLSETS};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
@@ -114,17 +115,24 @@ pub fn tool_for(function: &Function) -> Tool {
     if function.effect == Effect::Destructive && function.params.len() > 1 {
         schema["properties"][DRY_RUN] = json!({"type": "boolean"});
     }
+    // Every read takes `fields` (the instructions say so once, with what the
+    // paths mean); it is listed where it changes the answer unasked: lists
+    // whose records come in a compact default projection. The shortest
+    // schema every client accepts: a comma list in one text (a JSON list works too).
+    if function.default_fields.is_some() {
+        // Clients that drop the instructions still learn what it takes.
+        schema["properties"][FIELDS] = json!({"type": "string", "description": "comma list of field paths; * = all"});
+    }
     let Value::Object(schema) = schema else { unreachable!("object_schema builds an object") };
     // Hints at their MCP defaults are left out (readOnlyHint false,
     // idempotentHint false, openWorldHint true): 123 copies of defaults would
-    // cost context. Writes state both read-only and destructive as false.
+    // cost context. Destructive tools still say so, though it is the default
+    // too: a client that shows a warning only on an explicit hint must show it.
     let mut annotations = ToolAnnotations::default();
     match function.effect {
         Effect::Read => annotations.read_only_hint = Some(true),
-        Effect::Write => {
-            annotations.read_only_hint = Some(false);
-            annotations.destructive_hint = Some(false);
-        }
+        // readOnlyHint false is the MCP default; destructiveHint false is not.
+        Effect::Write => annotations.destructive_hint = Some(false),
         Effect::Destructive => annotations.destructive_hint = Some(true),
     }
     if function.effect != Effect::Read && function.idempotent {
@@ -140,9 +148,8 @@ fn object_schema<'a>(params: impl Iterator<Item = &'a Param>) -> Value {
     let mut required = Vec::new();
     for param in params {
         let mut schema = kind_schema(&param.kind);
-        // Required text and ids must be non-empty. Optional ids are refused
-        // empty too, but saying so on ~40 optional ids would cost ~210 tokens
-        // for a mistake agents rarely make (they leave the argument out).
+        // Required text and ids must be non-empty (optional ids are refused
+        // empty too; the instructions say so once for them).
         if param.required && matches!(param.kind, Kind::Str | Kind::Id | Kind::Ids | Kind::IdsOrAll) {
             schema["minLength"] = 1.into();
         }

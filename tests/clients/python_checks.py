@@ -25,6 +25,7 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp_types import PromptReference, ResourceTemplateReference
 
 WRITABLE_KEY = "sandbox-writable"
 READONLY_KEY = "sandbox-readonly"
@@ -195,8 +196,43 @@ async def check_write(client: Client, code: str, want_error: bool) -> None:
         expect(not result.is_error, f"createVoucher with the writable key returned isError: {result_text(result)[:200]}")
 
 
-SDK_CHECKS = ["connect", "tools/list", "call-read-tool", "bad-args-missing", "bad-args-unknown", "write-writable-key", "close",
-              "write-readonly-key"]
+async def check_resources(client: Client) -> None:
+    listed = await client.list_resources()
+    uris = [r.uri for r in listed.resources]
+    expect("digistore24://account" in uris and "digistore24://products" in uris, f"resources/list: {uris}")
+    templates = await client.list_resource_templates()
+    expect(any(t.uri_template == "digistore24://purchases/{purchase_id}" for t in templates.resource_templates),
+           f"resources/templates/list: {[t.uri_template for t in templates.resource_templates]}")
+    account = json.loads((await client.read_resource("digistore24://account")).contents[0].text)
+    expect(account.get("getUserInfo", {}).get("api_key_permissions") == "writable",
+           f"digistore24://account does not say the key is writable: {dump(account)}")
+    products = json.loads((await client.read_resource("digistore24://products")).contents[0].text)
+    product_id = products["products"][0]["id"]
+    product = json.loads((await client.read_resource(f"digistore24://products/{product_id}")).contents[0].text)
+    expect(product.get("product", {}).get("id") == product_id, f"template read of product {product_id}: {dump(product)}")
+    guide = (await client.read_resource("digistore24://guide/amounts")).contents[0].text
+    expect("currency" in guide, f"guide/amounts: {guide[:100]!r}")
+
+
+async def check_prompts(client: Client) -> None:
+    names = [p.name for p in (await client.list_prompts()).prompts]
+    expect(len(names) >= 5 and "refund_order" in names, f"prompts/list: {names}")
+    got = await client.get_prompt("refund_order", {"purchase_id": "ABC12DEF"})
+    text = got.messages[0].content.text
+    expect("getPurchase" in text and "dry_run" in text and "ABC12DEF" in text, f"prompts/get refund_order: {text[:200]!r}")
+
+
+async def check_completion(client: Client) -> None:
+    ref = ResourceTemplateReference(uri="digistore24://guide/{topic}")
+    topics = (await client.complete(ref, {"name": "topic", "value": "pa"})).completion
+    expect(topics.values == ["paging"], f"topic completion: {topics.values}")
+    emails = (await client.complete(PromptReference(name="customer_lookup"), {"name": "email", "value": "paul"})).completion
+    expect(emails.values and all(v.startswith("paul") for v in emails.values) and len(emails.values) <= 100,
+           f"e-mail completion from the account: {emails.values[:5]}")
+
+
+SDK_CHECKS = ["connect", "tools/list", "call-read-tool", "bad-args-missing", "bad-args-unknown", "write-writable-key",
+              "resources", "prompts", "completion", "close", "write-readonly-key"]
 
 
 async def sdk_client_run(client_name: str, mode: str, make_transport: Callable[[str | None], Any], code: str) -> None:
@@ -230,6 +266,9 @@ async def sdk_client_run(client_name: str, mode: str, make_transport: Callable[[
                 await check("bad-args-missing", lambda: check_bad_args(client, {}))
                 await check("bad-args-unknown", lambda: check_bad_args(client, {"purchase_id": 5, "bogus": 1}))
                 await check("write-writable-key", lambda: check_write(client, code, want_error=False))
+                await check("resources", lambda: check_resources(client))
+                await check("prompts", lambda: check_prompts(client))
+                await check("completion", lambda: check_completion(client))
     except Exception as exc:  # noqa: BLE001
         reason = describe(exc)
         connected = "connect" in reported

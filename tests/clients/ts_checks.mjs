@@ -22,7 +22,18 @@ const MUST_HAVE_TOOLS = ['listPurchases', 'refundPurchase', 'listProducts', 'get
 const LATEST_LEGACY = '2025-11-25';
 const MODERN = '2026-07-28';
 const CALL_TIMEOUT_MS = 30_000;
-const CHECKS = ['connect', 'tools/list', 'call-read-tool', 'bad-args-missing', 'bad-args-unknown', 'write-writable-key', 'close'];
+const CHECKS = [
+  'connect',
+  'tools/list',
+  'call-read-tool',
+  'bad-args-missing',
+  'bad-args-unknown',
+  'write-writable-key',
+  'resources',
+  'prompts',
+  'completion',
+  'close',
+];
 
 const { values: opts } = parseArgs({
   options: {
@@ -206,6 +217,37 @@ async function checkWrite(client, code, wantError) {
   }
 }
 
+async function checkResources(client) {
+  const uris = (await client.listResources()).resources.map((r) => r.uri);
+  expect(uris.includes('digistore24://account') && uris.includes('digistore24://products'), `resources/list: ${dump(uris)}`);
+  const templates = (await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate);
+  expect(templates.includes('digistore24://purchases/{purchase_id}'), `resources/templates/list: ${dump(templates)}`);
+  const read = async (uri) => (await client.readResource({ uri })).contents[0].text;
+  const account = JSON.parse(await read('digistore24://account'));
+  expect(account.getUserInfo?.api_key_permissions === 'writable', `digistore24://account: ${dump(account)}`);
+  const products = JSON.parse(await read('digistore24://products'));
+  const id = products.products[0].id;
+  const product = JSON.parse(await read(`digistore24://products/${id}`));
+  expect(product.product?.id === id, `template read of product ${id}: ${dump(product)}`);
+  expect((await read('digistore24://guide/amounts')).includes('currency'), 'guide/amounts');
+}
+
+async function checkPrompts(client) {
+  const names = (await client.listPrompts()).prompts.map((p) => p.name);
+  expect(names.length >= 5 && names.includes('refund_order'), `prompts/list: ${dump(names)}`);
+  const got = await client.getPrompt({ name: 'refund_order', arguments: { purchase_id: 'ABC12DEF' } });
+  const text = got.messages[0].content.text;
+  expect(text.includes('getPurchase') && text.includes('dry_run') && text.includes('ABC12DEF'), `prompts/get: ${dump(text)}`);
+}
+
+async function checkCompletion(client) {
+  const topics = await client.complete({ ref: { type: 'ref/resource', uri: 'digistore24://guide/{topic}' }, argument: { name: 'topic', value: 'pa' } });
+  expect(JSON.stringify(topics.completion.values) === '["paging"]', `topic completion: ${dump(topics.completion)}`);
+  const emails = await client.complete({ ref: { type: 'ref/prompt', name: 'customer_lookup' }, argument: { name: 'email', value: 'paul' } });
+  const values = emails.completion.values;
+  expect(values.length > 0 && values.length <= 100 && values.every((v) => v.startsWith('paul')), `e-mail completion: ${dump(values)}`);
+}
+
 async function runClient(sdk, transportKind, mode) {
   const clientName = `${sdk.name}:${transportKind}:${mode}`;
   const code = `TS${sdk.name}${transportKind}${mode}`.toUpperCase().replace(/[^A-Z0-9]/g, '');
@@ -232,6 +274,9 @@ async function runClient(sdk, transportKind, mode) {
       await runCheck(clientName, 'bad-args-missing', () => checkBadArgs(client, {}));
       await runCheck(clientName, 'bad-args-unknown', () => checkBadArgs(client, { purchase_id: 5, bogus: 1 }));
       await runCheck(clientName, 'write-writable-key', () => checkWrite(client, code, false));
+      await runCheck(clientName, 'resources', () => checkResources(client));
+      await runCheck(clientName, 'prompts', () => checkPrompts(client));
+      await runCheck(clientName, 'completion', () => checkCompletion(client));
       await runCheck(clientName, 'close', () => client.close(), 10_000);
     }
     await runCheck(

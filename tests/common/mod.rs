@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use digistore24_mcp::ds24::{ApiKey, Client, ClientConfig};
 use digistore24_mcp::http::{HttpConfig, Shutdown, router, serve};
-use digistore24_mcp::mcp::{ConfirmPolicy, Ds24Server, Limits, ServerSettings, ToolFilter, random_secret};
+use digistore24_mcp::mcp::{Bounds, ConfirmPolicy, Ds24Server, Limits, ServerSettings, ToolFilter, random_secret};
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
@@ -139,6 +139,7 @@ pub struct Options {
     pub confirm: ConfirmPolicy,
     pub limits: Limits,
     pub max_result_bytes: Option<usize>,
+    pub max_result_tokens: Option<usize>,
     pub state_secret: Option<Vec<u8>>,
     pub confirmation_ttl: Option<Duration>,
 }
@@ -153,6 +154,7 @@ impl Default for Options {
             confirm: ConfirmPolicy::Off,
             limits: Limits::default(),
             max_result_bytes: None,
+            max_result_tokens: None,
             state_secret: None,
             confirmation_ttl: None,
         }
@@ -185,7 +187,10 @@ impl TestServer {
             default_key: options.default_key.and_then(ApiKey::new),
             confirm: options.confirm,
             limits: options.limits,
-            max_result_bytes: options.max_result_bytes.unwrap_or(defaults.max_result_bytes),
+            result_bounds: Bounds {
+                max_bytes: options.max_result_bytes.unwrap_or(defaults.result_bounds.max_bytes),
+                max_tokens: options.max_result_tokens.unwrap_or(defaults.result_bounds.max_tokens),
+            },
             confirmation_ttl: options.confirmation_ttl.unwrap_or(defaults.confirmation_ttl),
             ..defaults
         };

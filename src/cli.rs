@@ -168,7 +168,7 @@ struct ServeArgs {
     /// Private URI schemes allowed as OAuth redirects, e.g. cursor (comma list).
     #[arg(long = "oauth-redirect-scheme", env = "DS24_OAUTH_REDIRECT_SCHEMES", value_delimiter = ',')]
     oauth_redirect_schemes: Vec<String>,
-    /// Pre-registered OAuth clients `CLIENT_ID|REDIRECT_URI[|…]` (comma list).
+    /// Pre-registered OAuth clients `CLIENT_ID=REDIRECT_URI[;REDIRECT_URI…]` (comma list).
     #[arg(long = "oauth-client", env = "DS24_OAUTH_CLIENTS", value_delimiter = ',')]
     oauth_clients: Vec<oauth::PreRegistered>,
     /// PEM certificate chain: serve HTTPS directly (with --tls-key).

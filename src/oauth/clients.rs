@@ -8,7 +8,7 @@
 use super::artifacts::RegisteredClient;
 use super::seal::{KeyRing, Kind};
 
-/// A client the operator registered: `CLIENT_ID|REDIRECT_URI|REDIRECT_URI…`.
+/// A client the operator registered: `CLIENT_ID=REDIRECT_URI[;REDIRECT_URI…]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreRegistered {
     pub client_id: String,
@@ -19,11 +19,14 @@ impl std::str::FromStr for PreRegistered {
     type Err = String;
 
     fn from_str(spec: &str) -> Result<Self, String> {
-        let mut parts = spec.split('|').map(str::trim);
-        let client_id = parts.next().filter(|id| !id.is_empty()).ok_or("--oauth-client: expected CLIENT_ID|REDIRECT_URI[|…]")?;
-        let redirect_uris: Vec<String> = parts.filter(|u| !u.is_empty()).map(str::to_owned).collect();
+        let (client_id, uris) = spec.split_once('=').ok_or("--oauth-client: expected CLIENT_ID=REDIRECT_URI[;REDIRECT_URI…]")?;
+        let client_id = client_id.trim();
+        if client_id.is_empty() {
+            return Err("--oauth-client: the client id is empty (CLIENT_ID=REDIRECT_URI)".into());
+        }
+        let redirect_uris: Vec<String> = uris.split(';').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect();
         if redirect_uris.is_empty() {
-            return Err(format!("--oauth-client {client_id}: give at least one redirect URI (CLIENT_ID|REDIRECT_URI)"));
+            return Err(format!("--oauth-client {client_id}: give at least one redirect URI (CLIENT_ID=REDIRECT_URI)"));
         }
         for uri in &redirect_uris {
             url::Url::parse(uri).map_err(|e| format!("--oauth-client {client_id}: redirect URI {uri}: {e}"))?;
@@ -139,10 +142,10 @@ mod tests {
 
     #[test]
     fn operator_clients_parse() {
-        let c: PreRegistered = "my-app|https://app.example/cb|http://127.0.0.1/cb".parse().unwrap();
+        let c: PreRegistered = "my-app=https://app.example/cb;http://127.0.0.1/cb".parse().unwrap();
         assert_eq!(c.client_id, "my-app");
         assert_eq!(c.redirect_uris.len(), 2);
         assert!("my-app".parse::<PreRegistered>().is_err());
-        assert!("my-app|not a url".parse::<PreRegistered>().is_err());
+        assert!("my-app=not a url".parse::<PreRegistered>().is_err());
     }
 }

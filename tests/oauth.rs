@@ -1,0 +1,513 @@
+//! OAuth end to end against the in-process sandbox: registration, the
+//! sign-in form, the token endpoint, tokens on /mcp, and every refusal the
+//! issue lists (each a test that fails if the check it names is removed).
+
+mod common;
+
+use common::{MCP_HEADERS, post_raw};
+use digistore24_mcp::ds24::{ApiKey, Client, ClientConfig};
+use digistore24_mcp::http::{HttpConfig, Shutdown, router, serve};
+use digistore24_mcp::mcp::{ConfirmPolicy, Ds24Server, ServerSettings};
+use digistore24_mcp::oauth::artifacts::{Access, Code, Grant, Refresh, SealedKey};
+use digistore24_mcp::oauth::{self, KeyRing, Kind, OAuth, OAuthConfig, Scope};
+use digistore24_mcp::sandbox::{self, SandboxConfig};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
+
+const RING: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+const OTHER_RING: &str = "k2:HxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo";
+const REDIRECT: &str = "https://claude.ai/api/mcp/auth_callback";
+const VERIFIER: &str = "a-verifier-of-enough-length-0123456789-abcdefghijkl";
+const TENANT: &str = "sandbox-oauth-tenant";
+
+struct Setup {
+    base: String,
+    sandbox: String,
+    _shutdown: Shutdown,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        self._shutdown.stop_accepting.cancel();
+        self._shutdown.close_connections.cancel();
+        self._shutdown.hard_stop.cancel();
+    }
+}
+
+/// `serve --sandbox --oauth --public-url http://127.0.0.1:PORT` in process.
+async fn start(ring: &str, access_ttl: Duration) -> Setup {
+    let config = SandboxConfig { extra_keys: vec![TENANT.into()], ..SandboxConfig::default() };
+    let (sandbox_addr, _task) = sandbox::spawn(config, ([127, 0, 0, 1], 0).into()).await.unwrap();
+    let sandbox = format!("http://{sandbox_addr}/api/call");
+    let client = Client::new(ClientConfig { base_url: sandbox.clone(), timeout: Duration::from_secs(10), observer: None }).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let oauth = OAuth::new(
+        OAuthConfig {
+            public_url: base.clone(),
+            ring: KeyRing::parse(ring).unwrap(),
+            access_ttl,
+            refresh_ttl: oauth::REFRESH_TTL,
+            grant_ttl: oauth::GRANT_TTL,
+            redirect_schemes: vec!["cursor".into()],
+            clients: vec![],
+            sandbox_hint: true,
+        },
+        client.clone(),
+    )
+    .unwrap();
+    // The sandbox's default key is set, as with --sandbox: OAuth must still challenge.
+    let settings = ServerSettings {
+        default_key: ApiKey::new(sandbox::WRITABLE_KEY),
+        confirm: ConfirmPolicy::Off,
+        ..ServerSettings::new(b"0123456789abcdef".to_vec())
+    };
+    let server = Ds24Server::new(client, settings);
+    let shutdown = Shutdown::default();
+    let http = HttpConfig { oauth: Some(Arc::new(oauth)), ..HttpConfig::default() };
+    let app = router(server, &http, shutdown.hard_stop.clone());
+    let stages = shutdown.clone();
+    tokio::spawn(async move { serve(listener, app, &stages, None).await });
+    Setup { base, sandbox, _shutdown: shutdown }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn challenge_of(verifier: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+impl Setup {
+    async fn register(&self, redirect: &str) -> (u16, Value) {
+        let body = json!({"redirect_uris": [redirect], "client_name": "Claude <test>", "token_endpoint_auth_method": "none"});
+        let response = http().post(format!("{}/register", self.base)).json(&body).send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    async fn client_id(&self) -> String {
+        let (status, body) = self.register(REDIRECT).await;
+        assert_eq!(status, 201, "{body}");
+        body["client_id"].as_str().unwrap().to_owned()
+    }
+
+    /// GET /authorize; returns status, Location, the sealed request and the cookie.
+    async fn authorize(&self, query: &[(&str, &str)]) -> (u16, Option<String>, String, Option<String>) {
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+        let response = http().get(format!("{}/authorize?{query}", self.base)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        let cookie = response.headers().get("set-cookie").map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
+        let html = response.text().await.unwrap();
+        (status, location, html, cookie)
+    }
+
+    async fn sign_in_page(&self, client_id: &str, scope: Option<&str>) -> (String, String) {
+        let challenge = challenge_of(VERIFIER);
+        let resource = format!("{}/mcp", self.base);
+        let mut query = vec![
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("state", "st<ate>"),
+            ("resource", &resource),
+        ];
+        if let Some(scope) = scope {
+            query.push(("scope", scope));
+        }
+        let (status, _, html, cookie) = self.authorize(&query).await;
+        assert_eq!(status, 200, "{html}");
+        (hidden_request(&html), cookie.expect("the page sets the sign-in cookie"))
+    }
+
+    /// POST /authorize with the key; returns status, Location and body.
+    async fn post_sign_in(&self, request: &str, cookie: Option<&str>, key: &str) -> (u16, Option<String>, String) {
+        let mut post = http().post(format!("{}/authorize", self.base)).header("content-type", "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            post = post.header("cookie", cookie);
+        }
+        let body = form_urlencoded::Serializer::new(String::new()).append_pair("request", request).append_pair("api_key", key).finish();
+        let response = post.body(body).send().await.unwrap();
+        let status = response.status().as_u16();
+        let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        (status, location, response.text().await.unwrap())
+    }
+
+    /// The whole sign-in up to the code.
+    async fn code(&self, client_id: &str, key: &str, scope: Option<&str>) -> String {
+        let (request, cookie) = self.sign_in_page(client_id, scope).await;
+        let (status, location, body) = self.post_sign_in(&request, Some(&cookie), key).await;
+        assert_eq!(status, 303, "{body}");
+        let location = url::Url::parse(&location.unwrap()).unwrap();
+        assert!(location.as_str().starts_with(REDIRECT));
+        let pairs: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+        assert_eq!(pairs["state"], "st<ate>");
+        assert_eq!(pairs["iss"], self.base);
+        pairs["code"].clone()
+    }
+
+    async fn token(&self, form: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Value) {
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let response = http()
+            .post(format!("{}/token", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.json().await.unwrap())
+    }
+
+    async fn exchange(&self, client_id: &str, code: &str) -> (u16, Value) {
+        let (status, _, body) = self
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("client_id", client_id),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ])
+            .await;
+        (status, body)
+    }
+
+    async fn tokens(&self, key: &str, scope: Option<&str>) -> (String, Value) {
+        let client_id = self.client_id().await;
+        let code = self.code(&client_id, key, scope).await;
+        let (status, body) = self.exchange(&client_id, &code).await;
+        assert_eq!(status, 200, "{body}");
+        (client_id, body)
+    }
+
+    /// A raw tools/call (or tools/list when `tool` is None) at `path` with a bearer.
+    async fn mcp(&self, path: &str, bearer: Option<&str>, tool: Option<&str>) -> (u16, reqwest::header::HeaderMap, String) {
+        let body = match tool {
+            Some(tool) => json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": {}}}),
+            None => json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+        };
+        let mut headers: Vec<(&str, &str)> = MCP_HEADERS.to_vec();
+        headers.push(("mcp-protocol-version", "2025-06-18"));
+        let auth = bearer.map(|b| format!("Bearer {b}"));
+        if let Some(auth) = &auth {
+            headers.push(("authorization", auth));
+        }
+        post_raw(&format!("{}{path}", self.base), &headers, &body.to_string()).await
+    }
+
+    fn grant(&self, key: &str, scope: Scope) -> Grant {
+        Grant {
+            key: SealedKey::new(&ApiKey::new(key).unwrap()),
+            scope,
+            resource: format!("{}/mcp", self.base),
+            client_id: "ignored".into(),
+            grant_id: "test".into(),
+            grant_exp: oauth::now() + 3600,
+        }
+    }
+}
+
+fn hidden_request(html: &str) -> String {
+    let start = html.find("name=\"request\" value=\"").expect("the form carries the sealed request") + 22;
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+fn www_authenticate(headers: &reqwest::header::HeaderMap) -> String {
+    headers.get("www-authenticate").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_whole_flow_carries_the_pasted_key_to_digistore24_and_refreshes() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    // Discovery: the challenge points at absolute metadata URLs.
+    let (status, headers, _) = s.mcp("/mcp", None, None).await;
+    assert_eq!(status, 401);
+    let challenge = www_authenticate(&headers);
+    assert!(challenge.contains(&format!("resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"", s.base)), "{challenge}");
+    let prm: Value = http().get(format!("{}/.well-known/oauth-protected-resource/mcp", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(prm["resource"], format!("{}/mcp", s.base));
+    assert_eq!(prm["authorization_servers"][0], s.base);
+    let asm: Value = http().get(format!("{}/.well-known/oauth-authorization-server", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(asm["issuer"], s.base);
+    assert_eq!(asm["code_challenge_methods_supported"], json!(["S256"]));
+    let oidc: Value = http().get(format!("{}/.well-known/openid-configuration", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(oidc, asm);
+
+    let (client_id, tokens) = s.tokens(TENANT, None).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert!(access.starts_with("ds24mcp_at_k1."), "{access}");
+    assert!(!access.contains(TENANT));
+    assert_eq!(tokens["scope"], "digistore24:read digistore24:write");
+    assert_eq!(tokens["expires_in"], 86400);
+
+    // The sandbox answers getUserInfo for the tenant's own account: the key inside the token is the pasted one.
+    let direct: Value =
+        http().post(format!("{}/getUserInfo", s.sandbox)).header("x-ds-api-key", TENANT).send().await.unwrap().json().await.unwrap();
+    let (status, _, body) = s.mcp("/mcp", Some(access), Some("getUserInfo")).await;
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["result"]["structuredContent"]["user_id"], direct["data"]["user_id"], "{body}");
+    assert_ne!(direct["data"]["user_id"], Value::Null);
+
+    // Refresh rotates, and the previous refresh token keeps working.
+    let first = tokens["refresh_token"].as_str().unwrap();
+    let (status, headers, refreshed) =
+        s.token(&[("grant_type", "refresh_token"), ("refresh_token", first), ("client_id", &client_id)]).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_ne!(refreshed["refresh_token"].as_str().unwrap(), first);
+    let (status, _, again) = s.token(&[("grant_type", "refresh_token"), ("refresh_token", first), ("client_id", &client_id)]).await;
+    assert_eq!(status, 200, "{again}");
+    let (status, _, body) = s.mcp("/mcp", refreshed["access_token"].as_str(), Some("getUserInfo")).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn raw_keys_work_as_before_and_never_get_a_challenge() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let (status, _, body) = s.mcp("/mcp", Some(sandbox::WRITABLE_KEY), Some("ping")).await;
+    assert_eq!(status, 200, "{body}");
+    // A wrong raw key is a tool error (as today), not a 401 that would push the client into OAuth.
+    let (status, _, body) = s.mcp("/mcp", Some("not-a-real-key"), Some("ping")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"isError\":true"), "{body}");
+    let headers = [MCP_HEADERS[0], MCP_HEADERS[1], ("x-ds-api-key", sandbox::READONLY_KEY), ("mcp-protocol-version", "2025-06-18")];
+    let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
+    let (status, _, _) = post_raw(&format!("{}/mcp", s.base), &headers, &list).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_read_only_key_gets_a_read_grant_that_sees_read_tools_and_gets_403_on_writes() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let (_, tokens) = s.tokens(sandbox::READONLY_KEY, Some("digistore24:read digistore24:write")).await;
+    assert_eq!(tokens["scope"], "digistore24:read");
+    let access = tokens["access_token"].as_str().unwrap();
+    let (status, _, body) = s.mcp("/mcp", Some(access), None).await;
+    assert_eq!(status, 200);
+    let list: Value = serde_json::from_str(&body).unwrap();
+    let names: Vec<&str> = list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"listPurchases") && !names.contains(&"refundPurchase"), "{names:?}");
+    let (status, headers, body) = s.mcp("/mcp", Some(access), Some("createVoucher")).await;
+    assert_eq!(status, 403, "{body}");
+    let challenge = www_authenticate(&headers);
+    assert!(challenge.contains("error=\"insufficient_scope\"") && challenge.contains("digistore24:write"), "{challenge}");
+    // A write key asked for read only gets read only too.
+    let (_, tokens) = s.tokens(sandbox::WRITABLE_KEY, Some("digistore24:read")).await;
+    assert_eq!(tokens["scope"], "digistore24:read");
+}
+
+#[tokio::test]
+async fn a_wrong_key_shows_the_error_on_the_page_and_issues_no_code() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let client_id = s.client_id().await;
+    let (request, cookie) = s.sign_in_page(&client_id, None).await;
+    let (status, location, html) = s.post_sign_in(&request, Some(&cookie), "sandbox-no-such-key").await;
+    assert_eq!(status, 400);
+    assert!(location.is_none());
+    assert!(html.contains("did not accept this API key"), "{html}");
+    // Without the cookie set with the page, the form is refused (CSRF).
+    let (status, location, _) = s.post_sign_in(&request, None, sandbox::WRITABLE_KEY).await;
+    assert_eq!(status, 403);
+    assert!(location.is_none());
+    let (status, location, _) = s.post_sign_in(&request, Some("ds24mcp_signin=forged"), sandbox::WRITABLE_KEY).await;
+    assert_eq!((status, location), (403, None));
+}
+
+#[tokio::test]
+async fn bad_clients_and_redirects_get_an_error_page_never_a_redirect() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let client_id = s.client_id().await;
+    let challenge = challenge_of(VERIFIER);
+    let base = |client: &str, redirect: &str| {
+        vec![
+            ("response_type", "code".to_owned()),
+            ("client_id", client.to_owned()),
+            ("redirect_uri", redirect.to_owned()),
+            ("code_challenge", challenge.clone()),
+            ("code_challenge_method", "S256".to_owned()),
+        ]
+    };
+    for (client, redirect) in [
+        (client_id.as_str(), "https://evil.example/callback"),
+        (client_id.as_str(), "https://claude.ai/api/mcp/auth_callback/extra"),
+        ("ds24mcp_cl_k1.forged", REDIRECT),
+        ("unknown-client", REDIRECT),
+    ] {
+        let query = base(client, redirect);
+        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, location, html, _) = s.authorize(&query).await;
+        assert_eq!(status, 400, "{client} {redirect}");
+        assert!(location.is_none(), "{client} {redirect}");
+        assert!(html.contains("cannot continue"), "{html}");
+    }
+    // With a trusted redirect, a missing PKCE goes back to the client as an OAuth error.
+    let (status, location, _, _) =
+        s.authorize(&[("response_type", "code"), ("client_id", &client_id), ("redirect_uri", REDIRECT), ("state", "x")]).await;
+    assert_eq!(status, 303);
+    let location = location.unwrap();
+    assert!(location.starts_with(REDIRECT) && location.contains("error=invalid_request"), "{location}");
+    // Registration refuses redirects that are neither https, loopback nor an allowed scheme.
+    for bad in ["http://example.com/cb", "javascript:alert(1)", "vscode://cb"] {
+        let (status, body) = s.register(bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["error"], "invalid_redirect_uri");
+    }
+    let (status, _) = s.register("cursor://anysphere.cursor-mcp/oauth/callback").await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn a_wrong_pkce_verifier_another_client_or_redirect_gets_invalid_grant() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let client_id = s.client_id().await;
+    let code = s.code(&client_id, sandbox::WRITABLE_KEY, None).await;
+    let (status, _, body) = s
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &client_id),
+            ("code_verifier", "another-verifier-of-enough-length-0123456789-abcdef"),
+        ])
+        .await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    let (status, _, body) = s
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &client_id),
+            ("redirect_uri", "https://claude.ai/other"),
+            ("code_verifier", VERIFIER),
+        ])
+        .await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    let other_client = s.client_id().await;
+    let (status, body) = s.exchange(&other_client, &code).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    let (status, _, body) = s.token(&[("grant_type", "authorization_code"), ("code", &code), ("client_id", "nobody")]).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+    // The right verifier still works (none of the refusals used the code up: there is no store without Redis).
+    let (status, body) = s.exchange(&client_id, &code).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn expired_codes_and_tokens_are_refused() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let ring = KeyRing::parse(RING).unwrap();
+    let client_id = s.client_id().await;
+    let mut grant = s.grant(sandbox::WRITABLE_KEY, Scope::Write);
+    grant.client_id = client_id.clone();
+    let code = Code { grant: grant.clone(), redirect_uri: REDIRECT.into(), code_challenge: challenge_of(VERIFIER) };
+    let expired_code = ring.seal(Kind::Code, &code, oauth::now() - 1);
+    let (status, body) = s.exchange(&client_id, &expired_code).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    let fresh_code = ring.seal(Kind::Code, &code, oauth::now() + 60);
+    let (status, body) = s.exchange(&client_id, &fresh_code).await;
+    assert_eq!(status, 200, "{body}");
+
+    let expired = ring.seal(Kind::Access, &Access { grant: grant.clone() }, oauth::now() - 1);
+    let (status, headers, _) = s.mcp("/mcp", Some(&expired), Some("ping")).await;
+    assert_eq!(status, 401);
+    assert!(www_authenticate(&headers).contains("error=\"invalid_token\""));
+
+    // Refresh after the grant's end: refused even though the refresh token itself is not expired.
+    let mut ended = grant;
+    ended.grant_exp = oauth::now() - 1;
+    let refresh = ring.seal(Kind::Refresh, &Refresh { grant: ended }, oauth::now() + 3600);
+    let (status, _, body) = s.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", &client_id)]).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+}
+
+#[tokio::test]
+async fn tampered_dropped_kid_and_foreign_resource_tokens_get_invalid_token() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let ring = KeyRing::parse(RING).unwrap();
+    let good = ring.seal(Kind::Access, &Access { grant: s.grant(sandbox::WRITABLE_KEY, Scope::Write) }, oauth::now() + 60);
+    let (status, _, body) = s.mcp("/mcp", Some(&good), Some("ping")).await;
+    assert_eq!(status, 200, "{body}");
+    // Narrowing paths accept a token for the whole endpoint.
+    let (status, _, _) = s.mcp("/mcp/readonly", Some(&good), Some("ping")).await;
+    assert_eq!(status, 200);
+
+    let mut tampered = good.clone().into_bytes();
+    let at = tampered.len() - 5;
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    let dropped = KeyRing::parse(OTHER_RING).unwrap();
+    let old_kid = dropped.seal(Kind::Access, &Access { grant: s.grant(sandbox::WRITABLE_KEY, Scope::Write) }, oauth::now() + 60);
+    let mut foreign = s.grant(sandbox::WRITABLE_KEY, Scope::Write);
+    foreign.resource = "https://other.example/mcp".into();
+    let foreign = ring.seal(Kind::Access, &Access { grant: foreign }, oauth::now() + 60);
+    let mut narrow = s.grant(sandbox::WRITABLE_KEY, Scope::Write);
+    narrow.resource = format!("{}/mcp/readonly", s.base);
+    let narrow = ring.seal(Kind::Access, &Access { grant: narrow }, oauth::now() + 60);
+    let code_as_token = ring.seal(Kind::Code, &Access { grant: s.grant(sandbox::WRITABLE_KEY, Scope::Write) }, oauth::now() + 60).replacen(
+        Kind::Code.prefix(),
+        Kind::Access.prefix(),
+        1,
+    );
+    for (name, token, path) in [
+        ("tampered", String::from_utf8(tampered).unwrap(), "/mcp"),
+        ("dropped kid", old_kid, "/mcp"),
+        ("another resource", foreign, "/mcp"),
+        ("narrower resource on the full endpoint", narrow, "/mcp"),
+        ("a code passed as a token", code_as_token, "/mcp"),
+    ] {
+        let (status, headers, body) = s.mcp(path, Some(&token), Some("ping")).await;
+        assert_eq!(status, 401, "{name}: {body}");
+        let challenge = www_authenticate(&headers);
+        assert!(challenge.contains("error=\"invalid_token\"") && challenge.contains("resource_metadata=\"http://"), "{name}: {challenge}");
+    }
+}
+
+#[tokio::test]
+async fn a_key_digistore24_no_longer_accepts_ends_the_token_with_401() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let ring = KeyRing::parse(RING).unwrap();
+    // A token whose key the sandbox does not know: as if the vendor deleted it in Digistore24.
+    let revoked = ring.seal(Kind::Access, &Access { grant: s.grant("sandbox-deleted-key", Scope::Write) }, oauth::now() + 60);
+    let (status, headers, body) = s.mcp("/mcp", Some(&revoked), Some("ping")).await;
+    assert_eq!(status, 401, "{body}");
+    let challenge = www_authenticate(&headers);
+    assert!(challenge.contains("error=\"invalid_token\"") && challenge.contains("resource_metadata="), "{challenge}");
+    assert!(!body.contains("sandbox-deleted-key"), "{body}");
+}
+
+#[tokio::test]
+async fn metadata_lives_at_the_root_and_for_every_mcp_path() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    for (path, resource) in [
+        ("/.well-known/oauth-protected-resource", "/mcp"),
+        ("/.well-known/oauth-protected-resource/mcp", "/mcp"),
+        ("/.well-known/oauth-protected-resource/mcp/readonly", "/mcp/readonly"),
+        ("/.well-known/oauth-protected-resource/mcp/x/products", "/mcp/x/products"),
+    ] {
+        let body: Value = http().get(format!("{}{path}", s.base)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(body["resource"], format!("{}{resource}", s.base), "{path}");
+        assert_eq!(body["scopes_supported"], json!(["digistore24:read", "digistore24:write"]));
+    }
+    let status = http().get(format!("{}/.well-known/oauth-protected-resource/other", s.base)).send().await.unwrap().status();
+    assert_eq!(status, 404);
+    let (status, headers, _) = s.mcp("/mcp/x/products", None, None).await;
+    assert_eq!(status, 401);
+    assert!(www_authenticate(&headers).contains("/.well-known/oauth-protected-resource/mcp/x/products\""));
+}
+
+#[tokio::test]
+async fn without_oauth_nothing_changes() {
+    let upstream = common::FakeUpstream::start().await;
+    let server = common::TestServer::start(&upstream.base_url(), common::Options::default()).await;
+    let status = http().get(format!("http://{}/.well-known/oauth-authorization-server", server.addr)).send().await.unwrap().status();
+    assert_eq!(status, 404);
+    let (status, headers, _) =
+        post_raw(&server.url(), &MCP_HEADERS, &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string()).await;
+    assert_eq!(status, 401);
+    assert!(!www_authenticate(&headers).contains("resource_metadata"));
+}

@@ -299,11 +299,11 @@ async fn sign_in(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Byte
     let info = match oauth.client.call(&key, "getUserInfo", &FormBody::default()).await {
         Ok(info) => info,
         Err(CallError::Api { code: Some(2), .. } | CallError::Api { status: 401, .. }) => {
-            tracing::info!(target: "digistore24_mcp::oauth", key = %key, "sign-in refused: Digistore24 did not accept the key");
+            tracing::info!(target: "digistore24_mcp::oauth", key = key.fingerprint(), "sign-in refused: Digistore24 did not accept the key");
             return render_sign_in(&oauth, lang, &request, sealed, Some(page::wrong_key(lang)), StatusCode::BAD_REQUEST);
         }
         Err(error) => {
-            tracing::warn!(target: "digistore24_mcp::oauth", key = %key, error = error.kind(), "sign-in: key check failed");
+            tracing::warn!(target: "digistore24_mcp::oauth", key = key.fingerprint(), error = error.kind(), "sign-in: key check failed");
             return render_sign_in(&oauth, lang, &request, sealed, Some(page::upstream_down(lang)), StatusCode::BAD_GATEWAY);
         }
     };
@@ -323,7 +323,7 @@ async fn sign_in(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Byte
     tracing::info!(
         target: "digistore24_mcp::oauth",
         grant = %grant.grant_id,
-        key = %key,
+        key = key.fingerprint(),
         scope = grant.scope.as_str(),
         "sign-in: grant issued"
     );

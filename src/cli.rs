@@ -443,11 +443,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     say(format_args!("digistore24-mcp {} serving {tool_count} tools at {scheme}://{addr}/mcp", env!("CARGO_PKG_VERSION")));
     if let Some(url) = &upstream.sandbox_url {
         say(format_args!("upstream: built-in sandbox Digistore24 at {url}"));
-        say(format_args!(
-            "sandbox keys: {} (full access, used when a request sends no key), {} (read access)",
-            sandbox::WRITABLE_KEY,
-            sandbox::READONLY_KEY
-        ));
+        // With OAuth on, a request without credentials is told to sign in instead.
+        let fallback = if config.oauth.is_some() { "" } else { ", used when a request sends no key" };
+        say(format_args!("sandbox keys: {} (full access{fallback}), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY));
     } else {
         say(format_args!("upstream: {}", upstream.server.client().base_url()));
     }

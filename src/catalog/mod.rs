@@ -172,6 +172,10 @@ pub const ORDER_LOOKUP: Lookup = Lookup { function: "getPurchase", by: "purchase
 /// The function that checks a key (`test-key`, `/test-api-key`): cheap, reads nothing.
 pub const KEY_CHECK: &str = "ping";
 
+/// The function the OAuth sign-in checks a pasted key with: it also says the
+/// key's access level (`api_key_permissions`).
+pub const ACCOUNT_INFO: &str = "getUserInfo";
+
 /// One Digistore24 API function, exposed as one MCP tool of the same name.
 #[derive(Debug, Clone, Copy)]
 pub struct Function {
@@ -464,6 +468,7 @@ mod tests {
             }
         }
         assert!(lookup(KEY_CHECK).is_some_and(|f| f.effect.is_read() && f.params.is_empty()));
+        assert!(lookup(ACCOUNT_INFO).is_some_and(|f| f.effect.is_read() && f.params.is_empty() && !f.full_access));
     }
 
     #[test]

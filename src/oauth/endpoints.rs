@@ -296,7 +296,7 @@ async fn sign_in(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Byte
     let Some(key) = form.get("api_key").and_then(|k| ApiKey::new(k)) else {
         return render_sign_in(&oauth, lang, &request, sealed, Some(page::no_key(lang)), StatusCode::BAD_REQUEST);
     };
-    let info = match oauth.client.call(&key, "getUserInfo", &FormBody::default()).await {
+    let info = match oauth.client.call(&key, crate::catalog::ACCOUNT_INFO, &FormBody::default()).await {
         Ok(info) => info,
         Err(CallError::Api { code: Some(2), .. } | CallError::Api { status: 401, .. }) => {
             tracing::info!(target: "digistore24_mcp::oauth", key = key.fingerprint(), "sign-in refused: Digistore24 did not accept the key");

@@ -204,6 +204,7 @@ impl ServeArgs {
             redirect_schemes: clean(&self.oauth_redirect_schemes).into_iter().collect(),
             clients: self.oauth_clients.clone(),
             sandbox_hint: self.upstream.sandbox,
+            cimd_allow_loopback: false,
         };
         OAuth::new(config, client.clone()).map(|o| Some(Arc::new(o)))
     }

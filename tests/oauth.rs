@@ -54,6 +54,7 @@ async fn start(ring: &str, access_ttl: Duration) -> Setup {
             redirect_schemes: vec!["cursor".into()],
             clients: vec![],
             sandbox_hint: true,
+            cimd_allow_loopback: true,
         },
         client.clone(),
     )
@@ -510,4 +511,51 @@ async fn without_oauth_nothing_changes() {
         post_raw(&server.url(), &MCP_HEADERS, &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string()).await;
     assert_eq!(status, 401);
     assert!(!www_authenticate(&headers).contains("resource_metadata"));
+}
+
+/// Serves one client metadata document on loopback; returns its URL (the client id).
+async fn serve_document(name: &str, own_id: bool) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/oauth/client-metadata.json", listener.local_addr().unwrap());
+    let id = if own_id { url.clone() } else { "https://someone.else/meta".to_owned() };
+    let doc = json!({"client_id": id, "client_name": name, "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"});
+    let app = axum::Router::new().route("/oauth/client-metadata.json", axum::routing::get(move || async move { axum::Json(doc) }));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test]
+async fn a_client_metadata_document_url_signs_in_without_registration() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let asm: Value = http().get(format!("{}/.well-known/oauth-authorization-server", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(asm["client_id_metadata_document_supported"], true);
+    let client_id = serve_document("Claude <CIMD>", true).await;
+    let (request, cookie) = s.sign_in_page(&client_id, None).await;
+    assert!(!request.is_empty() && !cookie.is_empty());
+    let code = s.code(&client_id, sandbox::WRITABLE_KEY, None).await;
+    let (status, body) = s.exchange(&client_id, &code).await;
+    assert_eq!(status, 200, "{body}");
+    // The name comes from the document, escaped.
+    let challenge = challenge_of(VERIFIER);
+    let query = [
+        ("response_type", "code"),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let (_, _, html, _) = s.authorize(&query).await;
+    assert!(html.contains("Claude &lt;CIMD&gt;"), "{html}");
+    // A document that does not name its own URL is refused with the error page.
+    let impostor = serve_document("Impostor", false).await;
+    let query = [
+        ("response_type", "code"),
+        ("client_id", impostor.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let (status, location, html, _) = s.authorize(&query).await;
+    assert_eq!((status, location), (400, None));
+    assert!(html.contains("client_id is not its own URL"), "{html}");
 }

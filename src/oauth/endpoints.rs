@@ -93,8 +93,7 @@ async fn server_metadata(State(oauth): State<Arc<OAuth>>) -> Response {
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
-            // Client ID Metadata Documents are not fetched yet: clients fall back to registration.
-            "client_id_metadata_document_supported": false,
+            "client_id_metadata_document_supported": true,
             "authorization_response_iss_parameter_supported": true,
             "service_documentation": format!("{issuer}/health"),
         }),
@@ -117,6 +116,15 @@ fn params(raw: &[u8]) -> Option<HashMap<String, String>> {
         }
     }
     Some(out)
+}
+
+/// A client by its id: a metadata document URL (fetched under SSRF rules),
+/// one we issued, or one the operator registered. `Err` says why a document failed.
+async fn find_client(oauth: &OAuth, client_id: &str) -> Result<Option<KnownClient>, String> {
+    if oauth.documents.describes(client_id) {
+        return oauth.documents.client(client_id).await.map(Some);
+    }
+    Ok(clients::find(oauth.ring(), &oauth.config.clients, client_id))
 }
 
 fn error_page(lang: Lang, status: StatusCode, message: &str) -> Response {
@@ -187,7 +195,14 @@ async fn authorize(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, RawQuery
     let Some(client_id) = get("client_id") else {
         return error_page(lang, StatusCode::BAD_REQUEST, "The application did not say who it is (client_id is missing).");
     };
-    let Some(client) = clients::find(oauth.ring(), &oauth.config.clients, client_id) else {
+    let found = match find_client(&oauth, client_id).await {
+        Ok(found) => found,
+        Err(why) => {
+            tracing::info!(target: "digistore24_mcp::oauth", reason = %why, "client metadata document refused");
+            return error_page(lang, StatusCode::BAD_REQUEST, &format!("The application's metadata document cannot be used: {why}."));
+        }
+    };
+    let Some(client) = found else {
         return error_page(
             lang,
             StatusCode::BAD_REQUEST,
@@ -358,7 +373,7 @@ fn invalid_grant(why: &str) -> Response {
 }
 
 /// The client of a `/token` request, authenticated the way it registered.
-fn token_client(oauth: &OAuth, headers: &HeaderMap, form: &HashMap<String, String>) -> Result<KnownClient, Box<Response>> {
+async fn token_client(oauth: &OAuth, headers: &HeaderMap, form: &HashMap<String, String>) -> Result<KnownClient, Box<Response>> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -376,7 +391,7 @@ fn token_client(oauth: &OAuth, headers: &HeaderMap, form: &HashMap<String, Strin
     };
     let unknown = || Box::new(token_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client; register again"));
     let Some(client_id) = client_id.filter(|c| !c.is_empty()) else { return Err(unknown()) };
-    let Some(client) = clients::find(oauth.ring(), &oauth.config.clients, &client_id) else { return Err(unknown()) };
+    let Ok(Some(client)) = find_client(oauth, &client_id).await else { return Err(unknown()) };
     match secret.filter(|s| !s.is_empty()) {
         Some(secret) if !oauth.ring().check_client_secret(&client_id, &secret) => {
             Err(Box::new(token_error(StatusCode::UNAUTHORIZED, "invalid_client", "the client secret is wrong")))
@@ -390,7 +405,7 @@ fn token_client(oauth: &OAuth, headers: &HeaderMap, form: &HashMap<String, Strin
 
 async fn token(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(form) = params(&body) else { return token_error(StatusCode::BAD_REQUEST, "invalid_request", "a parameter was given twice") };
-    let client = match token_client(&oauth, &headers, &form) {
+    let client = match token_client(&oauth, &headers, &form).await {
         Ok(client) => client,
         Err(response) => return *response,
     };

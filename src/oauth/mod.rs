@@ -13,6 +13,7 @@
 //! [`crate::mcp::GrantContext`]) or the key (logged as its fingerprint only).
 
 pub mod artifacts;
+mod cimd;
 mod clients;
 mod endpoints;
 mod page;
@@ -57,6 +58,9 @@ pub struct OAuthConfig {
     pub clients: Vec<PreRegistered>,
     /// Show the sandbox keys on the sign-in page.
     pub sandbox_hint: bool,
+    /// Tests only: fetch client metadata documents from loopback over http
+    /// (outside tests such a document is refused, like every private address).
+    pub cimd_allow_loopback: bool,
 }
 
 /// The configured authorization server: settings, issuer and the upstream
@@ -67,6 +71,7 @@ pub struct OAuth {
     /// `scheme://host[:port]`, no path, no trailing slash.
     issuer: String,
     client: Client,
+    documents: cimd::Documents,
 }
 
 /// What a request's credentials come to when OAuth is on.
@@ -94,7 +99,8 @@ impl OAuth {
             return Err(format!("--public-url must be a plain URL such as https://mcp.example.com, not {}", config.public_url));
         }
         let issuer = url.origin().ascii_serialization();
-        Ok(OAuth { config, issuer, client })
+        let documents = cimd::Documents::new(config.cimd_allow_loopback);
+        Ok(OAuth { config, issuer, client, documents })
     }
 
     /// The issuer: the public URL's origin.

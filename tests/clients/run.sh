@@ -215,6 +215,7 @@ log_for_client() {
     ts-sdk-v1:stdio:*|ts-sdk-v2:stdio:*) mode=${client##*:}; echo "$RUN_DIR/logs/stdio-${client%%:*}-$mode.log" ;;
     inspector-cli:stdio) ls "$RUN_DIR"/logs/inspector-stdio-*.log 2>/dev/null ;;
     inspector-cli:http) ls "$RUN_DIR"/logs/inspector-http-*.log 2>/dev/null; echo "${SERVER_LOG[main]:-}" ;;
+    conformance:authorization) echo "${SERVER_LOG[oauth]:-}"; echo "$RUN_DIR/logs/conformance-authorization.log" ;;
     conformance:*) echo "${SERVER_LOG[conformance]:-}"; ls "$RUN_DIR"/logs/conformance-*.log 2>/dev/null ;;
     python-sdk:oauth) echo "${SERVER_LOG[oauth]:-}" ;;
     server:*) ;;
@@ -306,6 +307,8 @@ if [ -n "${SERVER_URL[conformance]:-}" ]; then
 fi
 if [ -n "${SERVER_URL[oauth]:-}" ]; then
   DS24_SERVER_LOG=${SERVER_LOG[oauth]} run_group oauth 200 "$PY" "$HERE/oauth_checks.py" --url "${SERVER_URL[oauth]}"
+  run_group oauth-conformance 300 "$PY" "$HERE/oauth_conformance.py" --issuer "${SERVER_URL[oauth]%/mcp}" --node "$NODE" \
+    --suite "$HERE/node_modules/@modelcontextprotocol/conformance/dist/index.js" --log "$RUN_DIR/logs/conformance-authorization.log"
 fi
 
 # A server that died during the run explains many failures at once; say so.

@@ -23,7 +23,10 @@ const VERIFIER: &str = "a-verifier-of-enough-length-0123456789-abcdefghijkl";
 const TENANT: &str = "sandbox-oauth-tenant";
 
 struct Setup {
+    /// The public URL (the issuer): the first replica's address.
     base: String,
+    /// Where this replica listens (the same as `base` for the first).
+    at: String,
     sandbox: String,
     _shutdown: Shutdown,
 }
@@ -38,40 +41,53 @@ impl Drop for Setup {
 
 /// `serve --sandbox --oauth --public-url http://127.0.0.1:PORT` in process.
 async fn start(ring: &str, access_ttl: Duration) -> Setup {
+    start_replicas(ring, access_ttl, 1).await.pop().unwrap()
+}
+
+/// `count` replicas sharing one sandbox, one public URL (the first's) and one key ring.
+async fn start_replicas(ring: &str, access_ttl: Duration, count: usize) -> Vec<Setup> {
     let config = SandboxConfig { extra_keys: vec![TENANT.into()], ..SandboxConfig::default() };
     let (sandbox_addr, _task) = sandbox::spawn(config, ([127, 0, 0, 1], 0).into()).await.unwrap();
     let sandbox = format!("http://{sandbox_addr}/api/call");
-    let client = Client::new(ClientConfig { base_url: sandbox.clone(), timeout: Duration::from_secs(10), observer: None }).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let oauth = OAuth::new(
-        OAuthConfig {
-            public_url: base.clone(),
-            ring: KeyRing::parse(ring).unwrap(),
-            access_ttl,
-            refresh_ttl: oauth::REFRESH_TTL,
-            grant_ttl: oauth::GRANT_TTL,
-            redirect_schemes: vec!["cursor".into()],
-            clients: vec![],
-            sandbox_hint: true,
-            cimd_allow_loopback: true,
-        },
-        client.clone(),
-    )
-    .unwrap();
-    // The sandbox's default key is set, as with --sandbox: OAuth must still challenge.
-    let settings = ServerSettings {
-        default_key: ApiKey::new(sandbox::WRITABLE_KEY),
-        confirm: ConfirmPolicy::Off,
-        ..ServerSettings::new(b"0123456789abcdef".to_vec())
-    };
-    let server = Ds24Server::new(client, settings);
-    let shutdown = Shutdown::default();
-    let http = HttpConfig { oauth: Some(Arc::new(oauth)), ..HttpConfig::default() };
-    let app = router(server, &http, shutdown.hard_stop.clone());
-    let stages = shutdown.clone();
-    tokio::spawn(async move { serve(listener, app, &stages, None).await });
-    Setup { base, sandbox, _shutdown: shutdown }
+    let mut listeners = Vec::new();
+    for _ in 0..count {
+        listeners.push(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+    }
+    let base = format!("http://{}", listeners[0].local_addr().unwrap());
+    let mut replicas = Vec::new();
+    for listener in listeners {
+        let at = format!("http://{}", listener.local_addr().unwrap());
+        let client = Client::new(ClientConfig { base_url: sandbox.clone(), timeout: Duration::from_secs(10), observer: None }).unwrap();
+        let oauth = OAuth::new(
+            OAuthConfig {
+                public_url: base.clone(),
+                ring: KeyRing::parse(ring).unwrap(),
+                access_ttl,
+                refresh_ttl: oauth::REFRESH_TTL,
+                grant_ttl: oauth::GRANT_TTL,
+                redirect_schemes: vec!["cursor".into()],
+                clients: vec![],
+                sandbox_hint: true,
+                cimd_allow_loopback: true,
+            },
+            client.clone(),
+        )
+        .unwrap();
+        // The sandbox's default key is set, as with --sandbox: OAuth must still challenge.
+        let settings = ServerSettings {
+            default_key: ApiKey::new(sandbox::WRITABLE_KEY),
+            confirm: ConfirmPolicy::Off,
+            ..ServerSettings::new(b"0123456789abcdef".to_vec())
+        };
+        let server = Ds24Server::new(client, settings);
+        let shutdown = Shutdown::default();
+        let http = HttpConfig { oauth: Some(Arc::new(oauth)), ..HttpConfig::default() };
+        let app = router(server, &http, shutdown.hard_stop.clone());
+        let stages = shutdown.clone();
+        tokio::spawn(async move { serve(listener, app, &stages, None).await });
+        replicas.push(Setup { base: base.clone(), at, sandbox: sandbox.clone(), _shutdown: shutdown });
+    }
+    replicas
 }
 
 fn http() -> reqwest::Client {
@@ -86,7 +102,7 @@ fn challenge_of(verifier: &str) -> String {
 impl Setup {
     async fn register(&self, redirect: &str) -> (u16, Value) {
         let body = json!({"redirect_uris": [redirect], "client_name": "Claude <test>", "token_endpoint_auth_method": "none"});
-        let response = http().post(format!("{}/register", self.base)).json(&body).send().await.unwrap();
+        let response = http().post(format!("{}/register", self.at)).json(&body).send().await.unwrap();
         (response.status().as_u16(), response.json().await.unwrap())
     }
 
@@ -99,7 +115,7 @@ impl Setup {
     /// GET /authorize; returns status, Location, the sealed request and the cookie.
     async fn authorize(&self, query: &[(&str, &str)]) -> (u16, Option<String>, String, Option<String>) {
         let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
-        let response = http().get(format!("{}/authorize?{query}", self.base)).send().await.unwrap();
+        let response = http().get(format!("{}/authorize?{query}", self.at)).send().await.unwrap();
         let status = response.status().as_u16();
         let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
         let cookie = response.headers().get("set-cookie").map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
@@ -129,7 +145,7 @@ impl Setup {
 
     /// POST /authorize with the key; returns status, Location and body.
     async fn post_sign_in(&self, request: &str, cookie: Option<&str>, key: &str) -> (u16, Option<String>, String) {
-        let mut post = http().post(format!("{}/authorize", self.base)).header("content-type", "application/x-www-form-urlencoded");
+        let mut post = http().post(format!("{}/authorize", self.at)).header("content-type", "application/x-www-form-urlencoded");
         if let Some(cookie) = cookie {
             post = post.header("cookie", cookie);
         }
@@ -156,7 +172,7 @@ impl Setup {
     async fn token(&self, form: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Value) {
         let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
         let response = http()
-            .post(format!("{}/token", self.base))
+            .post(format!("{}/token", self.at))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body)
             .send()
@@ -200,7 +216,7 @@ impl Setup {
         if let Some(auth) = &auth {
             headers.push(("authorization", auth));
         }
-        post_raw(&format!("{}{path}", self.base), &headers, &body.to_string()).await
+        post_raw(&format!("{}{path}", self.at), &headers, &body.to_string()).await
     }
 
     fn grant(&self, key: &str, scope: Scope) -> Grant {
@@ -558,4 +574,28 @@ async fn a_client_metadata_document_url_signs_in_without_registration() {
     let (status, location, html, _) = s.authorize(&query).await;
     assert_eq!((status, location), (400, None));
     assert!(html.contains("client_id is not its own URL"), "{html}");
+}
+
+#[tokio::test]
+async fn three_replicas_sign_in_on_one_use_on_another_refresh_on_the_third() {
+    let replicas = start_replicas(RING, oauth::ACCESS_TTL, 3).await;
+    let [a, b, c] = [&replicas[0], &replicas[1], &replicas[2]];
+    let client_id = a.client_id().await;
+    // The page from A, the form posted to B: the sealed request and cookie need no shared store.
+    let (request, cookie) = a.sign_in_page(&client_id, None).await;
+    let (status, location, body) = b.post_sign_in(&request, Some(&cookie), TENANT).await;
+    assert_eq!(status, 303, "{body}");
+    let location = url::Url::parse(&location.unwrap()).unwrap();
+    let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let (status, tokens) = c.exchange(&client_id, &code).await;
+    assert_eq!(status, 200, "{tokens}");
+    let (status, _, body) = a.mcp("/mcp", tokens["access_token"].as_str(), Some("getUserInfo")).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, refreshed) = b
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap()), ("client_id", &client_id)])
+        .await;
+    assert_eq!(status, 200, "{refreshed}");
+    let (status, _, body) = c.mcp("/mcp", refreshed["access_token"].as_str(), Some("getUserInfo")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"user_id\""), "{body}");
 }

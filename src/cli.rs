@@ -168,6 +168,9 @@ struct ServeArgs {
     /// Private URI schemes allowed as OAuth redirects, e.g. cursor (comma list).
     #[arg(long = "oauth-redirect-scheme", env = "DS24_OAUTH_REDIRECT_SCHEMES", value_delimiter = ',')]
     oauth_redirect_schemes: Vec<String>,
+    /// Digistore24 developer key: enables "Connect with Digistore24" on the sign-in page (the sandbox's key with --sandbox).
+    #[arg(long, env = "DS24_DEVELOPER_KEY", hide_env_values = true)]
+    developer_key: Option<String>,
     /// Pre-registered OAuth clients `CLIENT_ID=REDIRECT_URI[;REDIRECT_URI…]` (comma list).
     #[arg(long = "oauth-client", env = "DS24_OAUTH_CLIENTS", value_delimiter = ',')]
     oauth_clients: Vec<oauth::PreRegistered>,
@@ -205,6 +208,11 @@ impl ServeArgs {
             clients: self.oauth_clients.clone(),
             sandbox_hint: self.upstream.sandbox,
             cimd_allow_loopback: false,
+            developer_key: self
+                .developer_key
+                .as_deref()
+                .and_then(ApiKey::new)
+                .or_else(|| self.upstream.sandbox.then(|| ApiKey::new(sandbox::WRITABLE_KEY)).flatten()),
         };
         OAuth::new(config, client.clone()).map(|o| Some(Arc::new(o)))
     }

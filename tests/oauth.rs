@@ -69,6 +69,7 @@ async fn start_replicas(ring: &str, access_ttl: Duration, count: usize) -> Vec<S
                 clients: vec![],
                 sandbox_hint: true,
                 cimd_allow_loopback: true,
+                developer_key: ApiKey::new(sandbox::WRITABLE_KEY),
             },
             client.clone(),
         )
@@ -598,4 +599,69 @@ async fn three_replicas_sign_in_on_one_use_on_another_refresh_on_the_third() {
     let (status, _, body) = c.mcp("/mcp", refreshed["access_token"].as_str(), Some("getUserInfo")).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"user_id\""), "{body}");
+}
+
+/// The `name=value` of a response's Set-Cookie for `name`.
+fn set_cookie(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+}
+
+#[tokio::test]
+async fn connect_with_digistore24_approves_a_new_key_in_the_sandbox_and_signs_in_with_it() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let client_id = s.client_id().await;
+    let (request, csrf) = s.sign_in_page(&client_id, Some("digistore24:read")).await;
+    let form = form_urlencoded::Serializer::new(String::new()).append_pair("request", &request).finish();
+    let started = http()
+        .post(format!("{}/authorize/connect", s.at))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &csrf)
+        .body(form.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 303);
+    let approval = started.headers()["location"].to_str().unwrap().to_owned();
+    let sandbox_origin = s.sandbox.trim_end_matches("/api/call");
+    assert!(approval.starts_with(&format!("{sandbox_origin}/en/api/key/request/")), "{approval}");
+    let cookies = format!("{csrf}; {}", set_cookie(&started, "ds24mcp_keyreq"));
+    // Without the cookie of its page, the connect form is refused.
+    let forged = http().post(format!("{}/authorize/connect", s.at)).header("content-type", "application/x-www-form-urlencoded").body(form);
+    assert_eq!(forged.send().await.unwrap().status(), 403);
+
+    let page = http().get(&approval).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("read access") && page.contains("Approve"), "{page}");
+    // Back before approving: still pending, the sign-in page says so.
+    let return_url = {
+        let mut url = url::Url::parse(&format!("{}/authorize/return", s.at)).unwrap();
+        url.query_pairs_mut().append_pair("request", &request);
+        url.to_string()
+    };
+    let early = http().get(&return_url).header("cookie", &cookies).send().await.unwrap();
+    assert_eq!(early.status(), 200);
+    assert!(early.text().await.unwrap().contains("has not confirmed the new key yet"));
+
+    let approved =
+        http().post(&approval).header("content-type", "application/x-www-form-urlencoded").body("answer=approve").send().await.unwrap();
+    assert_eq!(approved.status(), 303);
+    let back = approved.headers()["location"].to_str().unwrap().replace(&s.base, &s.at);
+    assert!(back.starts_with(&format!("{}/authorize/return?", s.at)), "{back}");
+    let finished = http().get(&back).header("cookie", &cookies).send().await.unwrap();
+    assert_eq!(finished.status(), 303, "{}", finished.text().await.unwrap());
+    let location = url::Url::parse(finished.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(location.as_str().starts_with(REDIRECT));
+    let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let (status, tokens) = s.exchange(&client_id, &code).await;
+    assert_eq!(status, 200, "{tokens}");
+    // The sandbox handed out its read-only key for a read request: the grant is read-only.
+    assert_eq!(tokens["scope"], "digistore24:read");
+    let (status, _, body) = s.mcp("/mcp", tokens["access_token"].as_str(), Some("getUserInfo")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"api_key_permissions\":\"readonly\""), "{body}");
 }

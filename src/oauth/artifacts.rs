@@ -123,6 +123,14 @@ pub struct Refresh {
     pub grant: Grant,
 }
 
+/// A Digistore24 key request started from the sign-in page: its token,
+/// bound to the sign-in it belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyRequest {
+    pub token: String,
+    pub csrf: String,
+}
+
 /// A client registered dynamically (RFC 7591): the client id is this, sealed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RegisteredClient {

@@ -8,7 +8,7 @@
 //! logs a token, a code, a form body or a key (the key's fingerprint and
 //! the grant id only). Must not touch: the MCP routes.
 
-use super::artifacts::{Access, Code, Grant, Refresh, RegisteredClient, SealedKey, SignInRequest};
+use super::artifacts::{Access, Code, Grant, KeyRequest, Refresh, RegisteredClient, SealedKey, SignInRequest};
 use super::clients::{self, KnownClient};
 use super::page::{self, Lang, SignInView};
 use super::{CODE_TTL, Kind, OAuth, SCOPE_READ, SCOPE_WRITE, SIGN_IN_TTL, Scope, now, random_id};
@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 const CSRF_COOKIE: &str = "ds24mcp_signin";
+const KEY_REQUEST_COOKIE: &str = "ds24mcp_keyreq";
 /// Largest body of `/authorize`, `/token` and `/register`.
 const MAX_BODY: usize = 64 * 1024;
 const MAX_REDIRECT_URIS: usize = 10;
@@ -39,6 +40,8 @@ pub fn routes(oauth: Arc<OAuth>) -> Router {
         .route("/.well-known/oauth-authorization-server", get(server_metadata))
         .route("/.well-known/openid-configuration", get(server_metadata))
         .route("/authorize", get(authorize).post(sign_in))
+        .route("/authorize/connect", post(connect))
+        .route("/authorize/return", get(key_returned))
         .route("/token", post(token))
         .route("/register", post(register))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
@@ -260,7 +263,9 @@ async fn authorize(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, RawQuery
     let sealed = oauth.ring().seal(Kind::SignIn, &request, now() + SIGN_IN_TTL.as_secs());
     let mut response = render_sign_in(&oauth, lang, &request, &sealed, None, StatusCode::OK);
     let secure = if oauth.issuer.starts_with("https://") { "; Secure" } else { "" };
-    let cookie = format!("{CSRF_COOKIE}={csrf}; Path=/authorize; HttpOnly; SameSite=Strict; Max-Age={}{secure}", SIGN_IN_TTL.as_secs());
+    // Lax, not Strict: the browser comes back from Digistore24's approval page
+    // (another site) to /authorize/return with a top-level GET.
+    let cookie = format!("{CSRF_COOKIE}={csrf}; Path=/authorize; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SIGN_IN_TTL.as_secs());
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -268,7 +273,12 @@ async fn authorize(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, RawQuery
 }
 
 fn render_sign_in(oauth: &OAuth, lang: Lang, request: &SignInRequest, sealed: &str, error: Option<&str>, status: StatusCode) -> Response {
-    let (return_host, form_target) = return_target(&request.redirect_uri);
+    let (return_host, mut form_target) = return_target(&request.redirect_uri);
+    let connect = oauth.config.developer_key.is_some();
+    if connect && let Ok(upstream) = url::Url::parse(oauth.client.base_url()) {
+        // "Connect with Digistore24" redirects the form to Digistore24's approval page.
+        form_target = format!("{form_target} {}", upstream.origin().ascii_serialization());
+    }
     let client_name = request.client_name.clone().unwrap_or_else(|| return_host.clone());
     let view = SignInView {
         lang,
@@ -278,6 +288,7 @@ fn render_sign_in(oauth: &OAuth, lang: Lang, request: &SignInRequest, sealed: &s
         request: sealed,
         error,
         sandbox_hint: oauth.config.sandbox_hint,
+        connect,
     };
     page::respond(status, page::sign_in(&view), Some(&form_target))
 }
@@ -293,33 +304,48 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// The sign-in request a form (or return URL) carries, if it is ours, fresh
+/// and comes with the cookie set with its page (double submit: another site
+/// cannot post a key into someone's sign-in).
+fn signed_in_request(oauth: &OAuth, headers: &HeaderMap, sealed: &str, lang: Lang) -> Result<SignInRequest, Box<Response>> {
+    let Ok(request) = oauth.ring().open::<SignInRequest>(Kind::SignIn, sealed, now()) else {
+        return Err(Box::new(error_page(lang, StatusCode::BAD_REQUEST, page::expired(lang))));
+    };
+    let cookie_ok = cookie_value(headers, CSRF_COOKIE).is_some_and(|c| constant_time_eq(c.as_bytes(), request.csrf.as_bytes()));
+    if !cookie_ok {
+        return Err(Box::new(error_page(lang, StatusCode::FORBIDDEN, page::expired(lang))));
+    }
+    Ok(request)
+}
+
 /// The sign-in form: checks the CSRF cookie and the key, then sends the
 /// browser back to the application with a code.
 async fn sign_in(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes) -> Response {
     let lang = Lang::from_headers(&headers);
     let Some(form) = params(&body) else { return error_page(lang, StatusCode::BAD_REQUEST, page::expired(lang)) };
     let sealed = form.get("request").map(String::as_str).unwrap_or("");
-    let Ok(request) = oauth.ring().open::<SignInRequest>(Kind::SignIn, sealed, now()) else {
-        return error_page(lang, StatusCode::BAD_REQUEST, page::expired(lang));
+    let request = match signed_in_request(&oauth, &headers, sealed, lang) {
+        Ok(request) => request,
+        Err(response) => return *response,
     };
-    // Double submit: the cookie set with the page must come back with the
-    // form it sealed, so another site cannot post a key into someone's sign-in.
-    let cookie_ok = cookie_value(&headers, CSRF_COOKIE).is_some_and(|c| constant_time_eq(c.as_bytes(), request.csrf.as_bytes()));
-    if !cookie_ok {
-        return error_page(lang, StatusCode::FORBIDDEN, page::expired(lang));
-    }
     let Some(key) = form.get("api_key").and_then(|k| ApiKey::new(k)) else {
         return render_sign_in(&oauth, lang, &request, sealed, Some(page::no_key(lang)), StatusCode::BAD_REQUEST);
     };
+    finish_sign_in(&oauth, lang, &request, sealed, key).await
+}
+
+/// Checks `key` with Digistore24, limits the scope to what it allows, and
+/// redirects to the application with a code.
+async fn finish_sign_in(oauth: &OAuth, lang: Lang, request: &SignInRequest, sealed: &str, key: ApiKey) -> Response {
     let info = match oauth.client.call(&key, crate::catalog::ACCOUNT_INFO, &FormBody::default()).await {
         Ok(info) => info,
         Err(CallError::Api { code: Some(2), .. } | CallError::Api { status: 401, .. }) => {
             tracing::info!(target: "digistore24_mcp::oauth", key = key.fingerprint(), "sign-in refused: Digistore24 did not accept the key");
-            return render_sign_in(&oauth, lang, &request, sealed, Some(page::wrong_key(lang)), StatusCode::BAD_REQUEST);
+            return render_sign_in(oauth, lang, request, sealed, Some(page::wrong_key(lang)), StatusCode::BAD_REQUEST);
         }
         Err(error) => {
             tracing::warn!(target: "digistore24_mcp::oauth", key = key.fingerprint(), error = error.kind(), "sign-in: key check failed");
-            return render_sign_in(&oauth, lang, &request, sealed, Some(page::upstream_down(lang)), StatusCode::BAD_GATEWAY);
+            return render_sign_in(oauth, lang, request, sealed, Some(page::upstream_down(lang)), StatusCode::BAD_GATEWAY);
         }
     };
     let key_scope = match info.get("api_key_permissions").and_then(Value::as_str) {
@@ -347,11 +373,103 @@ async fn sign_in(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Byte
     let mut response =
         redirect_with(&request.redirect_uri, &[("code", Some(&code)), ("state", request.state.as_deref()), ("iss", Some(oauth.issuer()))]);
     // Redirect::to is 303 See Other: the browser follows it with GET.
-    let clear = format!("{CSRF_COOKIE}=; Path=/authorize; HttpOnly; SameSite=Strict; Max-Age=0");
-    if let Ok(value) = HeaderValue::from_str(&clear) {
-        response.headers_mut().append(header::SET_COOKIE, value);
+    for name in [CSRF_COOKIE, KEY_REQUEST_COOKIE] {
+        if let Ok(value) = HeaderValue::from_str(&format!("{name}=; Path=/authorize; HttpOnly; SameSite=Lax; Max-Age=0")) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
     }
     response
+}
+
+/// "Connect with Digistore24": starts a key request with the operator's
+/// developer key and sends the vendor to Digistore24 to approve it.
+async fn connect(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = Lang::from_headers(&headers);
+    let Some(form) = params(&body) else { return error_page(lang, StatusCode::BAD_REQUEST, page::expired(lang)) };
+    let sealed = form.get("request").map(String::as_str).unwrap_or("");
+    let request = match signed_in_request(&oauth, &headers, sealed, lang) {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    let Some(developer_key) = &oauth.config.developer_key else {
+        return render_sign_in(&oauth, lang, &request, sealed, Some(page::upstream_down(lang)), StatusCode::NOT_FOUND);
+    };
+    let back = |cancelled: bool| {
+        let mut url = url::Url::parse(&format!("{}/authorize/return", oauth.issuer)).expect("the issuer is a URL");
+        url.query_pairs_mut().append_pair("request", sealed);
+        if cancelled {
+            url.query_pairs_mut().append_pair("cancelled", "1");
+        }
+        url.to_string()
+    };
+    let permissions = if request.scope == Scope::Write { "writable" } else { "readonly" };
+    let app = request.client_name.clone().unwrap_or_else(|| return_target(&request.redirect_uri).0);
+    let body = FormBody {
+        fields: vec![
+            ("permissions".into(), permissions.into()),
+            ("return_url".into(), back(false)),
+            ("cancel_url".into(), back(true)),
+            ("site_url".into(), oauth.issuer.clone()),
+            ("comment".into(), format!("MCP connection for {}", app.chars().take(60).collect::<String>())),
+        ],
+    };
+    let answer = match oauth.client.call(developer_key, crate::catalog::KEY_REQUEST, &body).await {
+        Ok(answer) => answer,
+        Err(error) => {
+            tracing::warn!(target: "digistore24_mcp::oauth", error = error.kind(), "key request failed");
+            return render_sign_in(&oauth, lang, &request, sealed, Some(page::upstream_down(lang)), StatusCode::BAD_GATEWAY);
+        }
+    };
+    let request_url = answer.get("request_url").and_then(Value::as_str).filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+    let (Some(request_url), Some(token)) = (request_url, answer.get("request_token").and_then(Value::as_str)) else {
+        return render_sign_in(&oauth, lang, &request, sealed, Some(page::upstream_down(lang)), StatusCode::BAD_GATEWAY);
+    };
+    let pending = KeyRequest { token: token.to_owned(), csrf: request.csrf.clone() };
+    let pending = oauth.ring().seal(Kind::KeyRequest, &pending, now() + SIGN_IN_TTL.as_secs());
+    let secure = if oauth.issuer.starts_with("https://") { "; Secure" } else { "" };
+    let mut response = Redirect::to(request_url).into_response();
+    let cookie =
+        format!("{KEY_REQUEST_COOKIE}={pending}; Path=/authorize; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SIGN_IN_TTL.as_secs());
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// Back from Digistore24's approval page: fetches the approved key and
+/// finishes the sign-in with it.
+async fn key_returned(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let lang = Lang::from_headers(&headers);
+    let Some(p) = params(query.unwrap_or_default().as_bytes()) else {
+        return error_page(lang, StatusCode::BAD_REQUEST, page::expired(lang));
+    };
+    let sealed = p.get("request").map(String::as_str).unwrap_or("");
+    let request = match signed_in_request(&oauth, &headers, sealed, lang) {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    let pending = cookie_value(&headers, KEY_REQUEST_COOKIE).and_then(|c| oauth.ring().open::<KeyRequest>(Kind::KeyRequest, c, now()).ok());
+    let (Some(pending), Some(developer_key)) = (pending.filter(|k| k.csrf == request.csrf), &oauth.config.developer_key) else {
+        return error_page(lang, StatusCode::FORBIDDEN, page::expired(lang));
+    };
+    if p.contains_key("cancelled") {
+        return render_sign_in(&oauth, lang, &request, sealed, Some(page::key_request_cancelled(lang)), StatusCode::OK);
+    }
+    let body = FormBody { fields: vec![("token".into(), pending.token)] };
+    let answer = match oauth.client.call(developer_key, crate::catalog::KEY_RETRIEVE, &body).await {
+        Ok(answer) => answer,
+        Err(error) => {
+            tracing::warn!(target: "digistore24_mcp::oauth", error = error.kind(), "retrieving the requested key failed");
+            return render_sign_in(&oauth, lang, &request, sealed, Some(page::upstream_down(lang)), StatusCode::BAD_GATEWAY);
+        }
+    };
+    let status = answer.get("request_status").and_then(Value::as_str).unwrap_or("");
+    match (status, answer.get("api_key").and_then(Value::as_str).and_then(ApiKey::new)) {
+        ("completed", Some(key)) => finish_sign_in(&oauth, lang, &request, sealed, key).await,
+        ("pending", _) => render_sign_in(&oauth, lang, &request, sealed, Some(page::key_request_pending(lang)), StatusCode::OK),
+        _ => render_sign_in(&oauth, lang, &request, sealed, Some(page::key_request_cancelled(lang)), StatusCode::OK),
+    }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

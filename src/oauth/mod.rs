@@ -61,6 +61,8 @@ pub struct OAuthConfig {
     /// Tests only: fetch client metadata documents from loopback over http
     /// (outside tests such a document is refused, like every private address).
     pub cimd_allow_loopback: bool,
+    /// The operator's Digistore24 developer key: enables "Connect with Digistore24".
+    pub developer_key: Option<ApiKey>,
 }
 
 /// The configured authorization server: settings, issuer and the upstream

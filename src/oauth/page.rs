@@ -28,6 +28,8 @@ input:focus,button:focus{outline:3px solid var(--accent);outline-offset:2px}\
 button{font:inherit;font-weight:600;padding:10px 18px;border-radius:6px;border:0;background:var(--accent);color:#fff;cursor:pointer;width:100%}\
 .error{border:1px solid var(--err);color:var(--err);border-radius:6px;padding:10px 12px;margin:0 0 1rem}\
 .fine{font-size:.85rem;opacity:.75;margin-top:1.25rem}\
+.or{text-align:center;opacity:.75;margin:.75rem 0}\
+button.secondary{background:transparent;color:var(--accent);border:2px solid var(--accent)}\
 code{font-size:.95em}";
 
 static STYLE_HASH: LazyLock<String> =
@@ -79,6 +81,8 @@ pub struct SignInView<'a> {
     pub request: &'a str,
     pub error: Option<&'a str>,
     pub sandbox_hint: bool,
+    /// Offer "Connect with Digistore24" (a developer key is configured).
+    pub connect: bool,
 }
 
 struct Words {
@@ -95,6 +99,9 @@ struct Words {
     sandbox: &'static str,
     error_title: &'static str,
     error_fine: &'static str,
+    or: &'static str,
+    connect: &'static str,
+    connect_help: &'static str,
 }
 
 const EN: Words = Words {
@@ -111,6 +118,9 @@ const EN: Words = Words {
     sandbox: "Sandbox: use sandbox-writable (full access) or sandbox-readonly (read access).",
     error_title: "This sign-in cannot continue",
     error_fine: "Nothing was sent to the application. Start the connection again from the application.",
+    or: "or",
+    connect: "Connect with Digistore24",
+    connect_help: "Approve a new key in Digistore24 instead of copying one.",
 };
 
 const DE: Words = Words {
@@ -127,6 +137,9 @@ const DE: Words = Words {
     sandbox: "Sandbox: sandbox-writable (Vollzugriff) oder sandbox-readonly (Lesezugriff) verwenden.",
     error_title: "Diese Anmeldung kann nicht fortgesetzt werden",
     error_fine: "An die Anwendung wurde nichts gesendet. Starten Sie die Verbindung erneut in der Anwendung.",
+    or: "oder",
+    connect: "Mit Digistore24 verbinden",
+    connect_help: "Einen neuen Schlüssel in Digistore24 freigeben, statt einen zu kopieren.",
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -157,6 +170,24 @@ pub fn upstream_down(lang: Lang) -> &'static str {
     match lang {
         Lang::En => "Digistore24 could not be reached to check the key. Try again in a moment.",
         Lang::De => "Digistore24 war zur Prüfung des Schlüssels nicht erreichbar. Versuchen Sie es gleich noch einmal.",
+    }
+}
+
+pub fn key_request_pending(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "Digistore24 has not confirmed the new key yet. Approve it in Digistore24, or paste a key here.",
+        Lang::De => {
+            "Digistore24 hat den neuen Schlüssel noch nicht bestätigt. Geben Sie ihn in Digistore24 frei oder fügen Sie hier einen Schlüssel ein."
+        }
+    }
+}
+
+pub fn key_request_cancelled(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "The key request was cancelled in Digistore24. Try again, or paste a key here.",
+        Lang::De => {
+            "Die Schlüsselanfrage wurde in Digistore24 abgebrochen. Versuchen Sie es erneut oder fügen Sie hier einen Schlüssel ein."
+        }
     }
 }
 
@@ -209,6 +240,14 @@ pub fn sign_in(view: &SignInView<'_>) -> Markup {
                 @if view.sandbox_hint { p.help #sandbox-hint { (w.sandbox) } }
                 button type="submit" #connect { (w.submit) }
             }
+            @if view.connect {
+                p.or { (w.or) }
+                form method="post" action="/authorize/connect" {
+                    input type="hidden" name="request" value=(view.request);
+                    button type="submit" #connect-ds24 .secondary { (w.connect) }
+                    p.help { (w.connect_help) }
+                }
+            }
             p.fine { (w.fine) }
         },
     )
@@ -228,8 +267,8 @@ pub fn error_page(lang: Lang, message: &str) -> Markup {
     )
 }
 
-/// An HTML answer with the page's security headers; `form_target` is the
-/// origin (or scheme) the form's redirect leads to, which CSP must allow.
+/// An HTML answer with the page's security headers; `form_target` lists the
+/// origins (or schemes) the forms' redirects lead to, which CSP must allow.
 pub fn respond(status: StatusCode, markup: Markup, form_target: Option<&str>) -> Response {
     let form_action = match form_target {
         Some(target) => format!("'self' {target}"),
@@ -279,6 +318,7 @@ mod tests {
             request: "a\"b",
             error: Some("<b>x</b>"),
             sandbox_hint: false,
+            connect: true,
         };
         let page = sign_in(&view).into_string();
         assert!(!page.contains("<script>alert"), "{page}");

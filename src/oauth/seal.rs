@@ -30,10 +30,12 @@ pub enum Kind {
     Refresh,
     /// A client id issued by dynamic client registration.
     Client,
+    /// A pending Digistore24 key request (its token), kept in a cookie.
+    KeyRequest,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [Kind::SignIn, Kind::Code, Kind::Access, Kind::Refresh, Kind::Client];
+    const ALL: [Kind; 6] = [Kind::SignIn, Kind::Code, Kind::Access, Kind::Refresh, Kind::Client, Kind::KeyRequest];
 
     /// The label in the HKDF info and the associated data.
     fn label(self) -> &'static str {
@@ -43,6 +45,7 @@ impl Kind {
             Kind::Access => "access-token",
             Kind::Refresh => "refresh-token",
             Kind::Client => "client-id",
+            Kind::KeyRequest => "key-request",
         }
     }
 
@@ -55,6 +58,7 @@ impl Kind {
             Kind::Access => "ds24mcp_at_",
             Kind::Refresh => "ds24mcp_rt_",
             Kind::Client => "ds24mcp_cl_",
+            Kind::KeyRequest => "ds24mcp_kr_",
         }
     }
 }

@@ -6,7 +6,8 @@
 // the keyboard and Enter, and the browser follows the redirect to claude.ai's callback with
 // code, state and iss (the test reads that request; with no network it goes no further);
 // the code is exchanged for a token. Also: the German page, a phone-sized viewport,
-// no CSP violations, and an unregistered redirect ending on the error page without leaving.
+// no CSP violations, "Connect with Digistore24" through the sandbox's approval page, and an
+// unregistered redirect ending on the error page without leaving.
 // Screenshots: .cache/artifacts/browser/oauth-*.png.
 
 import crypto from 'node:crypto';
@@ -96,6 +97,24 @@ await check('the sign-in page says who asks, where it returns and what access; a
   });
   const tokens = await token.json();
   expect(token.status === 200 && tokens.access_token?.startsWith('ds24mcp_at_'), `token: ${token.status} ${JSON.stringify(tokens).slice(0, 200)}`);
+  await page.close();
+});
+
+await check('"Connect with Digistore24": approve in the sandbox, come back, land on the callback with a code', async () => {
+  expect(context, 'setup failed');
+  const page = await newPage('en');
+  await page.goto(authorizeUrl({ state: 'browser-state-2' }));
+  await Promise.all([page.waitForURL(/\/en\/api\/key\/request\//), page.click('#connect-ds24')]);
+  expect(/full access/.test(await page.textContent('#permissions')), 'the approval page names the access');
+  await screenshot(page, 'oauth-connect-approval');
+  const [callback] = await Promise.all([
+    page.waitForRequest((request) => request.url().startsWith(`${CALLBACK}?`) && request.isNavigationRequest()),
+    page.click('#approve'),
+  ]);
+  const landed = new URL(callback.url());
+  expect(landed.searchParams.get('state') === 'browser-state-2', `state ${landed.searchParams.get('state')}`);
+  expect(landed.searchParams.get('code')?.startsWith('ds24mcp_ac_'), 'a code came back');
+  expect(page.cspViolations.length === 0, `CSP violations: ${page.cspViolations.join(' | ')}`);
   await page.close();
 });
 

@@ -184,7 +184,7 @@ struct ServeArgs {
 
 impl ServeArgs {
     /// The OAuth authorization server, when `--oauth` is on.
-    fn oauth(&self, client: &Client) -> Result<Option<Arc<OAuth>>, String> {
+    async fn oauth(&self, client: &Client) -> Result<Option<Arc<OAuth>>, String> {
         if !self.oauth {
             return Ok(None);
         }
@@ -208,6 +208,10 @@ impl ServeArgs {
             clients: self.oauth_clients.clone(),
             sandbox_hint: self.upstream.sandbox,
             cimd_allow_loopback: false,
+            ledger: match &self.redis_url {
+                Some(url) => oauth::Ledger::redis(ops::connect_redis(url).await.map_err(|e| format!("cannot connect to Redis: {e}"))?),
+                None => oauth::Ledger::default(),
+            },
             developer_key: self
                 .developer_key
                 .as_deref()
@@ -440,7 +444,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         max_body_bytes: args.max_body_bytes,
         max_concurrency: args.max_concurrency,
         readiness: readiness.clone(),
-        oauth: args.oauth(upstream.server.client())?,
+        oauth: args.oauth(upstream.server.client()).await?,
     };
     let shutdown = Shutdown::default();
     let app = http::router(upstream.server.clone(), &config, shutdown.hard_stop.clone());

@@ -9,7 +9,7 @@ use digistore24_mcp::ds24::{ApiKey, Client, ClientConfig};
 use digistore24_mcp::http::{HttpConfig, Shutdown, router, serve};
 use digistore24_mcp::mcp::{ConfirmPolicy, Ds24Server, ServerSettings};
 use digistore24_mcp::oauth::artifacts::{Access, Code, Grant, Refresh, SealedKey};
-use digistore24_mcp::oauth::{self, KeyRing, Kind, OAuth, OAuthConfig, Scope};
+use digistore24_mcp::oauth::{self, KeyRing, Kind, Ledger, OAuth, OAuthConfig, Scope};
 use digistore24_mcp::sandbox::{self, SandboxConfig};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -44,8 +44,12 @@ async fn start(ring: &str, access_ttl: Duration) -> Setup {
     start_replicas(ring, access_ttl, 1).await.pop().unwrap()
 }
 
-/// `count` replicas sharing one sandbox, one public URL (the first's) and one key ring.
 async fn start_replicas(ring: &str, access_ttl: Duration, count: usize) -> Vec<Setup> {
+    start_with_ledger(ring, access_ttl, count, Ledger::default()).await
+}
+
+/// `count` replicas sharing one sandbox, one public URL (the first's), one key ring and one ledger.
+async fn start_with_ledger(ring: &str, access_ttl: Duration, count: usize, ledger: Ledger) -> Vec<Setup> {
     let config = SandboxConfig { extra_keys: vec![TENANT.into()], ..SandboxConfig::default() };
     let (sandbox_addr, _task) = sandbox::spawn(config, ([127, 0, 0, 1], 0).into()).await.unwrap();
     let sandbox = format!("http://{sandbox_addr}/api/call");
@@ -70,6 +74,7 @@ async fn start_replicas(ring: &str, access_ttl: Duration, count: usize) -> Vec<S
                 sandbox_hint: true,
                 cimd_allow_loopback: true,
                 developer_key: ApiKey::new(sandbox::WRITABLE_KEY),
+                ledger: ledger.clone(),
             },
             client.clone(),
         )
@@ -171,9 +176,14 @@ impl Setup {
     }
 
     async fn token(&self, form: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Value) {
+        self.token_at("/token", form).await
+    }
+
+    /// A form POST to `/token` or `/revoke`.
+    async fn token_at(&self, path: &str, form: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Value) {
         let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
         let response = http()
-            .post(format!("{}/token", self.at))
+            .post(format!("{}{path}", self.at))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body)
             .send()
@@ -664,4 +674,78 @@ async fn connect_with_digistore24_approves_a_new_key_in_the_sandbox_and_signs_in
     let (status, _, body) = s.mcp("/mcp", tokens["access_token"].as_str(), Some("getUserInfo")).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"api_key_permissions\":\"readonly\""), "{body}");
+}
+
+/// A throwaway redis-server on a free loopback port, stopped when dropped.
+struct Redis(std::process::Child, String);
+
+impl Redis {
+    async fn start() -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (apt-get install redis-server)");
+        let url = format!("redis://127.0.0.1:{port}");
+        for _ in 0..50 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Redis(child, url);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("redis-server did not start");
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn with_redis_a_code_is_single_use_and_revoke_ends_the_grant_on_every_replica() {
+    let redis = Redis::start().await;
+    let ledger = Ledger::redis(digistore24_mcp::ops::connect_redis(&redis.1).await.unwrap());
+    let replicas = start_with_ledger(RING, oauth::ACCESS_TTL, 2, ledger).await;
+    let (a, b) = (&replicas[0], &replicas[1]);
+    let asm: Value = http().get(format!("{}/.well-known/oauth-authorization-server", a.at)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(asm["revocation_endpoint"], format!("{}/revoke", a.base));
+    let client_id = a.client_id().await;
+    let code = a.code(&client_id, sandbox::WRITABLE_KEY, None).await;
+    let (status, tokens) = a.exchange(&client_id, &code).await;
+    assert_eq!(status, 200, "{tokens}");
+    // The same code on another replica: refused, and the grant it gave is ended too.
+    let (status, body) = b.exchange(&client_id, &code).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    let (status, _, _) = a.mcp("/mcp", tokens["access_token"].as_str(), Some("ping")).await;
+    assert_eq!(status, 401, "the tokens of a replayed code are revoked");
+
+    // A fresh sign-in, revoked through /revoke on one replica, ends on the other.
+    let code = a.code(&client_id, sandbox::WRITABLE_KEY, None).await;
+    let (_, tokens) = a.exchange(&client_id, &code).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let (status, _, _) = b.mcp("/mcp", Some(access), Some("ping")).await;
+    assert_eq!(status, 200);
+    let (status, _, body) = a.token_at("/revoke", &[("token", tokens["refresh_token"].as_str().unwrap()), ("client_id", &client_id)]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, headers, _) = b.mcp("/mcp", Some(access), Some("ping")).await;
+    assert_eq!(status, 401);
+    assert!(www_authenticate(&headers).contains("invalid_token"));
+    let (status, _, body) = b
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap()), ("client_id", &client_id)])
+        .await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+}
+
+#[tokio::test]
+async fn without_redis_revoke_says_it_cannot_and_is_not_advertised() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let asm: Value = http().get(format!("{}/.well-known/oauth-authorization-server", s.at)).send().await.unwrap().json().await.unwrap();
+    assert!(asm.get("revocation_endpoint").is_none(), "{asm}");
+    let client_id = s.client_id().await;
+    let (status, _, body) = s.token_at("/revoke", &[("token", "x"), ("client_id", &client_id)]).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("temporarily_unavailable")), "{body}");
 }

@@ -42,7 +42,11 @@ pub(super) async fn attach_key(State(state): State<AppState>, mut request: Reque
         Err(message) => return jsonrpc_error(StatusCode::BAD_REQUEST, INVALID_REQUEST, &message),
     };
     let path = request.uri().path().to_owned();
-    let (key, grant) = match state.oauth.as_deref().map(|oauth| oauth.authenticate(request.headers(), &path)) {
+    let authenticated = match state.oauth.as_deref() {
+        Some(oauth) => Some(oauth.authenticate(request.headers(), &path).await),
+        None => None,
+    };
+    let (key, grant) = match authenticated {
         Some(Authenticated::Refused(response)) => return response,
         Some(Authenticated::Token { key, scope, grant_id }) => {
             let read_only = scope == Scope::Read;

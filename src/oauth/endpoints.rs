@@ -44,6 +44,7 @@ pub fn routes(oauth: Arc<OAuth>) -> Router {
         .route("/authorize/return", get(key_returned))
         .route("/token", post(token))
         .route("/register", post(register))
+        .route("/revoke", post(revoke))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .with_state(oauth)
 }
@@ -83,9 +84,7 @@ async fn resource_metadata(State(oauth): State<Arc<OAuth>>, Path(path): Path<Str
 
 async fn server_metadata(State(oauth): State<Arc<OAuth>>) -> Response {
     let issuer = &oauth.issuer;
-    json_answer(
-        StatusCode::OK,
-        json!({
+    let mut body = json!({
             "issuer": issuer,
             "authorization_endpoint": format!("{issuer}/authorize"),
             "token_endpoint": format!("{issuer}/token"),
@@ -99,8 +98,13 @@ async fn server_metadata(State(oauth): State<Arc<OAuth>>) -> Response {
             "client_id_metadata_document_supported": true,
             "authorization_response_iss_parameter_supported": true,
             "service_documentation": format!("{issuer}/health"),
-        }),
-    )
+    });
+    // Revocation needs the shared ledger; without it the endpoint is not advertised.
+    if oauth.config.ledger.enforces() {
+        body["revocation_endpoint"] = json!(format!("{issuer}/revoke"));
+        body["revocation_endpoint_auth_methods_supported"] = json!(["none", "client_secret_basic", "client_secret_post"]);
+    }
+    json_answer(StatusCode::OK, body)
 }
 
 fn json_answer(status: StatusCode, body: Value) -> Response {
@@ -553,6 +557,16 @@ async fn token(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes)
             if get("resource").is_some_and(|r| r.trim_end_matches('/') != code.grant.resource.trim_end_matches('/')) {
                 return token_error(StatusCode::BAD_REQUEST, "invalid_target", "resource does not match the authorization request");
             }
+            match oauth.config.ledger.first_use_of_code(get("code").unwrap_or(""), CODE_TTL.as_secs() * 2).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    // A code used twice was probably stolen: end what the first use got.
+                    tracing::warn!(target: "digistore24_mcp::oauth", grant = %code.grant.grant_id, "code used twice: grant revoked");
+                    let _ = oauth.config.ledger.revoke(&code.grant.grant_id, code.grant.grant_exp, issued).await;
+                    return invalid_grant("the code was already used");
+                }
+                Err(_) => return token_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "try again in a moment"),
+            }
             code.grant
         }
         Some("refresh_token") => {
@@ -572,6 +586,9 @@ async fn token(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes)
             }
             if issued >= grant.grant_exp {
                 return invalid_grant("the grant has ended; sign in again");
+            }
+            if let Ok(true) = oauth.config.ledger.is_revoked(&grant.grant_id).await {
+                return invalid_grant("the sign-in was revoked; sign in again");
             }
             if get("resource").is_some_and(|r| r.trim_end_matches('/') != grant.resource.trim_end_matches('/')) {
                 return token_error(StatusCode::BAD_REQUEST, "invalid_target", "resource does not match the grant");
@@ -606,6 +623,41 @@ async fn token(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes)
     );
     response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     response
+}
+
+/// RFC 7009: ends the grant of an access or refresh token on every replica
+/// (with Redis; the route answers 503 without). Unknown tokens get 200 too.
+async fn revoke(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(form) = params(&body) else { return token_error(StatusCode::BAD_REQUEST, "invalid_request", "a parameter was given twice") };
+    let client = match token_client(&oauth, &headers, &form).await {
+        Ok(client) => client,
+        Err(response) => return *response,
+    };
+    if !oauth.config.ledger.enforces() {
+        return token_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "revocation needs Redis (--redis-url) on this server",
+        );
+    }
+    let Some(token) = form.get("token").filter(|t| !t.is_empty()) else {
+        return token_error(StatusCode::BAD_REQUEST, "invalid_request", "token is missing");
+    };
+    let issued = now();
+    let grant = oauth
+        .ring()
+        .open::<Access>(Kind::Access, token, issued)
+        .map(|a| a.grant)
+        .or_else(|_| oauth.ring().open::<Refresh>(Kind::Refresh, token, issued).map(|r| r.grant));
+    if let Ok(grant) = grant
+        && grant.client_id == client.client_id
+    {
+        if oauth.config.ledger.revoke(&grant.grant_id, grant.grant_exp, issued).await.is_err() {
+            return token_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "try again in a moment");
+        }
+        tracing::info!(target: "digistore24_mcp::oauth", grant = %grant.grant_id, "grant revoked");
+    }
+    json_answer(StatusCode::OK, json!({}))
 }
 
 fn registration_error(error: &str, description: &str) -> Response {

@@ -16,6 +16,7 @@ pub mod artifacts;
 mod cimd;
 mod clients;
 mod endpoints;
+mod ledger;
 mod page;
 pub mod seal;
 
@@ -23,6 +24,7 @@ pub use artifacts::Grant;
 pub use artifacts::{SCOPE_READ, SCOPE_WRITE, Scope};
 pub use clients::PreRegistered;
 pub use endpoints::routes;
+pub use ledger::Ledger;
 pub use seal::{KeyRing, Kind, OpenError};
 
 use crate::ds24::{ApiKey, Client};
@@ -63,6 +65,8 @@ pub struct OAuthConfig {
     pub cimd_allow_loopback: bool,
     /// The operator's Digistore24 developer key: enables "Connect with Digistore24".
     pub developer_key: Option<ApiKey>,
+    /// Single-use codes and revocation, when Redis is configured.
+    pub ledger: Ledger,
 }
 
 /// The configured authorization server: settings, issuer and the upstream
@@ -125,9 +129,9 @@ impl OAuth {
         format!("{}/.well-known/oauth-protected-resource{path}", self.issuer)
     }
 
-    /// Reads the request's bearer token: ours → opened and checked against
-    /// the path it is used on; anything else is not ours.
-    pub fn authenticate(&self, headers: &HeaderMap, path: &str) -> Authenticated {
+    /// Reads the request's bearer token: ours → opened, checked against the
+    /// path it is used on and (with Redis) against revocation; anything else is not ours.
+    pub async fn authenticate(&self, headers: &HeaderMap, path: &str) -> Authenticated {
         let Some(token) = bearer(headers) else { return Authenticated::NotOurs };
         if !token.starts_with(Kind::Access.prefix()) {
             return Authenticated::NotOurs;
@@ -143,6 +147,17 @@ impl OAuth {
         if !self.resource_covers(&grant.resource, path) {
             tracing::info!(target: "digistore24_mcp::oauth", grant = %grant.grant_id, "access token for another resource");
             return Authenticated::Refused(self.invalid_token(path, "the access token was issued for another resource"));
+        }
+        match self.config.ledger.is_revoked(&grant.grant_id).await {
+            Ok(false) => {}
+            Ok(true) => {
+                tracing::info!(target: "digistore24_mcp::oauth", grant = %grant.grant_id, "access token of a revoked grant");
+                return Authenticated::Refused(self.invalid_token(path, "the sign-in was revoked; sign in again"));
+            }
+            // Availability over revocation: a Redis outage must not end every session.
+            Err(_) => {
+                tracing::warn!(target: "digistore24_mcp::oauth", grant = %grant.grant_id, "Redis unavailable: revocation not checked")
+            }
         }
         match grant.key.key() {
             Some(key) => Authenticated::Token { key, scope: grant.scope, grant_id: grant.grant_id },

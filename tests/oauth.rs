@@ -687,10 +687,11 @@ impl Redis {
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server is installed (apt-get install redis-server)");
-        let url = format!("redis://127.0.0.1:{port}");
+        // Owned at once, so even the panic below stops (and reaps) it.
+        let redis = Redis(child, format!("redis://127.0.0.1:{port}"));
         for _ in 0..50 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Redis(child, url);
+                return redis;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -750,3 +750,41 @@ async fn without_redis_revoke_says_it_cannot_and_is_not_advertised() {
     let (status, _, body) = s.token_at("/revoke", &[("token", "x"), ("client_id", &client_id)]).await;
     assert_eq!((status, body["error"].as_str()), (503, Some("temporarily_unavailable")), "{body}");
 }
+
+#[tokio::test]
+async fn rmcp_oauth_client_registers_signs_in_through_the_form_calls_tools_and_refreshes() {
+    use rmcp::ServiceExt;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::auth::{AuthClient, AuthorizationRequest, OAuthState};
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let mcp_url = format!("{}/mcp", s.base);
+    let callback = "http://127.0.0.1:53682/callback";
+    let mut state = OAuthState::new(&mcp_url, None).await.expect("discovery");
+    state.start_authorization(AuthorizationRequest::new(callback).with_client_name("rmcp oauth test")).await.expect("DCR");
+    let authorize = state.get_authorization_url().await.unwrap();
+    // The test is the browser: the sign-in page, the key, the redirect.
+    let page = http().get(&authorize).send().await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let request = hidden_request(&page.text().await.unwrap());
+    let (status, location, body) = s.post_sign_in(&request, Some(&cookie), TENANT).await;
+    assert_eq!(status, 303, "{body}");
+    let location = location.unwrap();
+    assert!(location.starts_with(callback), "{location}");
+    state.handle_callback_url(&location).await.expect("code exchanged, iss checked");
+    let manager = state.into_authorization_manager().expect("authorized");
+    let before = manager.get_access_token().await.unwrap();
+    manager.refresh_token().await.expect("refresh works");
+    let refreshed = manager.get_access_token().await.unwrap();
+    assert!(refreshed.starts_with("ds24mcp_at_") && refreshed != before, "the refresh gave a new token");
+    let client = AuthClient::new(reqwest::Client::default(), manager);
+    let transport = StreamableHttpClientTransport::with_client(client, StreamableHttpClientTransportConfig::with_uri(mcp_url));
+    let service = ().serve(transport).await.expect("MCP over the OAuth client");
+    let tools = service.list_all_tools().await.unwrap();
+    assert!(tools.iter().any(|t| t.name == "refundPurchase"), "{} tools", tools.len());
+    let info = common::call(&service, "getUserInfo", json!({})).await;
+    let direct: Value =
+        http().post(format!("{}/getUserInfo", s.sandbox)).header("x-ds-api-key", TENANT).send().await.unwrap().json().await.unwrap();
+    assert_eq!(info.structured_content.unwrap()["user_id"], direct["data"]["user_id"], "the upstream saw the pasted key");
+}

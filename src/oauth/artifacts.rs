@@ -24,14 +24,13 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The scope a client asked for (`scope` parameter): write only when it
-    /// names the write scope or nothing at all (clients often send none).
+    /// The scope a client asked for (`scope` parameter): read only when it
+    /// names the read scope without the write scope; a missing scope or one
+    /// naming neither (e.g. only `offline_access`) asks for everything, since
+    /// clients often send none. The key's own level still limits it.
     pub fn requested(scope: Option<&str>) -> Scope {
-        match scope.map(str::trim).filter(|s| !s.is_empty()) {
-            None => Scope::Write,
-            Some(s) if s.split_ascii_whitespace().any(|w| w == SCOPE_WRITE) => Scope::Write,
-            Some(_) => Scope::Read,
-        }
+        let words: Vec<&str> = scope.unwrap_or("").split_ascii_whitespace().collect();
+        if words.contains(&SCOPE_READ) && !words.contains(&SCOPE_WRITE) { Scope::Read } else { Scope::Write }
     }
 
     /// The narrower of two scopes.
@@ -145,11 +144,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_missing_scope_asks_for_everything_and_a_read_scope_stays_read() {
+    fn a_missing_or_foreign_scope_asks_for_everything_and_a_read_scope_stays_read() {
         assert_eq!(Scope::requested(None), Scope::Write);
         assert_eq!(Scope::requested(Some(" ")), Scope::Write);
         assert_eq!(Scope::requested(Some("digistore24:read")), Scope::Read);
         assert_eq!(Scope::requested(Some("digistore24:read digistore24:write")), Scope::Write);
+        assert_eq!(Scope::requested(Some("offline_access")), Scope::Write, "a scope naming neither is not a read request");
+        assert_eq!(Scope::requested(Some("offline_access digistore24:read")), Scope::Read);
         assert_eq!(Scope::Write.min(Scope::Read), Scope::Read);
     }
 

@@ -10,7 +10,7 @@
 
 use super::artifacts::{Access, Code, Grant, KeyRequest, Refresh, RegisteredClient, SealedKey, SignInRequest};
 use super::clients::{self, KnownClient};
-use super::page::{self, Lang, SignInView};
+use super::page::{self, Lang, Refused, SignInView};
 use super::{CODE_TTL, Kind, OAuth, SCOPE_READ, SCOPE_WRITE, SIGN_IN_TTL, Scope, now, random_id};
 use crate::ds24::{ApiKey, CallError, FormBody};
 use axum::Router;
@@ -196,11 +196,11 @@ fn resource_of(oauth: &OAuth, asked: Option<&str>) -> Result<String, String> {
 async fn authorize(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let lang = Lang::from_headers(&headers);
     let Some(p) = params(query.unwrap_or_default().as_bytes()) else {
-        return error_page(lang, StatusCode::BAD_REQUEST, "A parameter was given twice.");
+        return error_page(lang, StatusCode::BAD_REQUEST, page::refused(lang, Refused::RepeatedParameter));
     };
     let get = |name: &str| p.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let Some(client_id) = get("client_id") else {
-        return error_page(lang, StatusCode::BAD_REQUEST, "The application did not say who it is (client_id is missing).");
+        return error_page(lang, StatusCode::BAD_REQUEST, page::refused(lang, Refused::NoClientId));
     };
     let found = match find_client(&oauth, client_id).await {
         Ok(found) => found,
@@ -210,23 +210,15 @@ async fn authorize(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, RawQuery
         }
     };
     let Some(client) = found else {
-        return error_page(
-            lang,
-            StatusCode::BAD_REQUEST,
-            "This application is not registered with this server (unknown client_id). Remove the connection in the application and add it again.",
-        );
+        return error_page(lang, StatusCode::BAD_REQUEST, page::refused(lang, Refused::UnknownClient));
     };
     let redirect_uri = match get("redirect_uri") {
         Some(uri) if client.allows_redirect(uri) => uri.to_owned(),
         Some(_) => {
-            return error_page(
-                lang,
-                StatusCode::BAD_REQUEST,
-                "The application asked to return to an address it did not register (redirect_uri). For your safety the sign-in stops here.",
-            );
+            return error_page(lang, StatusCode::BAD_REQUEST, page::refused(lang, Refused::UnregisteredRedirect));
         }
         None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
-        None => return error_page(lang, StatusCode::BAD_REQUEST, "The application did not say where to return (redirect_uri is missing)."),
+        None => return error_page(lang, StatusCode::BAD_REQUEST, page::refused(lang, Refused::NoRedirect)),
     };
     // From here on the redirect is trusted: errors go back to the application.
     let state = get("state");

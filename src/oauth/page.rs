@@ -173,6 +173,39 @@ pub fn upstream_down(lang: Lang) -> &'static str {
     }
 }
 
+/// Why `/authorize` cannot go on (shown on the error page, never redirected).
+#[derive(Debug, Clone, Copy)]
+pub enum Refused {
+    RepeatedParameter,
+    NoClientId,
+    UnknownClient,
+    UnregisteredRedirect,
+    NoRedirect,
+}
+
+pub fn refused(lang: Lang, why: Refused) -> &'static str {
+    match (lang, why) {
+        (Lang::En, Refused::RepeatedParameter) => "A parameter was given twice.",
+        (Lang::De, Refused::RepeatedParameter) => "Ein Parameter wurde doppelt übergeben.",
+        (Lang::En, Refused::NoClientId) => "The application did not say who it is (client_id is missing).",
+        (Lang::De, Refused::NoClientId) => "Die Anwendung hat nicht angegeben, wer sie ist (client_id fehlt).",
+        (Lang::En, Refused::UnknownClient) => {
+            "This application is not registered with this server (unknown client_id). Remove the connection in the application and add it again."
+        }
+        (Lang::De, Refused::UnknownClient) => {
+            "Diese Anwendung ist bei diesem Server nicht registriert (unbekannte client_id). Entfernen Sie die Verbindung in der Anwendung und fügen Sie sie erneut hinzu."
+        }
+        (Lang::En, Refused::UnregisteredRedirect) => {
+            "The application asked to return to an address it did not register (redirect_uri). For your safety the sign-in stops here."
+        }
+        (Lang::De, Refused::UnregisteredRedirect) => {
+            "Die Anwendung möchte zu einer Adresse zurückkehren, die sie nicht registriert hat (redirect_uri). Zu Ihrer Sicherheit endet die Anmeldung hier."
+        }
+        (Lang::En, Refused::NoRedirect) => "The application did not say where to return (redirect_uri is missing).",
+        (Lang::De, Refused::NoRedirect) => "Die Anwendung hat nicht angegeben, wohin es zurückgeht (redirect_uri fehlt).",
+    }
+}
+
 pub fn key_request_pending(lang: Lang) -> &'static str {
     match lang {
         Lang::En => "Digistore24 has not confirmed the new key yet. Approve it in Digistore24, or paste a key here.",

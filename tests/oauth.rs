@@ -390,6 +390,8 @@ async fn bad_clients_and_redirects_get_an_error_page_never_a_redirect() {
     }
     let (status, _) = s.register("cursor://anysphere.cursor-mcp/oauth/callback").await;
     assert_eq!(status, 201);
+    let (status, body) = s.register(&format!("https://claude.ai/{}", "x".repeat(2000))).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_redirect_uri")), "client ids stay short enough for URLs");
 }
 
 #[tokio::test]

@@ -31,6 +31,7 @@ const KEY_REQUEST_COOKIE: &str = "ds24mcp_keyreq";
 /// Largest body of `/authorize`, `/token` and `/register`.
 const MAX_BODY: usize = 64 * 1024;
 const MAX_REDIRECT_URIS: usize = 10;
+const MAX_REDIRECT_BYTES: usize = 2000;
 
 /// The OAuth routes, all at the origin's root (some clients synthesize those paths).
 pub fn routes(oauth: Arc<OAuth>) -> Router {
@@ -670,10 +671,14 @@ async fn register(State(oauth): State<Arc<OAuth>>, body: Bytes) -> Response {
         }
         _ => return registration_error("invalid_redirect_uri", &format!("give 1 to {MAX_REDIRECT_URIS} redirect_uris")),
     };
+    // The client id carries them sealed and travels in /authorize URLs: keep it short.
+    if redirect_uris.iter().map(String::len).sum::<usize>() > MAX_REDIRECT_BYTES {
+        return registration_error(
+            "invalid_redirect_uri",
+            &format!("the redirect URIs are longer than {MAX_REDIRECT_BYTES} characters together"),
+        );
+    }
     for uri in &redirect_uris {
-        if uri.len() > 2000 {
-            return registration_error("invalid_redirect_uri", "a redirect URI is longer than 2000 characters");
-        }
         if let Some(problem) = clients::redirect_problem(uri, &oauth.config.redirect_schemes) {
             return registration_error("invalid_redirect_uri", &problem);
         }

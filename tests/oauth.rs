@@ -790,3 +790,27 @@ async fn rmcp_oauth_client_registers_signs_in_through_the_form_calls_tools_and_r
         http().post(format!("{}/getUserInfo", s.sandbox)).header("x-ds-api-key", TENANT).send().await.unwrap().json().await.unwrap();
     assert_eq!(info.structured_content.unwrap()["user_id"], direct["data"]["user_id"], "the upstream saw the pasted key");
 }
+
+#[tokio::test]
+async fn browser_clients_may_read_metadata_and_tokens_from_any_origin_but_not_the_sign_in_page() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let preflight = http()
+        .request(reqwest::Method::OPTIONS, format!("{}/token", s.at))
+        .header("origin", "https://inspector.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let metadata = http()
+        .get(format!("{}/.well-known/oauth-protected-resource/mcp", s.at))
+        .header("origin", "https://inspector.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metadata.headers()["access-control-allow-origin"], "*");
+    let page = http().get(format!("{}/authorize", s.at)).header("origin", "https://inspector.example").send().await.unwrap();
+    assert!(page.headers().get("access-control-allow-origin").is_none(), "the sign-in page is not for fetch()");
+}

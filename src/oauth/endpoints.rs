@@ -35,17 +35,28 @@ const MAX_REDIRECT_BYTES: usize = 2000;
 
 /// The OAuth routes, all at the origin's root (some clients synthesize those paths).
 pub fn routes(oauth: Arc<OAuth>) -> Router {
-    Router::new()
+    // Browser-based clients (the MCP Inspector's web UI) discover, register and
+    // fetch tokens from their own origin; these answers carry no cookies, so any
+    // origin may read them. The sign-in pages are navigated to, never fetched.
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::HeaderName::from_static("mcp-protocol-version")])
+        .max_age(std::time::Duration::from_secs(3600));
+    let for_any_origin = Router::new()
         .route("/.well-known/oauth-protected-resource", get(resource_metadata_root))
         .route("/.well-known/oauth-protected-resource/{*path}", get(resource_metadata))
         .route("/.well-known/oauth-authorization-server", get(server_metadata))
         .route("/.well-known/openid-configuration", get(server_metadata))
-        .route("/authorize", get(authorize).post(sign_in))
-        .route("/authorize/connect", post(connect))
-        .route("/authorize/return", get(key_returned))
         .route("/token", post(token))
         .route("/register", post(register))
         .route("/revoke", post(revoke))
+        .layer(cors);
+    Router::new()
+        .route("/authorize", get(authorize).post(sign_in))
+        .route("/authorize/connect", post(connect))
+        .route("/authorize/return", get(key_returned))
+        .merge(for_any_origin)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .with_state(oauth)
 }

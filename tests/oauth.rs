@@ -814,3 +814,23 @@ async fn browser_clients_may_read_metadata_and_tokens_from_any_origin_but_not_th
     let page = http().get(format!("{}/authorize", s.at)).header("origin", "https://inspector.example").send().await.unwrap();
     assert!(page.headers().get("access-control-allow-origin").is_none(), "the sign-in page is not for fetch()");
 }
+
+#[tokio::test]
+async fn a_key_revoked_in_the_sandbox_ends_its_tokens_with_401_invalid_token() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let (_, tokens) = s.tokens(TENANT, None).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let (status, _, body) = s.mcp("/mcp", Some(access), Some("ping")).await;
+    assert_eq!(status, 200, "{body}");
+    let sandbox_origin = s.sandbox.trim_end_matches("/api/call");
+    let revoked = http().post(format!("{sandbox_origin}/sandbox/keys/revoke")).json(&json!({"key": TENANT})).send().await.unwrap();
+    assert_eq!(revoked.status(), 200);
+    let (status, headers, body) = s.mcp("/mcp", Some(access), Some("ping")).await;
+    assert_eq!(status, 401, "{body}");
+    let challenge = www_authenticate(&headers);
+    assert!(challenge.contains("error=\"invalid_token\"") && challenge.contains("resource_metadata=\"http://"), "{challenge}");
+    // The same key sent raw is a tool error, as without OAuth: raw keys never get a 401.
+    let (status, _, body) = s.mcp("/mcp", Some(TENANT), Some("ping")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"isError\":true"), "{body}");
+}

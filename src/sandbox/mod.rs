@@ -99,6 +99,8 @@ struct KeyEntry {
 struct Sandbox {
     config: SandboxConfig,
     keys: HashMap<String, KeyEntry>,
+    /// Keys deleted through `POST /sandbox/keys/revoke`, as a vendor deletes one in Digistore24.
+    revoked: RwLock<std::collections::HashSet<String>>,
     accounts: usize,
     faults: Faults,
     started: Instant,
@@ -127,7 +129,7 @@ impl Sandbox {
             accounts += 1;
         }
         let faults = Faults::new(config.fault_rate, config.seed);
-        Sandbox { config, keys, accounts, faults, started: Instant::now() }
+        Sandbox { config, keys, revoked: RwLock::default(), accounts, faults, started: Instant::now() }
     }
 
     /// Runs one API call: key, function, permission, arguments, handler.
@@ -137,6 +139,9 @@ impl Sandbox {
             .filter(|k| !k.is_empty())
             .ok_or_else(|| ApiError::bad_key("No API key given: send it in the X-DS-API-KEY header"))?;
         let entry = self.keys.get(key).ok_or_else(|| ApiError::bad_key("Invalid API key"))?;
+        if self.revoked.read().unwrap_or_else(|e| e.into_inner()).contains(key) {
+            return Err(ApiError::bad_key("Invalid API key: it was deleted"));
+        }
         let func = catalog::lookup(function)
             .filter(|f| f.name == function)
             .ok_or_else(|| ApiError::bad_call(format!("Unknown API function '{function}'")))?;
@@ -386,6 +391,19 @@ async fn faults_admin(State(sb): State<Arc<Sandbox>>, method: Method, body: axum
     }
 }
 
+/// `POST /sandbox/keys/revoke` with `{"key": "…"}`: from now on the key is
+/// refused as Digistore24 refuses a deleted key (error code 2).
+async fn revoke_key(State(sb): State<Arc<Sandbox>>, body: axum::body::Bytes) -> Response {
+    let key = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.get("key").and_then(Value::as_str).map(str::to_owned));
+    match key.filter(|k| sb.keys.contains_key(k.as_str())) {
+        Some(key) => {
+            sb.revoked.write().unwrap_or_else(|e| e.into_inner()).insert(key);
+            Json(json!({"ok": true})).into_response()
+        }
+        None => (StatusCode::BAD_REQUEST, Json(json!({"ok": false, "error": "give {\"key\": \"<a sandbox key>\"}"}))).into_response(),
+    }
+}
+
 async fn not_found() -> Response {
     error_response(&ApiError::bad_call("Unknown URL; the API lives under /api/call/{function}"), Some(StatusCode::NOT_FOUND))
 }
@@ -399,6 +417,7 @@ pub fn router(config: SandboxConfig) -> Router {
         .route("/sandbox/health", get(health))
         .route("/sandbox/faults", get(faults_admin).post(faults_admin).delete(faults_admin))
         .route("/en/api/key/request/{token}", get(approval::page).post(approval::answer))
+        .route("/sandbox/keys/revoke", axum::routing::post(revoke_key))
         .fallback(not_found)
         .with_state(sb)
 }

@@ -834,3 +834,46 @@ async fn a_key_revoked_in_the_sandbox_ends_its_tokens_with_401_invalid_token() {
     assert_eq!(status, 200);
     assert!(body.contains("\"isError\":true"), "{body}");
 }
+
+#[tokio::test]
+async fn a_confidential_client_must_show_its_secret_at_the_token_endpoint() {
+    let s = start(RING, oauth::ACCESS_TTL).await;
+    let body = json!({"redirect_uris": [REDIRECT], "client_name": "Confidential", "token_endpoint_auth_method": "client_secret_post"});
+    let registered: Value = http().post(format!("{}/register", s.at)).json(&body).send().await.unwrap().json().await.unwrap();
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+    let secret = registered["client_secret"].as_str().expect("a secret for client_secret_post").to_owned();
+    let code = s.code(&client_id, sandbox::WRITABLE_KEY, None).await;
+    let form = |secret: Option<&str>| {
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.clone()),
+            ("client_id", client_id.clone()),
+            ("code_verifier", VERIFIER.to_owned()),
+        ];
+        if let Some(secret) = secret {
+            form.push(("client_secret", secret.to_owned()));
+        }
+        form
+    };
+    for (name, attempt) in [("no secret", form(None)), ("a wrong secret", form(Some("wrong")))] {
+        let pairs: Vec<(&str, &str)> = attempt.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, headers, body) = s.token(&pairs).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{name}: {body}");
+        assert!(headers.contains_key("www-authenticate"), "{name}");
+    }
+    // The right secret, sent with HTTP Basic this time.
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"));
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("grant_type", "authorization_code"), ("code", &code), ("code_verifier", VERIFIER)])
+        .finish();
+    let response = http()
+        .post(format!("{}/token", s.at))
+        .header("authorization", format!("Basic {basic}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}

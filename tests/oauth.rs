@@ -451,7 +451,7 @@ async fn expired_codes_and_tokens_are_refused() {
     // Refresh after the grant's end: refused even though the refresh token itself is not expired.
     let mut ended = grant;
     ended.grant_exp = oauth::now() - 1;
-    let refresh = ring.seal(Kind::Refresh, &Refresh { grant: ended }, oauth::now() + 3600);
+    let refresh = ring.seal(Kind::Refresh, &Refresh { grant: ended, generation: 0 }, oauth::now() + 3600);
     let (status, _, body) = s.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", &client_id)]).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
 }
@@ -876,4 +876,30 @@ async fn a_confidential_client_must_show_its_secret_at_the_token_endpoint() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn with_redis_the_previous_refresh_token_works_but_an_older_one_is_a_replay_that_ends_the_grant() {
+    let redis = Redis::start().await;
+    let ledger = Ledger::redis(digistore24_mcp::ops::connect_redis(&redis.1).await.unwrap());
+    let s = start_with_ledger(RING, oauth::ACCESS_TTL, 1, ledger).await.pop().unwrap();
+    let (client_id, tokens) = s.tokens(sandbox::WRITABLE_KEY, None).await;
+    let refresh = |token: String| {
+        let client_id = client_id.clone();
+        let s = &s;
+        async move { s.token(&[("grant_type", "refresh_token"), ("refresh_token", &token), ("client_id", &client_id)]).await }
+    };
+    let first = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let (status, _, second) = refresh(first.clone()).await;
+    assert_eq!(status, 200, "{second}");
+    // The client lost the second one: the first still works (twice, even).
+    let (status, _, again) = refresh(first.clone()).await;
+    assert_eq!(status, 200, "{again}");
+    let (status, _, third) = refresh(second["refresh_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(status, 200, "{third}");
+    // Now the first is two rotations behind: a replay; the grant ends for everyone.
+    let (status, _, body) = refresh(first).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    let (status, _, _) = s.mcp("/mcp", third["access_token"].as_str(), Some("ping")).await;
+    assert_eq!(status, 401);
 }

@@ -120,6 +120,10 @@ pub struct Access {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Refresh {
     pub grant: Grant,
+    /// 0 for the first refresh token of a grant, one more with each rotation
+    /// (with Redis, a token two or more rotations old is a replay).
+    #[serde(default)]
+    pub generation: u32,
 }
 
 /// A Digistore24 key request started from the sign-in page: its token,

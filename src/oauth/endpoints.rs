@@ -537,7 +537,7 @@ async fn token(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes)
     };
     let get = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let issued = now();
-    let grant = match get("grant_type") {
+    let (grant, generation) = match get("grant_type") {
         Some("authorization_code") => {
             let Some(code) = get("code") else { return token_error(StatusCode::BAD_REQUEST, "invalid_request", "code is missing") };
             let code: Code = match oauth.ring().open(Kind::Code, code, issued) {
@@ -571,7 +571,7 @@ async fn token(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes)
                 }
                 Err(_) => return token_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "try again in a moment"),
             }
-            code.grant
+            (code.grant, 0)
         }
         Some("refresh_token") => {
             let Some(refresh) = get("refresh_token") else {
@@ -601,7 +601,17 @@ async fn token(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes)
             if let Some(scope) = get("scope") {
                 grant.scope = grant.scope.min(Scope::requested(Some(scope)));
             }
-            grant
+            let ttl = grant.grant_exp.saturating_sub(issued);
+            match oauth.config.ledger.next_refresh_generation(&grant.grant_id, refresh.generation, ttl).await {
+                Ok(Some(next)) => (grant, next),
+                Ok(None) => {
+                    // An old refresh token came back after newer ones were used: stolen; end the grant.
+                    tracing::warn!(target: "digistore24_mcp::oauth", grant = %grant.grant_id, "refresh token replayed: grant revoked");
+                    let _ = oauth.config.ledger.revoke(&grant.grant_id, grant.grant_exp, issued).await;
+                    return invalid_grant("the refresh token was already replaced; sign in again");
+                }
+                Err(_) => return token_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "try again in a moment"),
+            }
         }
         Some(other) => {
             return token_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", &format!("grant_type {other} is not supported"));
@@ -614,7 +624,7 @@ async fn token(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes)
     let scope = grant.scope.as_str();
     tracing::info!(target: "digistore24_mcp::oauth", grant = %grant.grant_id, grant_type = get("grant_type").unwrap_or(""), "token issued");
     let access = oauth.ring().seal(Kind::Access, &Access { grant: grant.clone() }, access_exp);
-    let refresh = oauth.ring().seal(Kind::Refresh, &Refresh { grant }, refresh_exp);
+    let refresh = oauth.ring().seal(Kind::Refresh, &Refresh { grant, generation }, refresh_exp);
     let mut response = json_answer(
         StatusCode::OK,
         json!({

@@ -13,6 +13,7 @@ use crate::mcp::{
     Bounds, ConfirmPolicy, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULT_TOKENS, DEFAULT_READ_RETRIES, Ds24Server, Limits, ServerSettings,
     ToolFilter, ToolList, random_secret,
 };
+use crate::oauth::{self, KeyRing, OAuth, OAuthConfig};
 use crate::ops::{
     self,
     cache::ResponseCache,
@@ -48,7 +49,7 @@ enum LogFormat {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve MCP over Streamable HTTP (stateless; endpoint /mcp).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Serve MCP over stdin/stdout for a local client; key from DS24_API_KEY.
     Stdio(UpstreamArgs),
     /// Print the tool catalogue.
@@ -150,6 +151,33 @@ struct ServeArgs {
     /// Then let calls in flight finish for at most this long before exiting.
     #[arg(long, env = "DS24_SHUTDOWN_GRACE_SECS", default_value_t = 25)]
     shutdown_grace_secs: u64,
+    /// Be an OAuth 2.1 authorization server for clients that cannot send a key header (needs --public-url, --oauth-secret).
+    #[arg(long, env = "DS24_OAUTH")]
+    oauth: bool,
+    /// The URL clients reach this server at, e.g. https://mcp.example.com (its origin is the OAuth issuer).
+    #[arg(long, env = "DS24_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// OAuth sealing key ring `kid:base64,…` (first seals, all open; ≥ 32 bytes each; the same on every replica).
+    #[arg(long, env = "DS24_OAUTH_SECRET", hide_env_values = true)]
+    oauth_secret: Option<String>,
+    /// Lifetime of an OAuth access token, in seconds.
+    #[arg(long, env = "DS24_OAUTH_ACCESS_TTL_SECS", default_value_t = oauth::ACCESS_TTL.as_secs())]
+    oauth_access_ttl_secs: u64,
+    /// Sliding lifetime of an OAuth refresh token, in seconds.
+    #[arg(long, env = "DS24_OAUTH_REFRESH_TTL_SECS", default_value_t = oauth::REFRESH_TTL.as_secs())]
+    oauth_refresh_ttl_secs: u64,
+    /// Lifetime of a whole OAuth grant (no refresh after it), in seconds.
+    #[arg(long, env = "DS24_OAUTH_GRANT_TTL_SECS", default_value_t = oauth::GRANT_TTL.as_secs())]
+    oauth_grant_ttl_secs: u64,
+    /// Private URI schemes allowed as OAuth redirects, e.g. cursor (comma list).
+    #[arg(long = "oauth-redirect-scheme", env = "DS24_OAUTH_REDIRECT_SCHEMES", value_delimiter = ',')]
+    oauth_redirect_schemes: Vec<String>,
+    /// Digistore24 developer key: enables "Connect with Digistore24" on the sign-in page (the sandbox's key with --sandbox).
+    #[arg(long, env = "DS24_DEVELOPER_KEY", hide_env_values = true)]
+    developer_key: Option<String>,
+    /// Pre-registered OAuth clients `CLIENT_ID=REDIRECT_URI[;REDIRECT_URI…]` (comma list).
+    #[arg(long = "oauth-client", env = "DS24_OAUTH_CLIENTS", value_delimiter = ',')]
+    oauth_clients: Vec<oauth::PreRegistered>,
     /// PEM certificate chain: serve HTTPS directly (with --tls-key).
     #[arg(long, env = "DS24_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<std::path::PathBuf>,
@@ -159,6 +187,44 @@ struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// The OAuth authorization server, when `--oauth` is on.
+    async fn oauth(&self, client: &Client) -> Result<Option<Arc<OAuth>>, String> {
+        if !self.oauth {
+            return Ok(None);
+        }
+        let public_url = self.public_url.clone().ok_or("--oauth needs --public-url (DS24_PUBLIC_URL), e.g. https://mcp.example.com")?;
+        let ring = match &self.oauth_secret {
+            Some(spec) => KeyRing::parse(spec).map_err(|e| e.to_string())?,
+            None if self.upstream.sandbox => {
+                tracing::warn!("--oauth without --oauth-secret: a random secret, so tokens end with this process (sandbox only)");
+                KeyRing::random()
+            }
+            None => return Err(format!("--oauth needs --oauth-secret (DS24_OAUTH_SECRET), e.g. {}", KeyRing::generate_entry("k1"))),
+        };
+        let ttl = |secs: u64, flag: &str| if secs == 0 { Err(format!("{flag} must be positive")) } else { Ok(Duration::from_secs(secs)) };
+        let config = OAuthConfig {
+            public_url,
+            ring,
+            access_ttl: ttl(self.oauth_access_ttl_secs, "--oauth-access-ttl-secs")?,
+            refresh_ttl: ttl(self.oauth_refresh_ttl_secs, "--oauth-refresh-ttl-secs")?,
+            grant_ttl: ttl(self.oauth_grant_ttl_secs, "--oauth-grant-ttl-secs")?,
+            redirect_schemes: clean(&self.oauth_redirect_schemes).into_iter().collect(),
+            clients: self.oauth_clients.clone(),
+            sandbox_hint: self.upstream.sandbox,
+            cimd_allow_loopback: false,
+            ledger: match &self.redis_url {
+                Some(url) => oauth::Ledger::redis(ops::connect_redis(url).await.map_err(|e| format!("cannot connect to Redis: {e}"))?),
+                None => oauth::Ledger::default(),
+            },
+            developer_key: self
+                .developer_key
+                .as_deref()
+                .and_then(ApiKey::new)
+                .or_else(|| self.upstream.sandbox.then(|| ApiKey::new(sandbox::WRITABLE_KEY)).flatten()),
+        };
+        OAuth::new(config, client.clone()).map(|o| Some(Arc::new(o)))
+    }
+
     /// The rate limiter and cache, connected to Redis when asked.
     async fn ops(&self) -> Result<(Option<Arc<RateLimiter>>, Option<Arc<ResponseCache>>), String> {
         let redis = match &self.redis_url {
@@ -299,7 +365,7 @@ fn init_logging(format: LogFormat, default_level: &str) -> tracing_appender::non
 
 async fn run(command: Command) -> Result<ExitCode, String> {
     match command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Stdio(args) => stdio(args).await,
         Command::Tools(args) => tools(args),
         Command::Call(args) => call(args).await,
@@ -396,19 +462,21 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         max_body_bytes: args.max_body_bytes,
         max_concurrency: args.max_concurrency,
         readiness: readiness.clone(),
+        oauth: args.oauth(upstream.server.client()).await?,
     };
     let shutdown = Shutdown::default();
     let app = http::router(upstream.server.clone(), &config, shutdown.hard_stop.clone());
     let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
+    if let Some(oauth) = &config.oauth {
+        say(format_args!("OAuth on: issuer {}, sign-in at {}/authorize", oauth.issuer(), oauth.issuer()));
+    }
     let tool_count = upstream.server.tools().tools().len();
     say(format_args!("digistore24-mcp {} serving {tool_count} tools at {scheme}://{addr}/mcp", env!("CARGO_PKG_VERSION")));
     if let Some(url) = &upstream.sandbox_url {
         say(format_args!("upstream: built-in sandbox Digistore24 at {url}"));
-        say(format_args!(
-            "sandbox keys: {} (full access, used when a request sends no key), {} (read access)",
-            sandbox::WRITABLE_KEY,
-            sandbox::READONLY_KEY
-        ));
+        // With OAuth on, a request without credentials is told to sign in instead.
+        let fallback = if config.oauth.is_some() { "" } else { ", used when a request sends no key" };
+        say(format_args!("sandbox keys: {} (full access{fallback}), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY));
     } else {
         say(format_args!("upstream: {}", upstream.server.client().base_url()));
     }

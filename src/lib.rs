@@ -8,5 +8,6 @@ pub mod cli;
 pub mod ds24;
 pub mod http;
 pub mod mcp;
+pub mod oauth;
 pub mod ops;
 pub mod sandbox;

@@ -195,6 +195,16 @@ pub mod reads {
 /// The function that checks a key (`test-key`, `/test-api-key`): cheap, reads nothing.
 pub const KEY_CHECK: &str = "ping";
 
+/// The function the OAuth sign-in checks a pasted key with: it also says the
+/// key's access level (`api_key_permissions`).
+pub const ACCOUNT_INFO: &str = "getUserInfo";
+
+/// Digistore24's interactive key flow, used by the sign-in page's "Connect
+/// with Digistore24": start a key request (developer key), then fetch the key.
+pub const KEY_REQUEST: &str = "requestApiKey";
+/// See [`KEY_REQUEST`].
+pub const KEY_RETRIEVE: &str = "retrieveApiKey";
+
 /// One Digistore24 API function, exposed as one MCP tool of the same name.
 #[derive(Debug, Clone, Copy)]
 pub struct Function {
@@ -505,6 +515,9 @@ mod tests {
             }
         }
         assert!(lookup(KEY_CHECK).is_some_and(|f| f.effect.is_read() && f.params.is_empty()));
+        assert!(lookup(ACCOUNT_INFO).is_some_and(|f| f.effect.is_read() && f.params.is_empty() && !f.full_access));
+        assert!(lookup(KEY_REQUEST).is_some_and(|f| f.params.iter().any(|p| p.name == "return_url")));
+        assert!(lookup(KEY_RETRIEVE).is_some_and(|f| f.params.iter().any(|p| p.name == "token")));
     }
 
     #[test]

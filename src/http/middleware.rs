@@ -10,7 +10,8 @@
 use super::errors::{INVALID_REQUEST, PARSE_ERROR, SERVER_ERROR, jsonrpc_error, missing_key};
 use super::{AppState, Readiness, narrowing};
 use crate::ds24::ApiKey;
-use crate::mcp::CallContext;
+use crate::mcp::{CallContext, GrantContext, GrantProblem, Narrowing};
+use crate::oauth::{Authenticated, Scope};
 use crate::ops::metrics;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -32,16 +33,49 @@ pub fn key_from_headers(headers: &HeaderMap) -> Option<ApiKey> {
 
 /// Puts this request's [`CallContext`] into its extensions, where the
 /// MCP handler reads it (400 for a bad narrowing, 401 without any key).
+/// With OAuth on, one of our access tokens brings its sealed key and scope,
+/// a request without credentials gets the sign-in challenge, and a grant
+/// problem the pipeline reports becomes 401/403; a raw key works as without OAuth.
 pub(super) async fn attach_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let narrowing = match narrowing(request.uri().path(), request.headers()) {
+    let mut narrowing = match narrowing(request.uri().path(), request.headers()) {
         Ok(narrowing) => narrowing,
         Err(message) => return jsonrpc_error(StatusCode::BAD_REQUEST, INVALID_REQUEST, &message),
     };
-    let Some(key) = state.server.key_for(key_from_headers(request.headers())) else { return missing_key() };
+    let path = request.uri().path().to_owned();
+    let authenticated = match state.oauth.as_deref() {
+        Some(oauth) => Some(oauth.authenticate(request.headers(), &path).await),
+        None => None,
+    };
+    let (key, grant) = match authenticated {
+        Some(Authenticated::Refused(response)) => return response,
+        Some(Authenticated::Token { key, scope, grant_id }) => {
+            let read_only = scope == Scope::Read;
+            if read_only {
+                narrowing = Some(narrowing.map_or_else(Narrowing::read_grant, Narrowing::and_read_only));
+            }
+            (Some(key), Some(GrantContext { read_only, grant_id, ..GrantContext::default() }))
+        }
+        // With OAuth on, the server's default key never stands in for missing
+        // credentials: the client must be told to sign in.
+        Some(Authenticated::NotOurs) => match key_from_headers(request.headers()) {
+            Some(key) => (Some(key), None),
+            None => return state.oauth.as_deref().map(|o| o.challenge(&path)).unwrap_or_else(missing_key),
+        },
+        None => (state.server.key_for(key_from_headers(request.headers())), None),
+    };
+    let Some(key) = key else { return missing_key() };
     let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone());
+    let problem = grant.as_ref().map(|g| g.problem.clone());
     // Over stateless HTTP the server can never ask the client mid-call.
-    request.extensions_mut().insert(CallContext { key: Some(key), narrowing, request_id, can_ask_mid_call: false });
-    next.run(request).await
+    request.extensions_mut().insert(CallContext { key: Some(key), narrowing, request_id, can_ask_mid_call: false, grant });
+    let response = next.run(request).await;
+    match (problem.as_ref().and_then(|p| p.get()), state.oauth.as_deref()) {
+        (Some(GrantProblem::KeyRejected), Some(oauth)) => {
+            oauth.invalid_token(&path, "Digistore24 no longer accepts the key of this sign-in; sign in again")
+        }
+        (Some(GrantProblem::InsufficientScope), Some(oauth)) => oauth.insufficient_scope(&path),
+        _ => response,
+    }
 }
 
 /// The id of the HTTP request (from `X-Request-Id` or generated).

@@ -24,6 +24,7 @@ pub use middleware::key_from_headers;
 pub use narrowing::narrowing;
 
 use crate::mcp::Ds24Server;
+use crate::oauth::OAuth;
 use crate::ops::metrics;
 use axum::Router;
 use axum::http::{Method, StatusCode};
@@ -50,6 +51,8 @@ pub struct HttpConfig {
     pub max_concurrency: usize,
     /// Whether `/ready` says yes; cleared while draining.
     pub readiness: Readiness,
+    /// The OAuth authorization server, when `--oauth` is on.
+    pub oauth: Option<Arc<OAuth>>,
 }
 
 impl Default for HttpConfig {
@@ -60,6 +63,7 @@ impl Default for HttpConfig {
             max_body_bytes: 4 * 1024 * 1024,
             max_concurrency: 1024,
             readiness: Readiness::default(),
+            oauth: None,
         }
     }
 }
@@ -103,6 +107,7 @@ struct AppState {
     started: Instant,
     readiness: Readiness,
     slots: Option<Arc<Semaphore>>,
+    oauth: Option<Arc<OAuth>>,
 }
 
 /// Builds the whole application router. `hard_stop` aborts MCP requests
@@ -118,7 +123,10 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
     mcp_config = if config.allowed_hosts.iter().any(|h| h == "*") {
         mcp_config.disable_allowed_hosts()
     } else {
-        mcp_config.with_allowed_hosts(LOOPBACK_HOSTS.iter().map(|h| h.to_string()).chain(config.allowed_hosts.iter().cloned()))
+        // The public URL's host is where OAuth clients reach us.
+        let public_host = config.oauth.as_ref().and_then(|o| o.public_host());
+        mcp_config
+            .with_allowed_hosts(LOOPBACK_HOSTS.iter().map(|h| h.to_string()).chain(config.allowed_hosts.iter().cloned()).chain(public_host))
     };
     mcp_config = if config.allowed_origins.iter().any(|o| o == "*") {
         mcp_config.disable_allowed_origins()
@@ -130,7 +138,7 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
     let handler = server.clone();
     let mcp = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), mcp_config);
     let slots = (config.max_concurrency > 0).then(|| Arc::new(Semaphore::new(config.max_concurrency)));
-    let state = AppState { server, started: Instant::now(), readiness: config.readiness.clone(), slots };
+    let state = AppState { server, started: Instant::now(), readiness: config.readiness.clone(), slots, oauth: config.oauth.clone() };
     let origins = cors::Origins::new(&config.allowed_origins);
     let body_limit = tower_http::limit::RequestBodyLimitLayer::new(config.max_body_bytes);
     // The narrowing paths serve the same stateless service; the middleware
@@ -152,6 +160,7 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
     let mcp_routes = cors::for_browsers(mcp_routes, &origins, &[Method::POST]);
     let test_api_key =
         Router::new().route("/test-api-key", get(endpoints::test_api_key).post(endpoints::test_api_key)).with_state(state.clone());
+    let oauth_routes = config.oauth.clone().map(crate::oauth::routes).unwrap_or_default();
     Router::new()
         .route("/health", get(endpoints::health))
         .route("/ready", get(endpoints::ready))
@@ -160,5 +169,6 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
         .merge(cors::for_browsers(test_api_key, &origins, &[Method::GET, Method::POST]))
         .layer(body_limit)
         .merge(mcp_routes)
+        .merge(oauth_routes)
         .layer(from_fn_with_state(config.readiness.clone(), middleware::request_id))
 }

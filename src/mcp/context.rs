@@ -10,6 +10,7 @@ use super::ToolFilter;
 use crate::ds24::ApiKey;
 use rmcp::RoleServer;
 use rmcp::service::RequestContext;
+use std::sync::{Arc, OnceLock};
 
 /// The narrowing a request asked for (headers or URL path); it can only
 /// remove tools from the operator's set, never add any.
@@ -19,6 +20,20 @@ pub struct Narrowing {
     pub filter: ToolFilter,
     /// How it was asked, for messages (e.g. "header X-MCP-Readonly").
     pub source: String,
+}
+
+impl Narrowing {
+    /// The narrowing of a read-only OAuth grant: read tools only.
+    pub fn read_grant() -> Narrowing {
+        Narrowing { filter: ToolFilter { read_only: true, ..ToolFilter::default() }, source: "the sign-in's read-only access".into() }
+    }
+
+    /// This narrowing, further limited to read tools by a read-only grant.
+    pub fn and_read_only(mut self) -> Narrowing {
+        self.filter.read_only = true;
+        self.source = format!("{} and the sign-in's read-only access", self.source);
+        self
+    }
 }
 
 /// Everything about one call that does not come from its arguments.
@@ -34,6 +49,31 @@ pub struct CallContext {
     /// Whether the server can send the client a request mid-call (a live
     /// connection such as stdio; never over stateless HTTP).
     pub can_ask_mid_call: bool,
+    /// The OAuth grant the key came from, if it came from one.
+    pub grant: Option<GrantContext>,
+}
+
+/// A call made with an OAuth access token: what it may do, and where the
+/// pipeline reports a problem that the transport must answer itself (the
+/// HTTP front turns it into 401 `invalid_token` or 403 `insufficient_scope`,
+/// so the client signs in again or steps up instead of showing a tool error).
+#[derive(Debug, Clone, Default)]
+pub struct GrantContext {
+    /// The grant allows read tools only.
+    pub read_only: bool,
+    /// The grant's id, for the log line (never the token).
+    pub grant_id: String,
+    /// Set by the pipeline at most once per request.
+    pub problem: Arc<OnceLock<GrantProblem>>,
+}
+
+/// Why a call made with a grant must be answered by the transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantProblem {
+    /// Digistore24 refused the key inside the token (deleted or deactivated).
+    KeyRejected,
+    /// The tool changes data and the grant is read-only.
+    InsufficientScope,
 }
 
 impl CallContext {

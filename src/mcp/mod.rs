@@ -27,7 +27,7 @@ mod settings;
 mod tools;
 
 pub use answer::{Bounds, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULT_TOKENS};
-pub use context::{CallContext, Narrowing};
+pub use context::{CallContext, GrantContext, GrantProblem, Narrowing};
 pub use outcome::{Class, Outcome, Refusal};
 pub use pipeline::{Ds24Server, INSTRUCTIONS};
 pub use policy::{ConfirmPolicy, Limits, summarize};

@@ -5,6 +5,7 @@
 //! mapping from an outcome to its metric class and log label (the usage record
 //! of a later issue reads the same). Must not touch: how a call is made.
 
+use super::context::GrantProblem;
 use crate::catalog::Function;
 use crate::ds24::{ArgError, CallError};
 use rust_decimal::Decimal;
@@ -55,6 +56,11 @@ pub enum Refusal {
     /// No answer came back from the confirmation request.
     #[error("{tool} not sent: no confirmation came back for \"{summary}\".")]
     NoConfirmation { tool: &'static str, summary: String },
+    /// The call changes data and the OAuth grant allows reads only.
+    #[error(
+        "{tool} changes data and this connection was granted read access only; sign in again with write access (digistore24:write) and a key with full access."
+    )]
+    InsufficientScope { tool: &'static str },
     /// The key's rate limit is used up.
     #[error("{tool} not sent: rate limit for this API key reached; retry after {seconds:.1} s.")]
     RateLimited { tool: &'static str, seconds: f64 },
@@ -80,6 +86,7 @@ impl Refusal {
             Refusal::ConfirmationInvalid { .. } => "confirmation_invalid",
             Refusal::Declined { .. } | Refusal::NoConfirmation { .. } => "declined",
             Refusal::RateLimited { .. } => "rate_limited",
+            Refusal::InsufficientScope { .. } => "insufficient_scope",
             Refusal::TooLarge { .. } => "too_large",
         }
     }
@@ -174,6 +181,17 @@ impl Outcome<'_> {
         }
     }
 
+    /// What the transport must answer itself on a call made with an OAuth
+    /// grant: Digistore24 refusing the key (code 2 or HTTP 401), or a write
+    /// refused for the grant's read scope.
+    pub fn grant_problem(&self) -> Option<GrantProblem> {
+        match self {
+            Outcome::Failed(CallError::Api { code: Some(2), .. } | CallError::Api { status: 401, .. }) => Some(GrantProblem::KeyRejected),
+            Outcome::Refused(Refusal::InsufficientScope { .. }) => Some(GrantProblem::InsufficientScope),
+            _ => None,
+        }
+    }
+
     /// The log label: the class where that says it all, else the detail.
     pub fn label(&self) -> &'static str {
         match self {
@@ -206,6 +224,7 @@ mod tests {
             Refusal::Declined { tool, summary: "Refund order A".into() },
             Refusal::NoConfirmation { tool, summary: "Refund order A".into() },
             Refusal::RateLimited { tool, seconds: 1.5 },
+            Refusal::InsufficientScope { tool },
             Refusal::TooLarge { tool, message: "too big".into() },
         ]
     }
@@ -249,6 +268,22 @@ mod tests {
         }
         let timeout = CallError::Timeout(Duration::from_secs(1));
         assert_eq!(Outcome::Failed(&timeout).class(), Class::Timeout);
+    }
+
+    #[test]
+    fn only_a_rejected_key_and_a_missing_scope_are_grant_problems() {
+        let bad_key = CallError::Api { status: 200, code: Some(2), message: "Invalid API key".into() };
+        assert_eq!(Outcome::Failed(&bad_key).grant_problem(), Some(GrantProblem::KeyRejected));
+        let unauthorized = CallError::Api { status: 401, code: None, message: "x".into() };
+        assert_eq!(Outcome::Failed(&unauthorized).grant_problem(), Some(GrantProblem::KeyRejected));
+        let permission = CallError::Api { status: 403, code: Some(8), message: "read only".into() };
+        assert_eq!(Outcome::Failed(&permission).grant_problem(), None);
+        let scope = Refusal::InsufficientScope { tool: "refundPurchase" };
+        assert_eq!(Outcome::Refused(&scope).grant_problem(), Some(GrantProblem::InsufficientScope));
+        for refusal in every_refusal().iter().filter(|r| !matches!(r, Refusal::InsufficientScope { .. })) {
+            assert_eq!(Outcome::Refused(refusal).grant_problem(), None, "{refusal:?}");
+        }
+        assert_eq!(Outcome::Success.grant_problem(), None);
     }
 
     #[test]

@@ -188,6 +188,11 @@ impl Ds24Server {
             Err(Stop::Ask(_)) => Outcome::ConfirmationRequested,
         };
         self.record(function, context, outcome, started);
+        // A token whose key Digistore24 refused (or whose scope is short) is
+        // the HTTP layer's to answer with 401/403; it reads this after the call.
+        if let (Some(grant), Some(problem)) = (&context.grant, outcome.grant_problem()) {
+            let _ = grant.problem.set(problem);
+        }
         ended
     }
 
@@ -200,6 +205,11 @@ impl Ds24Server {
         asker: Asker<'_>,
     ) -> Result<Answered, Stop> {
         let settings = &self.shared.settings;
+        // Before the narrowing check: a read grant also narrows the tool list,
+        // and its refusal must say "needs write access" (step-up), not "narrowed".
+        if context.grant.as_ref().is_some_and(|g| g.read_only) && !function.effect.is_read() {
+            return Err(Refusal::InsufficientScope { tool: function.name }.into());
+        }
         self.check_offered(function, context.narrowing.as_ref())?;
         let call = PreparedCall::new(function, arguments)?;
         if call.dry_run {
@@ -329,6 +339,7 @@ impl Ds24Server {
         tracing::info!(
             target: "digistore24_mcp::call",
             request_id = context.request_id.as_deref().unwrap_or("-"),
+            grant = context.grant.as_ref().map_or("-", |g| g.grant_id.as_str()),
             tool = function.name,
             key = key_hash,
             outcome = outcome.label(),

@@ -13,6 +13,7 @@
 //! contents (it is only read, for unknown functions, required arguments, types,
 //! enum values and whether a function writes).
 
+mod approval;
 pub mod args;
 pub mod booking;
 pub mod dates;
@@ -77,6 +78,19 @@ impl Default for SandboxConfig {
     }
 }
 
+impl Sandbox {
+    /// Every account, once each (the shared keys point at the same one).
+    fn accounts(&self) -> Vec<Arc<RwLock<Account>>> {
+        let mut seen: Vec<Arc<RwLock<Account>>> = Vec::new();
+        for entry in self.keys.values() {
+            if !seen.iter().any(|a| Arc::ptr_eq(a, &entry.account)) {
+                seen.push(entry.account.clone());
+            }
+        }
+        seen
+    }
+}
+
 struct KeyEntry {
     access: Access,
     account: Arc<RwLock<Account>>,
@@ -85,6 +99,8 @@ struct KeyEntry {
 struct Sandbox {
     config: SandboxConfig,
     keys: HashMap<String, KeyEntry>,
+    /// Keys deleted through `POST /sandbox/keys/revoke`, as a vendor deletes one in Digistore24.
+    revoked: RwLock<std::collections::HashSet<String>>,
     accounts: usize,
     faults: Faults,
     started: Instant,
@@ -113,16 +129,19 @@ impl Sandbox {
             accounts += 1;
         }
         let faults = Faults::new(config.fault_rate, config.seed);
-        Sandbox { config, keys, accounts, faults, started: Instant::now() }
+        Sandbox { config, keys, revoked: RwLock::default(), accounts, faults, started: Instant::now() }
     }
 
     /// Runs one API call: key, function, permission, arguments, handler.
-    fn call(&self, key: Option<&str>, function: &str, mut raw: Map<String, Value>) -> Result<Value, ApiError> {
+    fn call(&self, key: Option<&str>, function: &str, mut raw: Map<String, Value>, site: &str) -> Result<Value, ApiError> {
         let key = key
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .ok_or_else(|| ApiError::bad_key("No API key given: send it in the X-DS-API-KEY header"))?;
         let entry = self.keys.get(key).ok_or_else(|| ApiError::bad_key("Invalid API key"))?;
+        if self.revoked.read().unwrap_or_else(|e| e.into_inner()).contains(key) {
+            return Err(ApiError::bad_key("Invalid API key: it was deleted"));
+        }
         let func = catalog::lookup(function)
             .filter(|f| f.name == function)
             .ok_or_else(|| ApiError::bad_call(format!("Unknown API function '{function}'")))?;
@@ -134,7 +153,7 @@ impl Sandbox {
         args::map_positional(func, &mut raw);
         let now = dates::now();
         args::validate(func, &raw, now)?;
-        let ctx = Ctx { now, key, access: entry.access };
+        let ctx = Ctx { now, key, access: entry.access, site };
         let a = Args::new(&raw);
         let run = || match handler {
             Handler::Read(f) => {
@@ -333,7 +352,8 @@ async fn api_call(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
     let header_key = parts.headers.get("x-ds-api-key").and_then(|v| v.to_str().ok()).map(str::to_string);
     let key = path_key.or(header_key);
     let method = parts.method.clone();
-    let result = sb.call(key.as_deref(), &function, raw);
+    let site = approval::site_of(&parts.headers);
+    let result = sb.call(key.as_deref(), &function, raw, &site);
     tracing::debug!(%method, function, ok = result.is_ok(), "sandbox call");
     match result {
         Ok(data) => success_response(&data, started),
@@ -371,6 +391,19 @@ async fn faults_admin(State(sb): State<Arc<Sandbox>>, method: Method, body: axum
     }
 }
 
+/// `POST /sandbox/keys/revoke` with `{"key": "…"}`: from now on the key is
+/// refused as Digistore24 refuses a deleted key (error code 2).
+async fn revoke_key(State(sb): State<Arc<Sandbox>>, body: axum::body::Bytes) -> Response {
+    let key = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.get("key").and_then(Value::as_str).map(str::to_owned));
+    match key.filter(|k| sb.keys.contains_key(k.as_str())) {
+        Some(key) => {
+            sb.revoked.write().unwrap_or_else(|e| e.into_inner()).insert(key);
+            Json(json!({"ok": true})).into_response()
+        }
+        None => (StatusCode::BAD_REQUEST, Json(json!({"ok": false, "error": "give {\"key\": \"<a sandbox key>\"}"}))).into_response(),
+    }
+}
+
 async fn not_found() -> Response {
     error_response(&ApiError::bad_call("Unknown URL; the API lives under /api/call/{function}"), Some(StatusCode::NOT_FOUND))
 }
@@ -383,6 +416,8 @@ pub fn router(config: SandboxConfig) -> Router {
         .route("/api/call/{*rest}", get(api_call).post(api_call))
         .route("/sandbox/health", get(health))
         .route("/sandbox/faults", get(faults_admin).post(faults_admin).delete(faults_admin))
+        .route("/en/api/key/request/{token}", get(approval::page).post(approval::answer))
+        .route("/sandbox/keys/revoke", axum::routing::post(revoke_key))
         .fallback(not_found)
         .with_state(sb)
 }
@@ -433,12 +468,12 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(sb.accounts, 3);
-        assert_eq!(sb.call(None, "ping", Map::new()).unwrap_err().code, 2);
-        assert_eq!(sb.call(Some("nope"), "ping", Map::new()).unwrap_err().code, 2);
-        assert_eq!(sb.call(Some("bad-key"), "ping", Map::new()).unwrap_err().code, 2);
-        assert!(sb.call(Some(READONLY_KEY), "ping", Map::new()).is_ok());
-        assert_eq!(sb.call(Some(WRITABLE_KEY), "noSuchFunction", Map::new()).unwrap_err().code, 9);
-        assert_eq!(sb.call(Some(WRITABLE_KEY), "GetGetpurchase", Map::new()).unwrap_err().code, 9, "MCP aliases are not API names");
-        assert_eq!(sb.call(Some("sandbox-t2-readonly"), "ping", Map::new()).map(|_| ()), Ok(()));
+        assert_eq!(sb.call(None, "ping", Map::new(), "").unwrap_err().code, 2);
+        assert_eq!(sb.call(Some("nope"), "ping", Map::new(), "").unwrap_err().code, 2);
+        assert_eq!(sb.call(Some("bad-key"), "ping", Map::new(), "").unwrap_err().code, 2);
+        assert!(sb.call(Some(READONLY_KEY), "ping", Map::new(), "").is_ok());
+        assert_eq!(sb.call(Some(WRITABLE_KEY), "noSuchFunction", Map::new(), "").unwrap_err().code, 9);
+        assert_eq!(sb.call(Some(WRITABLE_KEY), "GetGetpurchase", Map::new(), "").unwrap_err().code, 9, "MCP aliases are not API names");
+        assert_eq!(sb.call(Some("sandbox-t2-readonly"), "ping", Map::new(), "").map(|_| ()), Ok(()));
     }
 }

@@ -953,10 +953,14 @@ pub struct KeyRequest {
     pub permissions: String,
     /// Redirect target.
     pub return_url: String,
+    /// Where a cancelled request sends the vendor (else `return_url`).
+    pub cancel_url: Option<String>,
     /// Comment.
     pub comment: String,
     /// Created.
     pub created_at: NaiveDateTime,
+    /// The vendor's answer on the approval page: `None` while pending.
+    pub approved: Option<bool>,
     /// Already handed out.
     pub retrieved: bool,
 }

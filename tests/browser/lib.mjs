@@ -65,7 +65,8 @@ export async function cleanup() {
 }
 
 /**
- * Starts `serve --sandbox` with `args` on a free port and waits for /health.
+ * Starts `serve --sandbox` with `args` on a free port and waits for /health
+ * (`@PORT@` in an argument becomes that port, e.g. for --public-url).
  * Returns { url (of /mcp), base, log (path) }.
  */
 export async function startServer(name, args = []) {
@@ -74,7 +75,7 @@ export async function startServer(name, args = []) {
   for (let attempt = 1; attempt <= 3; attempt += 1) {
     const port = await freePort();
     const out = fs.openSync(log, 'w');
-    const child = spawn(BIN, ['serve', '--sandbox', '--listen', `127.0.0.1:${port}`, ...args], {
+    const child = spawn(BIN, ['serve', '--sandbox', '--listen', `127.0.0.1:${port}`, ...args.map((a) => a.replaceAll('@PORT@', String(port)))], {
       stdio: ['ignore', out, out],
       env: { ...process.env, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info' },
     });

@@ -3,7 +3,8 @@
 #
 #   tests/clients/run.sh [--only GROUP[,GROUP...]] [--install-only]
 #
-# GROUPs: python (Python SDK), ts (TypeScript SDK v1 + v2), inspector, conformance, http, tenants.
+# GROUPs: python (Python SDK), ts (TypeScript SDK v1 + v2), inspector, conformance, http, tenants,
+#         oauth (the Python SDK's OAuth client against serve --oauth).
 # Installs its pinned clients into ignored folders of the repo (idempotent), starts the servers it
 # needs on free loopback ports, runs every check, stops the servers. One line per check:
 #   PASS <client> <check>   |   FAIL <client> <check>: reason
@@ -27,7 +28,7 @@ PY=$VENV/bin/python
 RUN_DIR=$CACHE/clients-run
 TENANTS=${DS24_CLIENTS_TENANTS:-32}
 BIN=${DS24_MCP_BIN:-$ROOT/target/debug/digistore24-mcp}
-ALL_GROUPS=python,ts,inspector,conformance,http,tenants
+ALL_GROUPS=python,ts,inspector,conformance,http,tenants,oauth
 
 export npm_config_cache=$CACHE/npm npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 export npm_config_loglevel=error PIP_CACHE_DIR=$CACHE/pip PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -150,13 +151,14 @@ free_port() {
 }
 
 # start_server NAME [extra serve args...]: starts `serve --sandbox` on a free port, waits for /health.
+# An argument containing @PORT@ gets the chosen port (for --public-url).
 start_server() {
   local name=$1; shift
   local port log attempt wait_rc=0
   log=$RUN_DIR/logs/server-$name.log
   for attempt in 1 2 3; do
     port=$(free_port)
-    "$BIN" serve --sandbox --listen "127.0.0.1:$port" "$@" >"$log" 2>&1 &
+    "$BIN" serve --sandbox --listen "127.0.0.1:$port" "${@//@PORT@/$port}" >"$log" 2>&1 &
     SERVER_PID[$name]=$!
     SERVER_URL[$name]=http://127.0.0.1:$port/mcp
     SERVER_LOG[$name]=$log
@@ -213,7 +215,9 @@ log_for_client() {
     ts-sdk-v1:stdio:*|ts-sdk-v2:stdio:*) mode=${client##*:}; echo "$RUN_DIR/logs/stdio-${client%%:*}-$mode.log" ;;
     inspector-cli:stdio) ls "$RUN_DIR"/logs/inspector-stdio-*.log 2>/dev/null ;;
     inspector-cli:http) ls "$RUN_DIR"/logs/inspector-http-*.log 2>/dev/null; echo "${SERVER_LOG[main]:-}" ;;
+    conformance:authorization) echo "${SERVER_LOG[oauth]:-}"; echo "$RUN_DIR/logs/conformance-authorization.log" ;;
     conformance:*) echo "${SERVER_LOG[conformance]:-}"; ls "$RUN_DIR"/logs/conformance-*.log 2>/dev/null ;;
+    python-sdk:oauth) echo "${SERVER_LOG[oauth]:-}" ;;
     server:*) ;;
     # HTTP clients of the main server print the server's log lines of each failed check themselves.
     *) grep -q '^    | last [0-9]* lines of' "$CURRENT_OUT" 2>/dev/null || echo "${SERVER_LOG[main]:-}" ;;
@@ -284,6 +288,9 @@ fi
 if wants conformance; then
   start_server conformance
 fi
+if wants oauth; then
+  start_server oauth --oauth --public-url "http://127.0.0.1:@PORT@" --sandbox-extra-key sandbox-oauth-tenant
+fi
 
 URL=${SERVER_URL[main]:-}
 LOGS=$RUN_DIR/logs
@@ -297,6 +304,11 @@ if [ -n "$URL" ]; then
 fi
 if [ -n "${SERVER_URL[conformance]:-}" ]; then
   run_group conformance 1300 run_conformance
+fi
+if [ -n "${SERVER_URL[oauth]:-}" ]; then
+  DS24_SERVER_LOG=${SERVER_LOG[oauth]} run_group oauth 200 "$PY" "$HERE/oauth_checks.py" --url "${SERVER_URL[oauth]}"
+  run_group oauth-conformance 300 "$PY" "$HERE/oauth_conformance.py" --issuer "${SERVER_URL[oauth]%/mcp}" --node "$NODE" \
+    --suite "$HERE/node_modules/@modelcontextprotocol/conformance/dist/index.js" --log "$RUN_DIR/logs/conformance-authorization.log"
 fi
 
 # A server that died during the run explains many failures at once; say so.

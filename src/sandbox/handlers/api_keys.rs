@@ -1,5 +1,6 @@
 //! Handlers of the `api_keys` toolset: the interactive API key flow, which
-//! hands out the sandbox's own keys.
+//! hands out the sandbox's own keys once the vendor approved the request on
+//! the sandbox's approval page (`approval.rs`).
 //!
 //! Owns: key requests. Must not touch: the key table of the sandbox (keys are
 //! never created or removed here).
@@ -11,15 +12,17 @@ use crate::sandbox::keys::{READONLY_KEY, WRITABLE_KEY};
 use crate::sandbox::model::*;
 use serde_json::json;
 
-/// requestApiKey: starts the interactive key approval; the sandbox approves at once.
+/// requestApiKey: starts the interactive key approval; `request_url` is the
+/// sandbox's own approval page. Return URLs may be loopback http too (the
+/// sandbox and what it is tested with run on one machine).
 pub fn request_api_key(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     let permissions =
         args.one_of("permissions", &["readonly", "read-only", "writable"])?.ok_or_else(|| ApiError::missing("permissions"))?.to_string();
     let return_url = args.req_str("return_url")?.to_string();
-    check_public_https("return_url", &return_url)?;
+    check_return_url("return_url", &return_url)?;
     for f in ["cancel_url", "site_url"] {
         if let Some(u) = args.str(f) {
-            check_public_https(f, u)?;
+            check_return_url(f, u)?;
         }
     }
     if a.key_requests.len() >= 1000 {
@@ -35,12 +38,21 @@ pub fn request_api_key(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
             token: token.clone(),
             permissions,
             return_url,
+            cancel_url: args.str("cancel_url").map(str::to_owned),
             comment: args.str("comment").unwrap_or("").to_string(),
             created_at: ctx.now,
+            approved: None,
             retrieved: false,
         },
     );
-    Ok(json!({"request_url": format!("{SITE_URL}/en/api/key/request/{token}"), "request_token": token}))
+    let site = if ctx.site.is_empty() { SITE_URL } else { ctx.site };
+    Ok(json!({"request_url": format!("{site}/en/api/key/request/{token}"), "request_token": token}))
+}
+
+/// A public https URL, or http on a loopback host.
+fn check_return_url(label: &str, url: &str) -> Result<(), ApiError> {
+    let loopback = ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]:"];
+    if loopback.iter().any(|p| url.starts_with(p)) { Ok(()) } else { check_public_https(label, url) }
 }
 
 /// retrieveApiKey: hands out the approved key once (a sandbox key of this account).
@@ -50,6 +62,11 @@ pub fn retrieve_api_key(a: &mut Account, args: Args<'_>, ctx: &Ctx<'_>) -> Res {
     let Some(r) = a.key_requests.get_mut(token) else {
         return Ok(json!({"api_key": "", "request_status": "aborted", "note": "The token is invalid, too old or was already used"}));
     };
+    match r.approved {
+        None => return Ok(json!({"api_key": "", "request_status": "pending", "note": "The vendor has not answered the request yet"})),
+        Some(false) => return Ok(json!({"api_key": "", "request_status": "aborted", "note": "The vendor cancelled the request"})),
+        Some(true) => {}
+    }
     if r.retrieved {
         return Ok(json!({"api_key": "", "request_status": "completed", "note": "The API key for this token was already retrieved"}));
     }

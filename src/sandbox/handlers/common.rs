@@ -29,6 +29,8 @@ pub struct Ctx<'a> {
     pub key: &'a str,
     /// Its access level.
     pub access: Access,
+    /// Where this sandbox is reached (`http://host:port`), for links to its own pages.
+    pub site: &'a str,
 }
 
 /// Page geometry of a list answer.

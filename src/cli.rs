@@ -47,7 +47,7 @@ enum LogFormat {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve MCP over Streamable HTTP (stateless; endpoint /mcp).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Serve MCP over stdin/stdout for a local client; key from DS24_API_KEY.
     Stdio(UpstreamArgs),
     /// Print the tool catalogue.
@@ -152,6 +152,62 @@ struct ServeArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, env = "DS24_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    events: EventsArgs,
+}
+
+/// The IPN receiver and the database of its events.
+#[derive(Debug, Args)]
+struct EventsArgs {
+    /// Database of IPN events: sqlite://FILE (created if missing) or postgres://…
+    #[arg(long, env = "DS24_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Secret deriving every vendor's IPN URL and passphrase (POST /ipn/{token}); the same on every replica.
+    #[arg(long, env = "DS24_IPN_SECRET", hide_env_values = true)]
+    ipn_secret: Option<String>,
+    /// Passphrase of the single-tenant POST /ipn, entered by hand in the Digistore24 back office.
+    #[arg(long, env = "DS24_IPN_PASSPHRASE", hide_env_values = true)]
+    ipn_passphrase: Option<String>,
+    /// Base URL at which Digistore24 reaches this server, e.g. https://mcp.example.com.
+    #[arg(long, env = "DS24_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Days IPN events are kept; older ones are deleted automatically.
+    #[arg(long, env = "DS24_EVENTS_RETENTION_DAYS", default_value_t = crate::ipn::DEFAULT_RETENTION_DAYS)]
+    events_retention_days: u32,
+}
+
+/// The database file of `serve` when events are on and no URL is given.
+const DEFAULT_DATABASE_URL: &str = "sqlite://digistore24-mcp.db";
+
+impl EventsArgs {
+    /// Opens the database (migrating it) when any IPN flag is given or the
+    /// sandbox runs; `None` leaves the receiver and `events` tools off.
+    async fn open(&self, sandbox: bool) -> Result<Option<Arc<crate::ipn::Events>>, String> {
+        let on = sandbox || self.database_url.is_some() || self.ipn_secret.is_some() || self.ipn_passphrase.is_some();
+        if !on {
+            return Ok(None);
+        }
+        let url = match (&self.database_url, sandbox) {
+            (Some(url), _) => url.clone(),
+            // The sandbox's events live as long as its data: a fresh file per process.
+            (None, true) => {
+                let path = std::env::temp_dir().join(format!("digistore24-mcp-sandbox-{}.db", std::process::id()));
+                let _ = std::fs::remove_file(&path);
+                format!("sqlite://{}", path.display())
+            }
+            (None, false) => DEFAULT_DATABASE_URL.to_owned(),
+        };
+        let secret = match &self.ipn_secret {
+            Some(secret) if secret.len() >= 16 => Some(secret.as_bytes().to_vec()),
+            Some(_) => return Err("--ipn-secret must be at least 16 characters".into()),
+            None if sandbox => Some(random_secret()),
+            None => None,
+        };
+        let store = crate::store::open(&url).await.map_err(|e| format!("cannot open the events database: {e}"))?;
+        tracing::info!(backend = store.backend(), retention_days = self.events_retention_days, "IPN events database ready");
+        crate::store::spawn_pruning(store.clone(), self.events_retention_days.max(1));
+        Ok(Some(Arc::new(crate::ipn::Events::new(store, secret, self.ipn_passphrase.clone(), self.public_url.clone()))))
+    }
 }
 
 impl ServeArgs {
@@ -282,7 +338,7 @@ fn init_logging(format: LogFormat, default_level: &str) {
 
 async fn run(command: Command) -> Result<ExitCode, String> {
     match command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Stdio(args) => stdio(args).await,
         Command::Tools(args) => tools(args),
         Command::Call(args) => call(args).await,
@@ -360,6 +416,7 @@ fn clean(values: &[String]) -> HashSet<String> {
 
 async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     let (limiter, cache) = args.ops().await?;
+    let events = args.events.open(args.upstream.sandbox).await?;
     let upstream = args
         .upstream
         .build_with(|settings| {
@@ -367,6 +424,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
             settings.cache = cache;
             settings.read_retries = args.read_retries;
             settings.metrics_per_key = args.metrics_per_key;
+            settings.events = events;
         })
         .await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;

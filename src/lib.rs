@@ -7,6 +7,8 @@ pub mod catalog;
 pub mod cli;
 pub mod ds24;
 pub mod http;
+pub mod ipn;
 pub mod mcp;
 pub mod ops;
 pub mod sandbox;
+pub mod store;

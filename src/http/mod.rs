@@ -128,6 +128,7 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
             .enforce_origin_validation()
     };
     let handler = server.clone();
+    let ipn = server.events().map(|events| crate::ipn::receiver::routes(events.clone())).unwrap_or_default();
     let mcp = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), mcp_config);
     let slots = (config.max_concurrency > 0).then(|| Arc::new(Semaphore::new(config.max_concurrency)));
     let state = AppState { server, started: Instant::now(), readiness: config.readiness.clone(), slots };
@@ -160,5 +161,7 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
         .merge(cors::for_browsers(test_api_key, &origins, &[Method::GET, Method::POST]))
         .layer(body_limit)
         .merge(mcp_routes)
+        // The IPN receiver has its own body cap (crate::ipn) and no API key.
+        .merge(ipn)
         .layer(from_fn_with_state(config.readiness.clone(), middleware::request_id))
 }

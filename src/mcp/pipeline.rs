@@ -122,6 +122,11 @@ impl Ds24Server {
         self.shared.settings.limiter.as_deref()
     }
 
+    /// The IPN store and secrets, when events are on.
+    pub fn events(&self) -> Option<&Arc<crate::ipn::Events>> {
+        self.shared.settings.events.as_ref()
+    }
+
     /// The upstream client.
     pub fn client(&self) -> &Client {
         &self.shared.client

@@ -1,0 +1,262 @@
+//! IPN events: the store contract on both backends (SQLite and a real
+//! PostgreSQL), and the receiver over real HTTP — Digistore24's own
+//! signature vectors, forged and malformed bodies, duplicates, bad tokens,
+//! database failure.
+
+mod common;
+
+use common::postgres::TestPostgres;
+use common::{Options, TestServer};
+use digistore24_mcp::ipn::{Events, signature};
+use digistore24_mcp::store::{self, EventQuery, EventStore, Inserted, NewEvent};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn temp_sqlite_url() -> (String, std::path::PathBuf) {
+    let path = std::env::temp_dir().join(format!("ds24-events-{}-{}.db", std::process::id(), uuid::Uuid::new_v4()));
+    (format!("sqlite://{}", path.display()), path)
+}
+
+fn event(tenant: &str, name: &str, order: &str, hash: &str, at: i64, test: bool) -> NewEvent {
+    NewEvent {
+        tenant: tenant.into(),
+        content_hash: hash.into(),
+        event: name.into(),
+        order_id: Some(order.into()),
+        transaction_id: Some(format!("T-{hash}")),
+        product_id: Some("42".into()),
+        test_mode: test,
+        received_at: at,
+        summary: json!({"event": name, "order_id": order}),
+        fields: json!({"event": name, "order_id": order}),
+    }
+}
+
+/// What every backend must do the same way.
+async fn store_contract(store: Arc<dyn EventStore>) {
+    let now = store::now_ms();
+    let mut wake = store.wakeups();
+    let first = store.insert(&event("v1", "on_payment", "A", "h1", now - 1000, false)).await.unwrap();
+    let Inserted::New(first_id) = first else { panic!("first insert is new: {first:?}") };
+    assert_eq!(tokio::time::timeout(Duration::from_secs(5), wake.recv()).await.unwrap().unwrap(), "v1", "a commit wakes its tenant");
+    assert_eq!(store.insert(&event("v1", "on_payment", "A", "h1", now, false)).await.unwrap(), Inserted::Duplicate, "same content: no row");
+    store.insert(&event("v1", "on_refund", "A", "h2", now, false)).await.unwrap();
+    store.insert(&event("v1", "on_payment", "B", "h3", now, true)).await.unwrap();
+    store.insert(&event("v2", "on_payment", "A", "h1", now, false)).await.unwrap();
+
+    let all = |q: EventQuery| {
+        let store = store.clone();
+        async move { store.list(&EventQuery { tenant: "v1".into(), limit: 100, ..q }).await.unwrap() }
+    };
+    let listed = all(EventQuery::default()).await;
+    assert_eq!(listed.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(), ["on_payment", "on_refund"], "oldest first, test orders out");
+    assert!(listed.iter().all(|e| e.tenant == "v1"), "scoped to the tenant");
+    assert_eq!(all(EventQuery { include_test: true, ..Default::default() }).await.len(), 3);
+    assert_eq!(all(EventQuery { events: vec!["on_refund".into()], ..Default::default() }).await.len(), 1);
+    assert_eq!(all(EventQuery { events: vec!["on_pay".into()], ..Default::default() }).await.len(), 0, "whole names only");
+    assert_eq!(all(EventQuery { order_id: Some("B".into()), include_test: true, ..Default::default() }).await.len(), 1);
+    assert_eq!(all(EventQuery { after: Some(first_id), ..Default::default() }).await.len(), 1);
+    assert_eq!(all(EventQuery { from: Some(now), ..Default::default() }).await.len(), 1);
+    assert_eq!(all(EventQuery { to: Some(now), ..Default::default() }).await.len(), 1);
+    let limited = store.list(&EventQuery { tenant: "v1".into(), limit: 1, include_test: true, ..Default::default() }).await.unwrap();
+    assert_eq!(limited.len(), 1);
+
+    let got = store.get("v1", first_id).await.unwrap().expect("stored");
+    assert_eq!((got.order_id.as_deref(), got.fields["order_id"].as_str()), (Some("A"), Some("A")));
+    assert!(store.get("v2", first_id).await.unwrap().is_none(), "another tenant's event is invisible");
+    assert!(store.latest_id("v1").await.unwrap().unwrap() > first_id);
+    assert_eq!(store.latest_id("nobody").await.unwrap(), None);
+    let counts = store.counts("v1", now - 10_000).await.unwrap();
+    assert_eq!(counts, [("on_payment".to_string(), 2), ("on_refund".to_string(), 1)]);
+    assert_eq!(store.prune(now).await.unwrap(), 1, "only the older event goes");
+    assert!(store.get("v1", first_id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn sqlite_store_keeps_the_contract_and_survives_a_reopen() {
+    let (url, path) = temp_sqlite_url();
+    store_contract(store::open(&url).await.unwrap()).await;
+    // Migrations are recorded: opening again neither fails nor loses rows.
+    let again = store::open(&url).await.unwrap();
+    assert!(again.latest_id("v1").await.unwrap().is_some());
+    drop(again);
+    remove_sqlite(&path);
+}
+
+#[tokio::test]
+async fn postgres_store_keeps_the_contract() {
+    let Some(pg) = TestPostgres::start().await else { return };
+    store_contract(store::open(&pg.url).await.unwrap()).await;
+    // A second pool (another replica) opens the migrated database and is
+    // woken by the first one's commits through LISTEN/NOTIFY.
+    let a = store::open(&pg.url).await.unwrap();
+    let b = store::open(&pg.url).await.unwrap();
+    let mut wake = b.wakeups();
+    a.insert(&event("v9", "on_refund", "Z", "hz", store::now_ms(), false)).await.unwrap();
+    assert_eq!(tokio::time::timeout(Duration::from_secs(5), wake.recv()).await.unwrap().unwrap(), "v9");
+}
+
+#[tokio::test]
+async fn unreachable_or_unknown_databases_fail_clearly_at_start() {
+    let refused = store::open("postgres://nobody@127.0.0.1:1/none").await.err().expect("nothing listens on port 1");
+    assert!(refused.to_string().contains("database error"), "{refused}");
+    let unknown = store::open("mysql://x").await.err().unwrap();
+    assert!(unknown.to_string().contains("sqlite://"), "{unknown}");
+    let missing_dir = store::open("sqlite:///nonexistent-dir/x/y.db").await.err().unwrap();
+    assert!(missing_dir.to_string().contains("database error"), "{missing_dir}");
+}
+
+// ── The receiver ─────────────────────────────────────────────────────────
+
+const SECRET: &[u8] = b"test-ipn-secret-0123456789";
+
+struct Receiver {
+    server: TestServer,
+    events: Arc<Events>,
+    http: reqwest::Client,
+    db: std::path::PathBuf,
+}
+
+impl Receiver {
+    async fn start(single_passphrase: Option<&str>) -> Receiver {
+        let (url, path) = temp_sqlite_url();
+        let store = store::open(&url).await.unwrap();
+        let events = Arc::new(Events::new(store, Some(SECRET.to_vec()), single_passphrase.map(str::to_owned), None));
+        let shared = events.clone();
+        let server = TestServer::start_with("http://127.0.0.1:9/api/call", Options::default(), |s| s.events = Some(shared)).await;
+        Receiver { server, events, http: reqwest::Client::new(), db: path }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.server.addr)
+    }
+
+    async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, String) {
+        let response =
+            self.http.post(self.url(path)).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    async fn rows(&self, tenant: &str) -> usize {
+        self.events
+            .store
+            .list(&EventQuery { tenant: tenant.into(), limit: 1000, include_test: true, ..Default::default() })
+            .await
+            .unwrap()
+            .len()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        remove_sqlite(&self.db);
+    }
+}
+
+/// Deletes a test's SQLite file and its WAL companions.
+fn remove_sqlite(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+fn encode(fields: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
+}
+
+fn signed(pairs: &[(&str, &str)], passphrase: &str) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    let sign = signature::sign(&fields, passphrase, false);
+    fields.push(("sha_sign".into(), sign));
+    fields
+}
+
+#[tokio::test]
+async fn every_digistore24_vector_passes_the_real_receiver() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/ipn-vectors.json");
+    let Ok(text) = std::fs::read_to_string(path) else {
+        eprintln!("SKIPPED: {path} is absent");
+        return;
+    };
+    let vectors: Value = serde_json::from_str(&text).unwrap();
+    let passphrase = vectors["passphrase"].as_str().unwrap();
+    let receiver = Receiver::start(Some(passphrase)).await;
+    let list = vectors["vectors"].as_array().unwrap();
+    assert!(list.len() >= 9);
+    for vector in list {
+        let name = vector["name"].as_str().unwrap();
+        let expected = vector["expected"].as_str().unwrap();
+        let mut fields: Vec<(String, String)> = vector["params"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("sha_sign"))
+            .map(|(n, v)| (n.clone(), v.as_str().unwrap().to_owned()))
+            .collect();
+        fields.push(("sha_sign".into(), expected.into()));
+        assert_eq!(receiver.post("/ipn", encode(&fields)).await, (200, "OK".into()), "vector {name}");
+        // The same vector with one signed value changed is refused.
+        let forged: Vec<(String, String)> = fields
+            .iter()
+            .map(|(n, v)| if n == "sha_sign" || v.is_empty() { (n.clone(), v.clone()) } else { (n.clone(), format!("{v}x")) })
+            .collect();
+        assert_eq!(receiver.post("/ipn", encode(&forged)).await.0, 403, "forged vector {name}");
+    }
+}
+
+#[tokio::test]
+async fn the_per_tenant_url_verifies_stores_once_and_refuses_the_rest() {
+    let receiver = Receiver::start(None).await;
+    let token = receiver.events.token_for("1234").unwrap();
+    let passphrase = receiver.events.passphrase_for("1234").unwrap();
+    let path = format!("/ipn/{token}");
+    // Digistore24's URL check, and HEAD.
+    assert_eq!(receiver.http.get(receiver.url(&path)).send().await.unwrap().status(), 200);
+    assert_eq!(receiver.http.head(receiver.url(&path)).send().await.unwrap().status(), 200);
+    let wrong = format!("/ipn/1234-{}", "0".repeat(32));
+    assert_eq!(receiver.http.get(receiver.url(&wrong)).send().await.unwrap().status(), 404);
+    // Another tenant's token does not open this tenant's URL.
+    let other = receiver.events.token_for("999").unwrap();
+    assert_ne!(other.split('-').nth(1), token.split('-').nth(1));
+
+    let fields = signed(&[("event", "on_payment"), ("order_id", "ORD-9"), ("amount", "0"), ("note", " spaced ")], &passphrase);
+    assert_eq!(receiver.post(&path, encode(&fields)).await, (200, "OK".into()));
+    assert_eq!(receiver.post(&path, encode(&fields)).await, (200, "OK".into()), "a retry is OK too");
+    assert_eq!(receiver.rows("1234").await, 1, "…but adds no row");
+    let stored = &receiver.events.store.list(&EventQuery { tenant: "1234".into(), limit: 10, ..Default::default() }).await.unwrap()[0];
+    assert_eq!(stored.fields["note"], " spaced ", "values kept as received");
+    assert_eq!(stored.fields["amount"], "0");
+    assert!(stored.fields.get("sha_sign").is_none(), "the signature is not kept");
+
+    // Wrong token, forged signature, passphrase of another tenant, unsigned,
+    // malformed, oversized: all refused, nothing stored.
+    assert_eq!(receiver.post(&wrong, encode(&fields)).await.0, 404);
+    let mut forged = fields.clone();
+    forged[1].1 = "ORD-10".into();
+    assert_eq!(receiver.post(&path, encode(&forged)).await.0, 403);
+    let foreign = signed(&[("event", "on_payment"), ("order_id", "ORD-11")], &receiver.events.passphrase_for("999").unwrap());
+    assert_eq!(receiver.post(&path, encode(&foreign)).await.0, 403);
+    assert_eq!(receiver.post(&path, "event=on_payment&order_id=X").await.0, 403);
+    assert_eq!(receiver.post(&path, format!("{}&order_id=again", encode(&fields))).await.0, 400, "duplicate field");
+    assert_eq!(receiver.post(&path, b"event=on_payment&order_id=%FF".to_vec()).await.0, 400, "not UTF-8");
+    let big = signed(&[("event", "on_payment"), ("custom", &"x".repeat(70 * 1024))], &passphrase);
+    assert_eq!(receiver.post(&path, encode(&big)).await.0, 413);
+    assert_eq!(receiver.post("/ipn", encode(&fields)).await.0, 404, "no single-tenant URL without --ipn-passphrase");
+    assert_eq!(receiver.rows("1234").await, 1);
+    let reasons: Vec<String> = receiver.events.rejections_of("1234").into_iter().map(|r| r.reason).collect();
+    assert!(reasons.iter().any(|r| r.contains("does not match")) && reasons.iter().any(|r| r.contains("twice")), "{reasons:?}");
+}
+
+#[tokio::test]
+async fn a_failing_database_answers_503_so_digistore24_retries() {
+    let receiver = Receiver::start(Some("pass-phrase")).await;
+    let fields = signed(&[("event", "on_refund"), ("order_id", "O1"), ("merchant_id", "77")], "pass-phrase");
+    assert_eq!(receiver.post("/ipn", encode(&fields)).await, (200, "OK".into()));
+    assert_eq!(receiver.rows("77").await, 1, "single-tenant IPNs belong to their signed merchant_id");
+    // The table vanishes under the receiver (as when the database is gone).
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", receiver.db.display())).await.unwrap();
+    sqlx::raw_sql("DROP TABLE ipn_events").execute(&pool).await.unwrap();
+    let other = signed(&[("event", "on_refund"), ("order_id", "O2"), ("merchant_id", "77")], "pass-phrase");
+    assert_eq!(receiver.post("/ipn", encode(&other)).await.0, 503);
+}

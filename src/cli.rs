@@ -6,7 +6,7 @@
 //! Must not touch: tool logic or wire details; it only wires the library's
 //! parts together.
 
-use crate::catalog::{Effect, FUNCTIONS, TOOLSETS};
+use crate::catalog::{self, Effect, LOCAL_TOOLSET, TOOLSETS};
 use crate::ds24::{ApiKey, Client, ClientConfig};
 use crate::http::{self, HttpConfig, Readiness, Shutdown};
 use crate::mcp::{
@@ -528,7 +528,7 @@ fn tools(args: ToolsArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("{:<36} {:<17} EFFECT", "TOOL", "TOOLSET");
-    for f in FUNCTIONS.iter().filter(|f| filter.allows(f)) {
+    for f in catalog::all_tools().filter(|f| filter.allows(f)) {
         let effect = match (f.effect, f.idempotent) {
             (Effect::Read, _) => "read".to_string(),
             (e, true) => format!("{} (idempotent)", e.as_str()),
@@ -545,7 +545,7 @@ fn print_cost(filter: &ToolFilter) {
     let bpe = tiktoken_rs::cl100k_base_singleton();
     let tokens = |tools: &[rmcp::model::Tool]| bpe.encode_with_special_tokens(&serde_json::to_string(tools).unwrap_or_default()).len();
     println!("{:<17} {:>5} {:>7}", "TOOLSET", "TOOLS", "TOKENS");
-    for set in TOOLSETS {
+    for set in TOOLSETS.iter().chain([&LOCAL_TOOLSET]) {
         let mut narrowed = filter.clone();
         narrowed.toolsets = Some(match &filter.toolsets {
             Some(allowed) if !allowed.contains(*set) => continue,

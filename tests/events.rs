@@ -260,3 +260,114 @@ async fn a_failing_database_answers_503_so_digistore24_retries() {
     let other = signed(&[("event", "on_refund"), ("order_id", "O2"), ("merchant_id", "77")], "pass-phrase");
     assert_eq!(receiver.post("/ipn", encode(&other)).await.0, 503);
 }
+
+// ── The `events` tools through MCP, on both backends ─────────────────────
+
+/// The sandbox's writable key and the tenant its getUserInfo names.
+async fn sandbox_tenant(sandbox: &common::sandbox::Sandbox) -> String {
+    let info = sandbox.call(Some("sandbox-writable"), "getUserInfo", &[]).await.data();
+    info["user_id"].as_str().unwrap().to_owned()
+}
+
+async fn tools_flow(database_url: &str) {
+    let sandbox = common::sandbox::Sandbox::default().await;
+    let store = store::open(database_url).await.unwrap();
+    let events = Arc::new(Events::new(store, Some(SECRET.to_vec()), None, Some("https://mcp.example.com/".into())));
+    let shared = events.clone();
+    let server = TestServer::start_with(&format!("{}/api/call", sandbox.base), Options::default(), |s| s.events = Some(shared)).await;
+    let client = server.client(Some("sandbox-writable")).await;
+    let tenant = sandbox_tenant(&sandbox).await;
+
+    let manual = common::call(&client, "events_connect", json!({"manual": true})).await;
+    assert_eq!(manual.is_error, Some(false), "{}", common::text(&manual));
+    let manual = manual.structured_content.unwrap();
+    let url = manual["ipn_url"].as_str().unwrap();
+    assert_eq!(url, format!("https://mcp.example.com/ipn/{}", events.token_for(&tenant).unwrap()));
+    let passphrase = manual["sha_passphrase"].as_str().unwrap().to_owned();
+    let path = url.trim_start_matches("https://mcp.example.com").to_owned();
+
+    // A wait started first returns the IPN as soon as it is committed.
+    let waiting = {
+        let client = server.client(Some("sandbox-writable")).await;
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let result = common::call(&client, "events_wait", json!({"event": "on_refund", "timeout": 20})).await;
+            (result, started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let http = reqwest::Client::new();
+    let post = |fields: Vec<(String, String)>, path: String| {
+        let http = http.clone();
+        let url = format!("http://{}{path}", server.addr);
+        async move { http.post(url).body(encode(&fields)).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post(signed(&[("event", "on_payment"), ("order_id", "ORD-1")], &passphrase), path.clone()).await, 200);
+    let sent = std::time::Instant::now();
+    let refund =
+        signed(&[("event", "on_refund"), ("order_id", "ORD-1"), ("buyer_email", "b@example.com"), ("amount", "9.00")], &passphrase);
+    assert_eq!(post(refund, path.clone()).await, 200);
+    let (woken, _) = waiting.await.unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(1), "the wait returned {:?} after the IPN", sent.elapsed());
+    let woken = woken.structured_content.unwrap();
+    assert_eq!(woken["events"].as_array().unwrap().len(), 1, "{woken}");
+    assert_eq!(woken["events"][0]["event"], "on_refund", "the filter skipped on_payment");
+    assert_eq!(woken["events"][0]["order_id"], "ORD-1");
+    let cursor = woken["cursor"].as_str().unwrap().to_owned();
+
+    // Another vendor's IPN is not this caller's event.
+    let other = events.token_for("999").unwrap();
+    assert_eq!(
+        post(signed(&[("event", "on_refund"), ("order_id", "X")], &events.passphrase_for("999").unwrap()), format!("/ipn/{other}")).await,
+        200
+    );
+
+    let listed = common::call(&client, "events_list", json!({})).await.structured_content.unwrap();
+    let names: Vec<&str> = listed["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(names, ["on_payment", "on_refund"], "oldest first, own tenant only: {listed}");
+    let id = listed["events"][1]["id"].as_str().unwrap();
+    let one = common::call(&client, "events_get", json!({"id": id})).await.structured_content.unwrap();
+    assert_eq!(one["fields"]["buyer_email"], "b@example.com");
+    assert!(one["fields"].get("sha_sign").is_none());
+    let foreign_id = events.store.latest_id("999").await.unwrap().unwrap().to_string();
+    let foreign = common::call(&client, "events_get", json!({"id": foreign_id})).await;
+    assert_eq!(foreign.is_error, Some(true), "another tenant's event is not found");
+
+    // Nothing new: the wait ends empty with the same cursor.
+    let empty = common::call(&client, "events_wait", json!({"cursor": cursor, "timeout": 1})).await.structured_content.unwrap();
+    assert_eq!(
+        (empty["events"].as_array().unwrap().len(), empty["cursor"].as_str(), empty["timed_out"].as_bool()),
+        (0, Some(cursor.as_str()), Some(true))
+    );
+
+    let status = common::call(&client, "events_status", json!({})).await.structured_content.unwrap();
+    assert_eq!(status["last_24h"], json!({"on_payment": 1, "on_refund": 1}), "{status}");
+    assert_eq!(status["last_event"]["event"], "on_refund");
+    assert_eq!(status["database"], events.store.backend());
+}
+
+#[tokio::test]
+async fn events_tools_work_on_sqlite() {
+    let (url, path) = temp_sqlite_url();
+    tools_flow(&url).await;
+    remove_sqlite(&path);
+}
+
+#[tokio::test]
+async fn events_tools_work_on_postgres() {
+    let Some(pg) = TestPostgres::start().await else { return };
+    tools_flow(&pg.url).await;
+}
+
+#[tokio::test]
+async fn events_tools_say_how_to_turn_them_on() {
+    let sandbox = common::sandbox::Sandbox::default().await;
+    let server = TestServer::start(&format!("{}/api/call", sandbox.base), Options::default()).await;
+    let client = server.client(Some("sandbox-writable")).await;
+    for tool in digistore24_mcp::catalog::LOCAL_TOOLS {
+        let args = if tool.name == "events_get" { json!({"id": "1"}) } else { json!({}) };
+        let result = common::call(&client, tool.name, args).await;
+        assert_eq!(result.is_error, Some(true), "{}", tool.name);
+        assert!(common::text(&result).contains("--database-url"), "{}: {}", tool.name, common::text(&result));
+    }
+}

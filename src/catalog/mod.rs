@@ -10,12 +10,14 @@
 
 mod aliases;
 mod functions;
+mod local;
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 pub use aliases::ANCHOR_ALIASES;
 pub use functions::FUNCTIONS;
+pub use local::{LOCAL_TOOLS, LOCAL_TOOLSET};
 
 /// What calling a function does to the vendor's account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -347,6 +349,33 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
     BY_NAME.get(name).copied()
 }
 
+/// Finds any tool: a Digistore24 function (or alias), else a local tool.
+pub fn lookup_tool(name: &str) -> Option<&'static Function> {
+    lookup(name).or_else(|| LOCAL_TOOLS.iter().find(|t| t.name == name))
+}
+
+/// Every tool in tools/list order: the functions, then the local tools.
+pub fn all_tools() -> impl Iterator<Item = &'static Function> {
+    FUNCTIONS.iter().chain(LOCAL_TOOLS)
+}
+
+/// Whether the tool is served locally (see [`LOCAL_TOOLS`]) rather than by Digistore24.
+pub fn is_local(function: &Function) -> bool {
+    function.toolset == LOCAL_TOOLSET
+}
+
+/// Whether `name` is a toolset (of functions or local tools).
+pub fn is_toolset(name: &str) -> bool {
+    TOOLSETS.contains(&name) || name == LOCAL_TOOLSET
+}
+
+/// The function that names the key's vendor (the tenant of its IPN events).
+pub const TENANT_CHECK: &str = "getUserInfo";
+/// The function that registers an IPN connection.
+pub const IPN_CONNECT: &str = "ipnSetup";
+/// The function that deletes an IPN connection.
+pub const IPN_DISCONNECT: &str = "ipnDelete";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,6 +493,9 @@ mod tests {
             }
         }
         assert!(lookup(KEY_CHECK).is_some_and(|f| f.effect.is_read() && f.params.is_empty()));
+        assert!(lookup(TENANT_CHECK).is_some_and(|f| f.effect.is_read() && f.params.is_empty()));
+        assert!(lookup(IPN_CONNECT).is_some_and(|f| f.param("ipn_url").is_some() && f.param("sha_passphrase").is_some()));
+        assert!(lookup(IPN_DISCONNECT).is_some_and(|f| f.effect == Effect::Destructive && f.param("domain_id").is_some()));
     }
 
     #[test]
@@ -528,6 +560,18 @@ mod tests {
             }
         }
         assert!(offenders.is_empty(), "function names outside the catalogue: {offenders:?}");
+    }
+
+    #[test]
+    fn local_tools_are_apart_from_the_functions() {
+        for tool in LOCAL_TOOLS {
+            assert!(lookup(tool.name).is_none(), "{} shadows a function", tool.name);
+            assert_eq!(lookup_tool(tool.name).map(|t| t.name), Some(tool.name));
+            assert!(is_local(tool) && tool.money.is_some());
+            assert!(tool.full_access || tool.effect.is_read());
+        }
+        assert!(!FUNCTIONS.iter().any(is_local));
+        assert!(!TOOLSETS.contains(&LOCAL_TOOLSET) && is_toolset(LOCAL_TOOLSET));
     }
 
     #[test]

@@ -11,10 +11,12 @@ pub mod receiver;
 pub mod signature;
 pub mod summary;
 
+use crate::ds24::ApiKey;
 use crate::store::EventStore;
 use hmac::{Hmac, KeyInit, Mac};
+use sha2::Digest;
 use sha2::Sha256;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use subtle::ConstantTimeEq;
 
@@ -40,6 +42,8 @@ pub struct Events {
     pub public_url: Option<String>,
     /// Recent rejections, in memory only (a forged flood must not fill the database).
     rejections: Mutex<VecDeque<Rejection>>,
+    /// Tenant of each key seen, by the key's SHA-256 (never the key itself).
+    tenants: Mutex<HashMap<[u8; 32], String>>,
 }
 
 /// One refused IPN: when, for whom (if the token was valid) and why.
@@ -60,7 +64,7 @@ impl std::fmt::Debug for Events {
 impl Events {
     pub fn new(store: Arc<dyn EventStore>, secret: Option<Vec<u8>>, single_passphrase: Option<String>, public_url: Option<String>) -> Self {
         let public_url = public_url.map(|u| u.trim_end_matches('/').to_owned());
-        Events { store, secret, single_passphrase, public_url, rejections: Mutex::default() }
+        Events { store, secret, single_passphrase, public_url, rejections: Mutex::default(), tenants: Mutex::default() }
     }
 
     fn derive(&self, purpose: &str, tenant: &str) -> Option<String> {
@@ -119,9 +123,28 @@ impl Events {
         kept.push_back(Rejection { at: crate::store::now_ms(), tenant: tenant.map(str::to_owned), reason });
     }
 
+    /// The tenant of a key asked before in this process.
+    pub fn cached_tenant(&self, key: &ApiKey) -> Option<String> {
+        self.tenants.lock().unwrap_or_else(|p| p.into_inner()).get(&key_hash(key)).cloned()
+    }
+
+    /// Remembers the tenant of a key (a vendor's id does not change).
+    pub fn remember_tenant(&self, key: &ApiKey, tenant: &str) {
+        let mut tenants = self.tenants.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded: a flood of made-up keys must not grow memory without end.
+        if tenants.len() >= 100_000 {
+            tenants.clear();
+        }
+        tenants.insert(key_hash(key), tenant.to_owned());
+    }
+
     /// The tenant's recent rejections on this replica, newest last.
     pub fn rejections_of(&self, tenant: &str) -> Vec<Rejection> {
         let kept = self.rejections.lock().unwrap_or_else(|p| p.into_inner());
         kept.iter().filter(|r| r.tenant.as_deref() == Some(tenant)).cloned().collect()
     }
+}
+
+fn key_hash(key: &ApiKey) -> [u8; 32] {
+    Sha256::digest(key.expose().as_bytes()).into()
 }

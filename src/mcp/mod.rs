@@ -15,6 +15,7 @@ mod answer;
 mod confirm;
 mod context;
 mod handler;
+mod local;
 mod outcome;
 mod pipeline;
 mod policy;

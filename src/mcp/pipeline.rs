@@ -58,13 +58,13 @@ impl std::fmt::Debug for Ds24Server {
 }
 
 /// A call that ended with an answer for the agent.
-struct Answered {
-    result: CallToolResult,
-    outcome: Outcome<'static>,
+pub(super) struct Answered {
+    pub(super) result: CallToolResult,
+    pub(super) outcome: Outcome<'static>,
 }
 
 /// Why the pipeline stopped before an answer from Digistore24 was shaped.
-enum Stop {
+pub(super) enum Stop {
     /// Refused before anything was sent.
     Refused(Refusal),
     /// Digistore24 (or the lookup before the call) failed.
@@ -151,7 +151,7 @@ impl Ds24Server {
         context: &CallContext,
         asker: Asker<'_>,
     ) -> Result<Reply, McpError> {
-        let Some(function) = catalog::lookup(name) else {
+        let Some(function) = catalog::lookup_tool(name) else {
             return Err(McpError::invalid_params(format!("unknown tool `{name}`; tools/list shows the available tools"), None));
         };
         let started = Instant::now();
@@ -182,8 +182,23 @@ impl Ds24Server {
         context: &CallContext,
         asker: Asker<'_>,
     ) -> Result<Answered, Stop> {
-        let settings = &self.shared.settings;
         self.check_offered(function, context.narrowing.as_ref())?;
+        if catalog::is_local(function) {
+            return self.run_local(function, arguments, context, asker).await;
+        }
+        self.run_offered(function, arguments, context, asker).await
+    }
+
+    /// The stages after the offer check: also the path of the Digistore24
+    /// calls a local tool makes on the caller's behalf (`events_connect`).
+    pub(super) async fn run_offered(
+        &self,
+        function: &'static Function,
+        arguments: Map<String, Value>,
+        context: &CallContext,
+        asker: Asker<'_>,
+    ) -> Result<Answered, Stop> {
+        let settings = &self.shared.settings;
         let call = PreparedCall::new(function, arguments)?;
         if call.dry_run {
             // A cap that needs the looked-up record is checked when the call is made for real.

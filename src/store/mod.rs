@@ -109,6 +109,8 @@ pub trait EventStore: Send + Sync + 'static {
     fn get<'a>(&'a self, tenant: &'a str, id: i64) -> BoxFuture<'a, Result<Option<StoredEvent>, StoreError>>;
     /// The largest id of the tenant's events (the cursor "from now on").
     fn latest_id<'a>(&'a self, tenant: &'a str) -> BoxFuture<'a, Result<Option<i64>, StoreError>>;
+    /// The tenant's newest event (of this name, if given).
+    fn latest<'a>(&'a self, tenant: &'a str, event: Option<&'a str>) -> BoxFuture<'a, Result<Option<StoredEvent>, StoreError>>;
     /// Events of the tenant received since `since` (unix ms), counted by event name.
     fn counts<'a>(&'a self, tenant: &'a str, since: i64) -> BoxFuture<'a, Result<Vec<(String, i64)>, StoreError>>;
     /// Deletes events received before `before` (unix ms); returns how many.

@@ -128,6 +128,14 @@ impl EventStore for PostgresStore {
         })
     }
 
+    fn latest<'a>(&'a self, tenant: &'a str, event: Option<&'a str>) -> BoxFuture<'a, Result<Option<StoredEvent>, StoreError>> {
+        Box::pin(async move {
+            let sql = format!("SELECT {COLUMNS} FROM ipn_events WHERE tenant = $1 AND ($2 IS NULL OR event = $2) ORDER BY id DESC LIMIT 1");
+            let row = sqlx::query(AssertSqlSafe(sql)).bind(tenant).bind(event).fetch_optional(&self.pool).await?;
+            row.as_ref().map(row_to_event).transpose()
+        })
+    }
+
     fn counts<'a>(&'a self, tenant: &'a str, since: i64) -> BoxFuture<'a, Result<Vec<(String, i64)>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query(

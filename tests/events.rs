@@ -371,3 +371,27 @@ async fn events_tools_say_how_to_turn_them_on() {
         assert!(common::text(&result).contains("--database-url"), "{}: {}", tool.name, common::text(&result));
     }
 }
+
+#[tokio::test]
+async fn an_idle_wait_does_not_hold_a_concurrency_slot() {
+    let sandbox = common::sandbox::Sandbox::default().await;
+    let (url, path) = temp_sqlite_url();
+    let events = Arc::new(Events::new(store::open(&url).await.unwrap(), Some(SECRET.to_vec()), None, None));
+    let http = digistore24_mcp::http::HttpConfig { max_concurrency: 1, ..Default::default() };
+    let options = Options { http: Some(http), ..Options::default() };
+    let server = TestServer::start_with(&format!("{}/api/call", sandbox.base), options, |s| s.events = Some(events)).await;
+    let client = server.client(Some("sandbox-writable")).await;
+    // Learn the tenant first, so the wait below only waits.
+    assert_eq!(common::call(&client, "events_status", json!({})).await.is_error, Some(false));
+    let waiter = server.client(Some("sandbox-writable")).await;
+    let waiting = tokio::spawn(async move { common::call(&waiter, "events_wait", json!({"timeout": 3})).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Bounded: without the slot given back the client would retry the 503 for long.
+    let during = tokio::time::timeout(Duration::from_secs(2), common::call(&client, "events_status", json!({})))
+        .await
+        .expect("answered at once, not kept out by the waiting call");
+    assert_eq!(during.is_error, Some(false), "served while the other call waits: {}", common::text(&during));
+    assert!(!waiting.is_finished(), "the wait is still waiting");
+    assert_eq!(waiting.await.unwrap().structured_content.unwrap()["timed_out"], true);
+    remove_sqlite(&path);
+}

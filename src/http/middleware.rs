@@ -10,7 +10,7 @@
 use super::errors::{INVALID_REQUEST, SERVER_ERROR, jsonrpc_error, missing_key};
 use super::{AppState, Readiness, narrowing};
 use crate::ds24::ApiKey;
-use crate::mcp::CallContext;
+use crate::mcp::{CallContext, Slot};
 use crate::ops::metrics;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -40,7 +40,8 @@ pub(super) async fn attach_key(State(state): State<AppState>, mut request: Reque
     let Some(key) = state.server.key_for(key_from_headers(request.headers())) else { return missing_key() };
     let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone());
     // Over stateless HTTP the server can never ask the client mid-call.
-    request.extensions_mut().insert(CallContext { key: Some(key), narrowing, request_id, can_ask_mid_call: false });
+    let slot = request.extensions().get::<Slot>().cloned();
+    request.extensions_mut().insert(CallContext { key: Some(key), narrowing, request_id, can_ask_mid_call: false, slot });
     next.run(request).await
 }
 
@@ -161,10 +162,18 @@ pub(super) async fn check_jsonrpc_body(State(limit): State<usize>, request: Requ
 }
 
 /// Refuses MCP requests beyond the concurrency limit at once (no queue).
-pub(super) async fn limit_concurrency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(super) async fn limit_concurrency(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let Some(slots) = &state.slots else { return next.run(request).await };
     match slots.clone().try_acquire_owned() {
-        Ok(_permit) => next.run(request).await,
+        Ok(permit) => {
+            // Held until the answer, unless the call gives it back while it only waits.
+            let slot = Slot::holding(permit);
+            request.extensions_mut().insert(slot.clone());
+            let response = next.run(request).await;
+            // rmcp may keep the request's parts a little longer; the slot is free now.
+            slot.release();
+            response
+        }
         Err(_) => {
             metrics::rate_limited("concurrency");
             let mut response =

@@ -10,6 +10,7 @@ use super::ToolFilter;
 use crate::ds24::ApiKey;
 use rmcp::RoleServer;
 use rmcp::service::RequestContext;
+use std::sync::{Arc, Mutex};
 
 /// The narrowing a request asked for (headers or URL path); it can only
 /// remove tools from the operator's set, never add any.
@@ -34,6 +35,37 @@ pub struct CallContext {
     /// Whether the server can send the client a request mid-call (a live
     /// connection such as stdio; never over stateless HTTP).
     pub can_ask_mid_call: bool,
+    /// The transport's concurrency slot, which a long idle wait gives back.
+    pub slot: Option<Slot>,
+}
+
+/// Something the transport holds for the length of a call (the HTTP front's
+/// concurrency permit); [`Slot::release`] gives it back early, so a call
+/// that only waits (`events_wait`) does not keep others out.
+#[derive(Clone, Default)]
+pub struct Slot(Arc<Mutex<Option<Box<dyn Send>>>>);
+
+impl Slot {
+    /// A slot holding `held` until released or dropped.
+    pub fn holding(held: impl Send + 'static) -> Self {
+        Slot(Arc::new(Mutex::new(Some(Box::new(held)))))
+    }
+
+    /// Gives the held thing back now.
+    pub fn release(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// Whether it is still held.
+    pub fn is_held(&self) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Slot").field(&self.is_held()).finish()
+    }
 }
 
 impl CallContext {

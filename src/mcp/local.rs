@@ -75,7 +75,13 @@ impl Ds24Server {
             }
             "events_list" => list(tool, &events, &tenant, &call).await?,
             "events_get" => get(tool, &events, &tenant, &call).await?,
-            "events_wait" => wait(tool, &events, &tenant, &call).await?,
+            "events_wait" => {
+                // Waiting costs nothing here; other calls may have the slot.
+                if let Some(slot) = &context.slot {
+                    slot.release();
+                }
+                wait(tool, &events, &tenant, &call).await?
+            }
             "events_status" => status(tool, &events, &tenant).await?,
             other => unreachable!("local tool {other} has no handler; a test calls every one"),
         };

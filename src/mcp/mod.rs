@@ -24,7 +24,7 @@ mod settings;
 mod tools;
 
 pub use answer::DEFAULT_MAX_RESULT_BYTES;
-pub use context::{CallContext, Narrowing};
+pub use context::{CallContext, Narrowing, Slot};
 pub use outcome::{Class, Outcome, Refusal};
 pub use pipeline::{Ds24Server, INSTRUCTIONS};
 pub use policy::{ConfirmPolicy, Limits, summarize};

@@ -182,7 +182,9 @@ const DEFAULT_DATABASE_URL: &str = "sqlite://digistore24-mcp.db";
 impl EventsArgs {
     /// Opens the database (migrating it) when any IPN flag is given or the
     /// sandbox runs; `None` leaves the receiver and `events` tools off.
-    async fn open(&self, sandbox: bool) -> Result<Option<Arc<crate::ipn::Events>>, String> {
+    /// `listening` is this server's own address: the sandbox reaches the
+    /// receiver there when no --public-url is given.
+    async fn open(&self, sandbox: bool, listening: SocketAddr) -> Result<Option<Arc<crate::ipn::Events>>, String> {
         let on = sandbox || self.database_url.is_some() || self.ipn_secret.is_some() || self.ipn_passphrase.is_some();
         if !on {
             return Ok(None);
@@ -206,7 +208,9 @@ impl EventsArgs {
         let store = crate::store::open(&url).await.map_err(|e| format!("cannot open the events database: {e}"))?;
         tracing::info!(backend = store.backend(), retention_days = self.events_retention_days, "IPN events database ready");
         crate::store::spawn_pruning(store.clone(), self.events_retention_days.max(1));
-        Ok(Some(Arc::new(crate::ipn::Events::new(store, secret, self.ipn_passphrase.clone(), self.public_url.clone()))))
+        let public_url = self.public_url.clone().or_else(|| sandbox.then(|| format!("http://{listening}")));
+        let events = crate::ipn::Events::new(store, secret, self.ipn_passphrase.clone(), public_url);
+        Ok(Some(Arc::new(if sandbox { events.with_loopback_urls() } else { events })))
     }
 }
 
@@ -416,7 +420,9 @@ fn clean(values: &[String]) -> HashSet<String> {
 
 async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     let (limiter, cache) = args.ops().await?;
-    let events = args.events.open(args.upstream.sandbox).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let events = args.events.open(args.upstream.sandbox, addr).await?;
     let upstream = args
         .upstream
         .build_with(|settings| {
@@ -427,8 +433,6 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
             settings.events = events;
         })
         .await?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let readiness = Readiness::default();
     let config = HttpConfig {
         allowed_hosts: args.allowed_hosts.clone(),
@@ -451,6 +455,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         ));
     } else {
         say(format_args!("upstream: {}", upstream.server.client().base_url()));
+    }
+    if let Some(events) = upstream.server.events() {
+        let purchases =
+            upstream.sandbox_url.as_ref().map(|u| format!("; sandbox purchases: POST {}", u.replace("/api/call", "/sandbox/purchases")));
+        say(format_args!("IPN events: {} database, receiver at /ipn/{{token}}{}", events.store.backend(), purchases.unwrap_or_default()));
     }
     let delay = Duration::from_secs(args.shutdown_delay_secs);
     let grace = Duration::from_secs(args.shutdown_grace_secs);

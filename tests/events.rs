@@ -395,3 +395,129 @@ async fn an_idle_wait_does_not_hold_a_concurrency_slot() {
     assert_eq!(waiting.await.unwrap().structured_content.unwrap()["timed_out"], true);
     remove_sqlite(&path);
 }
+
+// ── The whole loop offline: the sandbox sends IPNs ───────────────────────
+
+/// The MCP server with events on, listening where its receiver URL says.
+struct Loop {
+    addr: std::net::SocketAddr,
+    events: Arc<Events>,
+    shutdown: digistore24_mcp::http::Shutdown,
+}
+
+impl Loop {
+    async fn start(upstream_base: &str, database_url: &str) -> Loop {
+        use digistore24_mcp::ds24::{Client, ClientConfig};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let store = store::open(database_url).await.unwrap();
+        let events = Arc::new(Events::new(store, Some(SECRET.to_vec()), None, Some(format!("http://{addr}"))).with_loopback_urls());
+        let client =
+            Client::new(ClientConfig { base_url: upstream_base.into(), timeout: Duration::from_secs(10), observer: None }).unwrap();
+        let mut settings = digistore24_mcp::mcp::ServerSettings::new(digistore24_mcp::mcp::random_secret());
+        settings.confirm = digistore24_mcp::mcp::ConfirmPolicy::Off;
+        settings.events = Some(events.clone());
+        let server = digistore24_mcp::mcp::Ds24Server::new(client, settings);
+        let shutdown = digistore24_mcp::http::Shutdown::default();
+        let app = digistore24_mcp::http::router(server, &Default::default(), shutdown.hard_stop.clone());
+        let stages = shutdown.clone();
+        tokio::spawn(async move { digistore24_mcp::http::serve(listener, app, &stages, None).await });
+        Loop { addr, events, shutdown }
+    }
+
+    async fn client(&self) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
+        use rmcp::ServiceExt;
+        use rmcp::transport::StreamableHttpClientTransport;
+        use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+        let config = StreamableHttpClientTransportConfig::with_uri(format!("http://{}/mcp", self.addr)).auth_header("sandbox-writable");
+        ().serve(StreamableHttpClientTransport::from_config(config)).await.unwrap()
+    }
+
+    /// Starts an `events_wait` for `event` now; yields its answer.
+    async fn wait_for(&self, event: &str) -> tokio::task::JoinHandle<Value> {
+        let client = self.client().await;
+        let args = json!({"event": event, "timeout": 20});
+        let handle = tokio::spawn(async move { common::call(&client, "events_wait", args).await.structured_content.unwrap() });
+        // Let the wait take its cursor before the IPN is triggered.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        handle
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        self.shutdown.stop_accepting.cancel();
+        self.shutdown.close_connections.cancel();
+        self.shutdown.hard_stop.cancel();
+    }
+}
+
+async fn sandbox_loop(database_url: &str) {
+    let sandbox = common::sandbox::Sandbox::default().await;
+    let server = Loop::start(&format!("{}/api/call", sandbox.base), database_url).await;
+    let client = server.client().await;
+    let tenant = sandbox_tenant(&sandbox).await;
+
+    // The sandbox checks a URL with GET first, as Digistore24 does: a wrong token is a 404.
+    let wrong = format!("http://{}/ipn/{tenant}-{}", server.addr, "0".repeat(32));
+    let refused = sandbox.call(Some("sandbox-writable"), "ipnSetup", &[("ipn_url", &wrong), ("name", "x"), ("product_ids", "all")]).await;
+    assert!(refused.text.contains("HTTP 404"), "{}", refused.text);
+
+    let connected = common::call(&client, "events_connect", json!({})).await;
+    assert_eq!(connected.is_error, Some(false), "{}", common::text(&connected));
+    let receiver = connected.structured_content.unwrap()["receiver_url"].as_str().unwrap().to_owned();
+    assert_eq!(receiver, server.events.url_for(&tenant).unwrap());
+    let info = common::call(&client, "ipnInfo", json!({"domain_id": "digistore24mcp"})).await.structured_content.unwrap();
+    assert_eq!(info["have_settings"], "Y", "the sandbox stored the connection: {info}");
+
+    // A sandbox purchase: on_payment reaches the waiting agent.
+    let waiting = server.wait_for("on_payment").await;
+    let bought = sandbox.http.post(format!("{}/sandbox/purchases", sandbox.base)).body("{}").send().await.unwrap();
+    let sent = std::time::Instant::now();
+    let bought: Value = bought.json().await.unwrap();
+    let order = bought["data"]["purchase_id"].as_str().unwrap().to_owned();
+    assert_eq!(bought["data"]["ipn_sent_to"], 1, "{bought}");
+    let paid = waiting.await.unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(1), "woken {:?} after the purchase", sent.elapsed());
+    assert_eq!((paid["events"][0]["event"].as_str(), paid["events"][0]["order_id"].as_str()), (Some("on_payment"), Some(order.as_str())));
+    assert_eq!(paid["events"][0]["test_mode"], true);
+
+    // A refund through MCP: on_refund for that order within a second.
+    let waiting = server.wait_for("on_refund").await;
+    let started = std::time::Instant::now();
+    let refunded = common::call(&client, "refundPurchase", json!({"purchase_id": order, "force": true})).await;
+    assert_eq!(refunded.is_error, Some(false), "{}", common::text(&refunded));
+    let refund = waiting.await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1), "on_refund took {:?}", started.elapsed());
+    assert_eq!(
+        (refund["events"][0]["event"].as_str(), refund["events"][0]["order_id"].as_str()),
+        (Some("on_refund"), Some(order.as_str()))
+    );
+    let stored = server
+        .events
+        .store
+        .list(&EventQuery { tenant: tenant.clone(), limit: 100, include_test: true, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2, "one row per IPN: {stored:?}");
+    assert_eq!(stored[1].fields["merchant_id"], tenant.as_str());
+
+    // Disconnected: the sandbox forgets the connection.
+    let gone = common::call(&client, "events_disconnect", json!({})).await;
+    assert_eq!(gone.is_error, Some(false), "{}", common::text(&gone));
+    let info = common::call(&client, "ipnInfo", json!({"domain_id": "digistore24mcp"})).await.structured_content.unwrap();
+    assert_eq!(info["have_settings"], "N");
+}
+
+#[tokio::test]
+async fn sandbox_ipns_reach_a_waiting_agent_on_sqlite() {
+    let (url, path) = temp_sqlite_url();
+    sandbox_loop(&url).await;
+    remove_sqlite(&path);
+}
+
+#[tokio::test]
+async fn sandbox_ipns_reach_a_waiting_agent_on_postgres() {
+    let Some(pg) = TestPostgres::start().await else { return };
+    sandbox_loop(&pg.url).await;
+}

@@ -44,6 +44,8 @@ pub struct Events {
     rejections: Mutex<VecDeque<Rejection>>,
     /// Tenant of each key seen, by the key's SHA-256 (never the key itself).
     tenants: Mutex<HashMap<[u8; 32], String>>,
+    /// Whether a loopback `http://` receiver URL may be registered (the sandbox only).
+    loopback_urls: bool,
 }
 
 /// One refused IPN: when, for whom (if the token was valid) and why.
@@ -64,7 +66,27 @@ impl std::fmt::Debug for Events {
 impl Events {
     pub fn new(store: Arc<dyn EventStore>, secret: Option<Vec<u8>>, single_passphrase: Option<String>, public_url: Option<String>) -> Self {
         let public_url = public_url.map(|u| u.trim_end_matches('/').to_owned());
-        Events { store, secret, single_passphrase, public_url, rejections: Mutex::default(), tenants: Mutex::default() }
+        Events {
+            store,
+            secret,
+            single_passphrase,
+            public_url,
+            rejections: Mutex::default(),
+            tenants: Mutex::default(),
+            loopback_urls: false,
+        }
+    }
+
+    /// Allows registering a loopback `http://` receiver URL: only for the
+    /// built-in sandbox, which (unlike Digistore24) can reach it.
+    pub fn with_loopback_urls(mut self) -> Self {
+        self.loopback_urls = true;
+        self
+    }
+
+    /// See [`Events::with_loopback_urls`].
+    pub fn loopback_urls(&self) -> bool {
+        self.loopback_urls
     }
 
     fn derive(&self, purpose: &str, tenant: &str) -> Option<String> {

@@ -27,6 +27,8 @@ const PAGE: u32 = 50;
 /// The `domain_id` of this server's connection: unique per app, so it
 /// neither overwrites nor is overwritten by another app's (see ipnSetup).
 const DOMAIN_ID: &str = "digistore24mcp";
+/// Passes the URL check in place of a sandbox's loopback URL (see `connect`).
+const LOOPBACK_STAND_IN: &str = "https://loopback.example.com/ipn";
 /// Where the receiver lives below `--public-url` for the single-tenant set-up.
 const SINGLE_TENANT_PATH: &str = "/ipn";
 
@@ -131,15 +133,26 @@ impl Ds24Server {
             return Err(refuse(tool, "the operator has not set --public-url, so Digistore24 could not reach this server"));
         };
         let passphrase = events.passphrase_for(tenant).unwrap_or_default();
+        // The catalogue refuses http URLs (Digistore24 does); the sandbox
+        // takes a loopback one, put in after the check.
+        let loopback = events.loopback_urls() && url.starts_with("http://");
+        let checked_url = if loopback { LOOPBACK_STAND_IN.to_owned() } else { url.clone() };
         let arguments = Map::from_iter([
-            ("ipn_url".to_owned(), Value::from(url.clone())),
+            ("ipn_url".to_owned(), Value::from(checked_url)),
             ("name".to_owned(), Value::from("digistore24-mcp")),
             ("product_ids".to_owned(), Value::from("all")),
             ("domain_id".to_owned(), Value::from(DOMAIN_ID)),
             ("transactions".to_owned(), Value::from("all")),
             ("sha_passphrase".to_owned(), Value::from(passphrase)),
         ]);
-        let mut answered = self.upstream(catalog::IPN_CONNECT, arguments, context, asker).await?;
+        let function = catalog::lookup(catalog::IPN_CONNECT).expect("a catalogue test checks the IPN functions");
+        let mut call = PreparedCall::new(function, arguments)?;
+        if loopback {
+            for (_, value) in call.body.fields.iter_mut().filter(|(name, _)| name == "ipn_url") {
+                value.clone_from(&url);
+            }
+        }
+        let mut answered = self.run_prepared(call, context, asker).await?;
         if answered.result.is_error != Some(true)
             && let Some(Value::Object(data)) = answered.result.structured_content.as_mut()
         {

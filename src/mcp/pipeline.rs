@@ -198,8 +198,14 @@ impl Ds24Server {
         context: &CallContext,
         asker: Asker<'_>,
     ) -> Result<Answered, Stop> {
-        let settings = &self.shared.settings;
         let call = PreparedCall::new(function, arguments)?;
+        self.run_prepared(call, context, asker).await
+    }
+
+    /// The stages from a checked call on.
+    pub(super) async fn run_prepared(&self, call: PreparedCall, context: &CallContext, asker: Asker<'_>) -> Result<Answered, Stop> {
+        let settings = &self.shared.settings;
+        let function = call.function;
         if call.dry_run {
             // A cap that needs the looked-up record is checked when the call is made for real.
             if !settings.limits.need_lookup(function) {

@@ -176,6 +176,26 @@ struct EventsArgs {
     events_retention_days: u32,
 }
 
+/// Temporary event databases of `serve --sandbox`: this prefix, the pid, `.db`.
+const SANDBOX_DB_PREFIX: &str = "digistore24-mcp-sandbox-";
+
+/// Deletes the temporary databases of sandbox servers that are gone (a
+/// killed process cannot clean up after itself).
+fn remove_stale_sandbox_databases() {
+    // Liveness is read from /proc; elsewhere nothing is deleted.
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(SANDBOX_DB_PREFIX).and_then(|rest| rest.split('.').next()) else { continue };
+        if pid.parse::<u32>().is_ok() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// The database file of `serve` when events are on and no URL is given.
 const DEFAULT_DATABASE_URL: &str = "sqlite://digistore24-mcp.db";
 
@@ -193,7 +213,8 @@ impl EventsArgs {
             (Some(url), _) => url.clone(),
             // The sandbox's events live as long as its data: a fresh file per process.
             (None, true) => {
-                let path = std::env::temp_dir().join(format!("digistore24-mcp-sandbox-{}.db", std::process::id()));
+                remove_stale_sandbox_databases();
+                let path = std::env::temp_dir().join(format!("{SANDBOX_DB_PREFIX}{}.db", std::process::id()));
                 let _ = std::fs::remove_file(&path);
                 format!("sqlite://{}", path.display())
             }

@@ -521,3 +521,48 @@ async fn sandbox_ipns_reach_a_waiting_agent_on_postgres() {
     let Some(pg) = TestPostgres::start().await else { return };
     sandbox_loop(&pg.url).await;
 }
+
+#[tokio::test]
+async fn two_replicas_on_one_postgres_share_events_and_store_once() {
+    let Some(pg) = TestPostgres::start().await else { return };
+    let sandbox = common::sandbox::Sandbox::default().await;
+    let upstream = format!("{}/api/call", sandbox.base);
+    let a = Loop::start(&upstream, &pg.url).await;
+    let b = Loop::start(&upstream, &pg.url).await;
+    let tenant = sandbox_tenant(&sandbox).await;
+    // Same --ipn-secret: either replica verifies the other's URL.
+    let token = a.events.token_for(&tenant).unwrap();
+    assert_eq!(b.events.tenant_of(&token).as_deref(), Some(tenant.as_str()));
+    let passphrase = a.events.passphrase_for(&tenant).unwrap();
+
+    // Learn the tenant on B first, so its wait only waits.
+    assert_eq!(common::call(&b.client().await, "events_status", json!({})).await.is_error, Some(false));
+    let waiting = b.wait_for("on_refund").await;
+    let http = reqwest::Client::new();
+    let refund = encode(&signed(&[("event", "on_refund"), ("order_id", "R-1"), ("transaction_id", "77")], &passphrase));
+    let sent = std::time::Instant::now();
+    let to_a = http.post(format!("http://{}/ipn/{token}", a.addr)).body(refund.clone()).send().await.unwrap();
+    assert_eq!(to_a.status(), 200);
+    let woken = waiting.await.unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(1), "replica B woke {:?} after A committed", sent.elapsed());
+    assert_eq!(woken["events"][0]["order_id"], "R-1");
+
+    // Digistore24 retrying on both replicas at once: OK from both, one row.
+    let payment = encode(&signed(&[("event", "on_payment"), ("order_id", "R-2")], &passphrase));
+    let sends = (0..10).map(|i| {
+        let (http, body) = (http.clone(), payment.clone());
+        let addr = if i % 2 == 0 { a.addr } else { b.addr };
+        let url = format!("http://{addr}/ipn/{token}");
+        tokio::spawn(async move { http.post(url).body(body).send().await.unwrap().status().as_u16() })
+    });
+    for send in sends.collect::<Vec<_>>() {
+        assert_eq!(send.await.unwrap(), 200);
+    }
+    let rows = a
+        .events
+        .store
+        .list(&EventQuery { tenant: tenant.clone(), order_id: Some("R-2".into()), limit: 100, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "concurrent identical IPNs on two replicas give one row");
+}

@@ -407,6 +407,10 @@ struct Loop {
 
 impl Loop {
     async fn start(upstream_base: &str, database_url: &str) -> Loop {
+        Self::start_with(upstream_base, database_url, digistore24_mcp::mcp::ConfirmPolicy::Off).await
+    }
+
+    async fn start_with(upstream_base: &str, database_url: &str, confirm: digistore24_mcp::mcp::ConfirmPolicy) -> Loop {
         use digistore24_mcp::ds24::{Client, ClientConfig};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -415,7 +419,7 @@ impl Loop {
         let client =
             Client::new(ClientConfig { base_url: upstream_base.into(), timeout: Duration::from_secs(10), observer: None }).unwrap();
         let mut settings = digistore24_mcp::mcp::ServerSettings::new(digistore24_mcp::mcp::random_secret());
-        settings.confirm = digistore24_mcp::mcp::ConfirmPolicy::Off;
+        settings.confirm = confirm;
         settings.events = Some(events.clone());
         let server = digistore24_mcp::mcp::Ds24Server::new(client, settings);
         let shutdown = digistore24_mcp::http::Shutdown::default();
@@ -565,4 +569,22 @@ async fn two_replicas_on_one_postgres_share_events_and_store_once() {
         .await
         .unwrap();
     assert_eq!(rows.len(), 1, "concurrent identical IPNs on two replicas give one row");
+}
+
+#[tokio::test]
+async fn connect_and_disconnect_follow_the_confirmation_policy() {
+    let sandbox = common::sandbox::Sandbox::default().await;
+    let (url, path) = temp_sqlite_url();
+    let policy = "writes".parse().unwrap();
+    let server = Loop::start_with(&format!("{}/api/call", sandbox.base), &url, policy).await;
+    let client = server.client().await;
+    // This client cannot be asked mid-call, so a call needing confirmation is refused, unsent.
+    for tool in ["events_connect", "events_disconnect"] {
+        let refused = common::call(&client, tool, json!({})).await;
+        assert_eq!(refused.is_error, Some(true), "{tool}");
+        assert!(common::text(&refused).contains("confirm"), "{tool}: {}", common::text(&refused));
+    }
+    let info = common::call(&client, "ipnInfo", json!({"domain_id": "digistore24mcp"})).await.structured_content.unwrap();
+    assert_eq!(info["have_settings"], "N", "nothing was registered");
+    remove_sqlite(&path);
 }

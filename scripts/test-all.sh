@@ -2,7 +2,9 @@
 # Runs every test of the project and ends with one line: "N passed, N failed".
 #   0. cargo fmt --check and cargo clippy --all-targets -- -D warnings: one
 #      check each in the count
-#   1. cargo test: unit tests, integration tests, golden wire tests, sandbox
+#   1. cargo test: unit tests, integration tests, golden wire tests, sandbox,
+#      IPN events on SQLite and on a PostgreSQL the tests start themselves
+#      (scripts/ensure-postgres.sh installs it when missing)
 #   2. tests/clients/run.sh: official MCP SDKs, Inspector, conformance suite
 #   3. tests/browser/run.sh: real pages in headless Chromium (CORS, the SDK in a browser)
 #   4. tests/replicas/run.sh: three replicas behind a real nginx with Redis
@@ -31,6 +33,10 @@ run_check() {
 
 run_check fmt cargo fmt --check
 run_check clippy cargo clippy --all-targets -- -D warnings
+
+# The IPN tests start their own PostgreSQL; without one they would only skip.
+run_check postgres bash scripts/ensure-postgres.sh
+export DS24_REQUIRE_POSTGRES=1
 
 echo "== cargo test"
 cargo test --all-targets 2>&1 | tee "$logs/cargo.log"

@@ -6,7 +6,7 @@
 //! Must not touch: tool logic or wire details; it only wires the library's
 //! parts together.
 
-use crate::catalog::{Effect, FUNCTIONS, TOOLSETS};
+use crate::catalog::{self, Effect, LOCAL_TOOLSET, TOOLSETS};
 use crate::ds24::{ApiKey, Client, ClientConfig};
 use crate::http::{self, HttpConfig, Readiness, Shutdown};
 use crate::mcp::{
@@ -154,7 +154,8 @@ struct ServeArgs {
     /// Be an OAuth 2.1 authorization server for clients that cannot send a key header (needs --public-url, --oauth-secret).
     #[arg(long, env = "DS24_OAUTH")]
     oauth: bool,
-    /// The URL clients reach this server at, e.g. https://mcp.example.com (its origin is the OAuth issuer).
+    /// The URL clients reach this server at, e.g. https://mcp.example.com: its origin is the OAuth
+    /// issuer, and events_connect registers {public-url}/ipn/{token} with Digistore24.
     #[arg(long, env = "DS24_PUBLIC_URL")]
     public_url: Option<String>,
     /// OAuth sealing key ring `kid:base64,…` (first seals, all open; ≥ 32 bytes each; the same on every replica).
@@ -184,6 +185,89 @@ struct ServeArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, env = "DS24_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    events: EventsArgs,
+}
+
+/// The IPN receiver and the database of its events.
+#[derive(Debug, Args)]
+struct EventsArgs {
+    /// Database of IPN events: sqlite://FILE (created if missing) or postgres://…
+    #[arg(long, env = "DS24_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Secret deriving every vendor's IPN URL and passphrase (POST /ipn/{token}); the same on every replica.
+    #[arg(long, env = "DS24_IPN_SECRET", hide_env_values = true)]
+    ipn_secret: Option<String>,
+    /// Passphrase of the single-tenant POST /ipn, entered by hand in the Digistore24 back office.
+    #[arg(long, env = "DS24_IPN_PASSPHRASE", hide_env_values = true)]
+    ipn_passphrase: Option<String>,
+    /// Days IPN events are kept; older ones are deleted automatically.
+    #[arg(long, env = "DS24_EVENTS_RETENTION_DAYS", default_value_t = crate::ipn::DEFAULT_RETENTION_DAYS)]
+    events_retention_days: u32,
+}
+
+/// Temporary event databases of `serve --sandbox`: this prefix, the pid, `.db`.
+const SANDBOX_DB_PREFIX: &str = "digistore24-mcp-sandbox-";
+
+/// Deletes the temporary databases of sandbox servers that are gone (a
+/// killed process cannot clean up after itself).
+fn remove_stale_sandbox_databases() {
+    // Liveness is read from /proc; elsewhere nothing is deleted.
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(SANDBOX_DB_PREFIX).and_then(|rest| rest.split('.').next()) else { continue };
+        if pid.parse::<u32>().is_ok() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The database file of `serve` when events are on and no URL is given.
+const DEFAULT_DATABASE_URL: &str = "sqlite://digistore24-mcp.db";
+
+impl EventsArgs {
+    /// Opens the database (migrating it) when any IPN flag is given or the
+    /// sandbox runs; `None` leaves the receiver and `events` tools off.
+    /// `listening` is this server's own address: the sandbox reaches the
+    /// receiver there when no `public_url` (--public-url) is given.
+    async fn open(
+        &self,
+        sandbox: bool,
+        listening: SocketAddr,
+        public_url: Option<&str>,
+    ) -> Result<Option<Arc<crate::ipn::Events>>, String> {
+        let on = sandbox || self.database_url.is_some() || self.ipn_secret.is_some() || self.ipn_passphrase.is_some();
+        if !on {
+            return Ok(None);
+        }
+        let url = match (&self.database_url, sandbox) {
+            (Some(url), _) => url.clone(),
+            // The sandbox's events live as long as its data: a fresh file per process.
+            (None, true) => {
+                remove_stale_sandbox_databases();
+                let path = std::env::temp_dir().join(format!("{SANDBOX_DB_PREFIX}{}.db", std::process::id()));
+                let _ = std::fs::remove_file(&path);
+                format!("sqlite://{}", path.display())
+            }
+            (None, false) => DEFAULT_DATABASE_URL.to_owned(),
+        };
+        let secret = match &self.ipn_secret {
+            Some(secret) if secret.len() >= 16 => Some(secret.as_bytes().to_vec()),
+            Some(_) => return Err("--ipn-secret must be at least 16 characters".into()),
+            None if sandbox => Some(random_secret()),
+            None => None,
+        };
+        let store = crate::store::open(&url).await.map_err(|e| format!("cannot open the events database: {e}"))?;
+        tracing::info!(backend = store.backend(), retention_days = self.events_retention_days, "IPN events database ready");
+        crate::store::spawn_pruning(store.clone(), self.events_retention_days.max(1));
+        let public_url = public_url.map(str::to_owned).or_else(|| sandbox.then(|| format!("http://{listening}")));
+        let events = crate::ipn::Events::new(store, secret, self.ipn_passphrase.clone(), public_url);
+        Ok(Some(Arc::new(if sandbox { events.with_loopback_urls() } else { events })))
+    }
 }
 
 impl ServeArgs {
@@ -444,6 +528,9 @@ fn clean(values: &[String]) -> HashSet<String> {
 
 async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     let (limiter, cache) = args.ops().await?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let events = args.events.open(args.upstream.sandbox, addr, args.public_url.as_deref()).await?;
     let upstream = args
         .upstream
         .build_with(|settings| {
@@ -451,10 +538,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
             settings.cache = cache;
             settings.read_retries = args.read_retries;
             settings.metrics_per_key = args.metrics_per_key;
+            settings.events = events;
         })
         .await?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let readiness = Readiness::default();
     let config = HttpConfig {
         allowed_hosts: args.allowed_hosts.clone(),
@@ -479,6 +565,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         say(format_args!("sandbox keys: {} (full access{fallback}), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY));
     } else {
         say(format_args!("upstream: {}", upstream.server.client().base_url()));
+    }
+    if let Some(events) = upstream.server.events() {
+        let purchases =
+            upstream.sandbox_url.as_ref().map(|u| format!("; sandbox purchases: POST {}", u.replace("/api/call", "/sandbox/purchases")));
+        say(format_args!("IPN events: {} database, receiver at /ipn/{{token}}{}", events.store.backend(), purchases.unwrap_or_default()));
     }
     let delay = Duration::from_secs(args.shutdown_delay_secs);
     let grace = Duration::from_secs(args.shutdown_grace_secs);
@@ -556,7 +647,7 @@ fn tools(args: ToolsArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("{:<36} {:<17} EFFECT", "TOOL", "TOOLSET");
-    for f in FUNCTIONS.iter().filter(|f| filter.allows(f)) {
+    for f in catalog::all_tools().filter(|f| filter.allows(f)) {
         let effect = match (f.effect, f.idempotent) {
             (Effect::Read, _) => "read".to_string(),
             (e, true) => format!("{} (idempotent)", e.as_str()),
@@ -573,7 +664,7 @@ fn print_cost(filter: &ToolFilter) {
     let bpe = tiktoken_rs::cl100k_base_singleton();
     let tokens = |tools: &[rmcp::model::Tool]| bpe.encode_with_special_tokens(&serde_json::to_string(tools).unwrap_or_default()).len();
     println!("{:<17} {:>5} {:>7}", "TOOLSET", "TOOLS", "TOKENS");
-    for set in TOOLSETS {
+    for set in TOOLSETS.iter().chain([&LOCAL_TOOLSET]) {
         let mut narrowed = filter.clone();
         narrowed.toolsets = Some(match &filter.toolsets {
             Some(allowed) if !allowed.contains(*set) => continue,

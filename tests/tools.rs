@@ -3,12 +3,14 @@
 
 mod common;
 
-use digistore24_mcp::catalog::{Effect, FUNCTIONS};
+use digistore24_mcp::catalog::{Effect, FUNCTIONS, LOCAL_TOOLS};
 use digistore24_mcp::mcp::{ToolFilter, ToolList};
 use serde_json::Value;
 
 /// Budget for the full `tools/list` (cl100k tokens over the serialized array).
-const TOKEN_BUDGET: usize = 12_000;
+/// 12,000 plus 500 for the six `events` tools while the answer-projection
+/// branch frees as much; back to 12,000 when both are merged.
+const TOKEN_BUDGET: usize = 12_500;
 
 fn tools_json() -> Value {
     serde_json::to_value(ToolList::new(&ToolFilter::default()).tools()).unwrap()
@@ -20,7 +22,8 @@ fn full_tool_list_fits_the_token_budget() {
     let serialized = serde_json::to_string(ToolList::new(&ToolFilter::default()).tools()).unwrap();
     let bpe = tiktoken_rs::cl100k_base().unwrap();
     let tokens = bpe.encode_with_special_tokens(&serialized).len();
-    println!("tools/list: {} tools, {} bytes, {tokens} cl100k tokens (budget {TOKEN_BUDGET})", FUNCTIONS.len(), serialized.len());
+    let count = FUNCTIONS.len() + LOCAL_TOOLS.len();
+    println!("tools/list: {count} tools, {} bytes, {tokens} cl100k tokens (budget {TOKEN_BUDGET})", serialized.len());
     assert!(tokens <= TOKEN_BUDGET, "tools/list is {tokens} tokens, over the {TOKEN_BUDGET} budget");
 }
 
@@ -36,8 +39,8 @@ fn the_catalogue_has_the_documented_number_of_functions() {
 #[test]
 fn annotations_follow_the_effect() {
     let tools = ToolList::new(&ToolFilter::default());
-    assert_eq!(tools.tools().len(), FUNCTIONS.len());
-    for (tool, function) in tools.tools().iter().zip(FUNCTIONS) {
+    assert_eq!(tools.tools().len(), FUNCTIONS.len() + LOCAL_TOOLS.len(), "every function, then the local tools");
+    for (tool, function) in tools.tools().iter().zip(digistore24_mcp::catalog::all_tools()) {
         assert_eq!(tool.name, function.name);
         let a = tool.annotations.as_ref().unwrap();
         assert_eq!(a.open_world_hint, None, "left at the MCP default, true");
@@ -96,7 +99,7 @@ fn tools_table_and_filters() {
 #[test]
 fn every_single_toolset_costs_at_most_2000_tokens() {
     let bpe = tiktoken_rs::cl100k_base().unwrap();
-    for set in digistore24_mcp::catalog::TOOLSETS {
+    for set in digistore24_mcp::catalog::TOOLSETS.iter().chain([&digistore24_mcp::catalog::LOCAL_TOOLSET]) {
         let filter = ToolFilter { toolsets: Some([set.to_string()].into()), ..ToolFilter::default() };
         let list = ToolList::new(&filter);
         let tokens = bpe.encode_with_special_tokens(&serde_json::to_string(list.tools()).unwrap()).len();

@@ -10,12 +10,14 @@
 
 mod aliases;
 mod functions;
+mod local;
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 pub use aliases::ANCHOR_ALIASES;
 pub use functions::FUNCTIONS;
+pub use local::{LOCAL_TOOLS, LOCAL_TOOLSET};
 
 /// What calling a function does to the vendor's account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -195,8 +197,9 @@ pub mod reads {
 /// The function that checks a key (`test-key`, `/test-api-key`): cheap, reads nothing.
 pub const KEY_CHECK: &str = "ping";
 
-/// The function the OAuth sign-in checks a pasted key with: it also says the
-/// key's access level (`api_key_permissions`).
+/// Who a key belongs to and its access level (`api_key_permissions`): the
+/// OAuth sign-in checks a pasted key with it, and the IPN events of a key are
+/// its vendor's (`user_id`).
 pub const ACCOUNT_INFO: &str = "getUserInfo";
 
 /// Digistore24's interactive key flow, used by the sign-in page's "Connect
@@ -398,6 +401,31 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
     BY_NAME.get(name).copied()
 }
 
+/// Finds any tool: a Digistore24 function (or alias), else a local tool.
+pub fn lookup_tool(name: &str) -> Option<&'static Function> {
+    lookup(name).or_else(|| LOCAL_TOOLS.iter().find(|t| t.name == name))
+}
+
+/// Every tool in tools/list order: the functions, then the local tools.
+pub fn all_tools() -> impl Iterator<Item = &'static Function> {
+    FUNCTIONS.iter().chain(LOCAL_TOOLS)
+}
+
+/// Whether the tool is served locally (see [`LOCAL_TOOLS`]) rather than by Digistore24.
+pub fn is_local(function: &Function) -> bool {
+    function.toolset == LOCAL_TOOLSET
+}
+
+/// Whether `name` is a toolset (of functions or local tools).
+pub fn is_toolset(name: &str) -> bool {
+    TOOLSETS.contains(&name) || name == LOCAL_TOOLSET
+}
+
+/// The function that registers an IPN connection.
+pub const IPN_CONNECT: &str = "ipnSetup";
+/// The function that deletes an IPN connection.
+pub const IPN_DISCONNECT: &str = "ipnDelete";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,6 +546,8 @@ mod tests {
         assert!(lookup(ACCOUNT_INFO).is_some_and(|f| f.effect.is_read() && f.params.is_empty() && !f.full_access));
         assert!(lookup(KEY_REQUEST).is_some_and(|f| f.params.iter().any(|p| p.name == "return_url")));
         assert!(lookup(KEY_RETRIEVE).is_some_and(|f| f.params.iter().any(|p| p.name == "token")));
+        assert!(lookup(IPN_CONNECT).is_some_and(|f| f.param("ipn_url").is_some() && f.param("sha_passphrase").is_some()));
+        assert!(lookup(IPN_DISCONNECT).is_some_and(|f| f.effect == Effect::Destructive && f.param("domain_id").is_some()));
     }
 
     #[test]
@@ -594,6 +624,18 @@ mod tests {
             let function = lookup(record.function).unwrap();
             assert!(function.effect.is_read() && function.param(record.by).is_some_and(|p| p.required), "{record:?}");
         }
+    }
+
+    #[test]
+    fn local_tools_are_apart_from_the_functions() {
+        for tool in LOCAL_TOOLS {
+            assert!(lookup(tool.name).is_none(), "{} shadows a function", tool.name);
+            assert_eq!(lookup_tool(tool.name).map(|t| t.name), Some(tool.name));
+            assert!(is_local(tool) && tool.money.is_some());
+            assert!(tool.full_access || tool.effect.is_read());
+        }
+        assert!(!FUNCTIONS.iter().any(is_local));
+        assert!(!TOOLSETS.contains(&LOCAL_TOOLSET) && is_toolset(LOCAL_TOOLSET));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use super::errors::{INVALID_REQUEST, PARSE_ERROR, SERVER_ERROR, jsonrpc_error, missing_key};
 use super::{AppState, Readiness, narrowing};
 use crate::ds24::ApiKey;
-use crate::mcp::{CallContext, GrantContext, GrantProblem, Narrowing};
+use crate::mcp::{CallContext, GrantContext, GrantProblem, Narrowing, Slot};
 use crate::oauth::{Authenticated, Scope};
 use crate::ops::metrics;
 use axum::extract::{Request, State};
@@ -67,7 +67,8 @@ pub(super) async fn attach_key(State(state): State<AppState>, mut request: Reque
     let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone());
     let problem = grant.as_ref().map(|g| g.problem.clone());
     // Over stateless HTTP the server can never ask the client mid-call.
-    request.extensions_mut().insert(CallContext { key: Some(key), narrowing, request_id, can_ask_mid_call: false, grant });
+    let slot = request.extensions().get::<Slot>().cloned();
+    request.extensions_mut().insert(CallContext { key: Some(key), narrowing, request_id, can_ask_mid_call: false, grant, slot });
     let response = next.run(request).await;
     match (problem.as_ref().and_then(|p| p.get()), state.oauth.as_deref()) {
         (Some(GrantProblem::KeyRejected), Some(oauth)) => {
@@ -183,10 +184,18 @@ pub(super) async fn check_jsonrpc_body(State(limit): State<usize>, request: Requ
 }
 
 /// Refuses MCP requests beyond the concurrency limit at once (no queue).
-pub(super) async fn limit_concurrency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(super) async fn limit_concurrency(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let Some(slots) = &state.slots else { return next.run(request).await };
     match slots.clone().try_acquire_owned() {
-        Ok(_permit) => next.run(request).await,
+        Ok(permit) => {
+            // Held until the answer, unless the call gives it back while it only waits.
+            let slot = Slot::holding(permit);
+            request.extensions_mut().insert(slot.clone());
+            let response = next.run(request).await;
+            // rmcp may keep the request's parts a little longer; the slot is free now.
+            slot.release();
+            response
+        }
         Err(_) => {
             metrics::rate_limited("concurrency");
             let mut response =

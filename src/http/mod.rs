@@ -136,6 +136,7 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
             .enforce_origin_validation()
     };
     let handler = server.clone();
+    let ipn = server.events().map(|events| crate::ipn::receiver::routes(events.clone())).unwrap_or_default();
     let mcp = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), mcp_config);
     let slots = (config.max_concurrency > 0).then(|| Arc::new(Semaphore::new(config.max_concurrency)));
     let state = AppState { server, started: Instant::now(), readiness: config.readiness.clone(), slots, oauth: config.oauth.clone() };
@@ -170,5 +171,7 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
         .layer(body_limit)
         .merge(mcp_routes)
         .merge(oauth_routes)
+        // The IPN receiver has its own body cap (crate::ipn) and no API key.
+        .merge(ipn)
         .layer(from_fn_with_state(config.readiness.clone(), middleware::request_id))
 }

@@ -10,7 +10,7 @@ use super::ToolFilter;
 use crate::ds24::ApiKey;
 use rmcp::RoleServer;
 use rmcp::service::RequestContext;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The narrowing a request asked for (headers or URL path); it can only
 /// remove tools from the operator's set, never add any.
@@ -51,6 +51,8 @@ pub struct CallContext {
     pub can_ask_mid_call: bool,
     /// The OAuth grant the key came from, if it came from one.
     pub grant: Option<GrantContext>,
+    /// The transport's concurrency slot, which a long idle wait gives back.
+    pub slot: Option<Slot>,
 }
 
 /// A call made with an OAuth access token: what it may do, and where the
@@ -74,6 +76,35 @@ pub enum GrantProblem {
     KeyRejected,
     /// The tool changes data and the grant is read-only.
     InsufficientScope,
+}
+
+/// Something the transport holds for the length of a call (the HTTP front's
+/// concurrency permit); [`Slot::release`] gives it back early, so a call
+/// that only waits (`events_wait`) does not keep others out.
+#[derive(Clone, Default)]
+pub struct Slot(Arc<Mutex<Option<Box<dyn Send>>>>);
+
+impl Slot {
+    /// A slot holding `held` until released or dropped.
+    pub fn holding(held: impl Send + 'static) -> Self {
+        Slot(Arc::new(Mutex::new(Some(Box::new(held)))))
+    }
+
+    /// Gives the held thing back now.
+    pub fn release(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// Whether it is still held.
+    pub fn is_held(&self) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Slot").field(&self.is_held()).finish()
+    }
 }
 
 impl CallContext {

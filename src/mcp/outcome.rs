@@ -64,6 +64,9 @@ pub enum Refusal {
     /// The key's rate limit is used up.
     #[error("{tool} not sent: rate limit for this API key reached; retry after {seconds:.1} s.")]
     RateLimited { tool: &'static str, seconds: f64 },
+    /// A local `events` tool cannot answer (events off, bad cursor, database down, …).
+    #[error("{tool}: {message}")]
+    Events { tool: &'static str, message: String },
     /// Even the shortest cut of the answer is over the size bound.
     #[error("{tool}: {message}")]
     TooLarge { tool: &'static str, message: String },
@@ -88,6 +91,7 @@ impl Refusal {
             Refusal::RateLimited { .. } => "rate_limited",
             Refusal::InsufficientScope { .. } => "insufficient_scope",
             Refusal::TooLarge { .. } => "too_large",
+            Refusal::Events { .. } => "events_unavailable",
         }
     }
 

@@ -66,7 +66,7 @@ impl std::fmt::Debug for Ds24Server {
 /// A call that ended with an answer for the agent.
 pub(super) struct Answered {
     pub(super) result: CallToolResult,
-    outcome: Outcome<'static>,
+    pub(super) outcome: Outcome<'static>,
 }
 
 /// Why the pipeline stopped before an answer from Digistore24 was shaped.
@@ -131,6 +131,11 @@ impl Ds24Server {
         self.shared.settings.limiter.as_deref()
     }
 
+    /// The IPN store and secrets, when events are on.
+    pub fn events(&self) -> Option<&Arc<crate::ipn::Events>> {
+        self.shared.settings.events.as_ref()
+    }
+
     /// The upstream client.
     pub fn client(&self) -> &Client {
         &self.shared.client
@@ -155,7 +160,7 @@ impl Ds24Server {
         context: &CallContext,
         asker: Asker<'_>,
     ) -> Result<Reply, McpError> {
-        let Some(function) = catalog::lookup(name) else {
+        let Some(function) = catalog::lookup_tool(name) else {
             return Err(McpError::invalid_params(format!("unknown tool `{name}`; tools/list shows the available tools"), None));
         };
         let ended = self.run_recorded(function, arguments, context, asker).await;
@@ -204,14 +209,35 @@ impl Ds24Server {
         context: &CallContext,
         asker: Asker<'_>,
     ) -> Result<Answered, Stop> {
-        let settings = &self.shared.settings;
         // Before the narrowing check: a read grant also narrows the tool list,
         // and its refusal must say "needs write access" (step-up), not "narrowed".
         if context.grant.as_ref().is_some_and(|g| g.read_only) && !function.effect.is_read() {
             return Err(Refusal::InsufficientScope { tool: function.name }.into());
         }
         self.check_offered(function, context.narrowing.as_ref())?;
+        if catalog::is_local(function) {
+            return self.run_local(function, arguments, context, asker).await;
+        }
+        self.run_offered(function, arguments, context, asker).await
+    }
+
+    /// The stages after the offer check: also the path of the Digistore24
+    /// calls a local tool makes on the caller's behalf (`events_connect`).
+    pub(super) async fn run_offered(
+        &self,
+        function: &'static Function,
+        arguments: Map<String, Value>,
+        context: &CallContext,
+        asker: Asker<'_>,
+    ) -> Result<Answered, Stop> {
         let call = PreparedCall::new(function, arguments)?;
+        self.run_prepared(call, context, asker).await
+    }
+
+    /// The stages from a checked call on.
+    pub(super) async fn run_prepared(&self, call: PreparedCall, context: &CallContext, asker: Asker<'_>) -> Result<Answered, Stop> {
+        let settings = &self.shared.settings;
+        let function = call.function;
         if call.dry_run {
             // A cap that needs the looked-up record is checked when the call is made for real.
             if !settings.limits.need_lookup(function) {

@@ -8,6 +8,7 @@ use super::ToolFilter;
 use super::answer::Bounds;
 use super::policy::{ConfirmPolicy, Limits};
 use crate::ds24::ApiKey;
+use crate::ipn::Events;
 use crate::ops::cache::ResponseCache;
 use crate::ops::limit::RateLimiter;
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub struct ServerSettings {
     pub read_retries: u32,
     /// Count tool calls per key hash in the metrics.
     pub metrics_per_key: bool,
+    /// The IPN store and secrets; `None` = the receiver and `events` tools are off.
+    pub events: Option<Arc<Events>>,
 }
 
 impl ServerSettings {
@@ -60,6 +63,7 @@ impl ServerSettings {
             cache: None,
             read_retries: DEFAULT_READ_RETRIES,
             metrics_per_key: false,
+            events: None,
         }
     }
 

@@ -9,7 +9,7 @@
 //! what no keyword says cheaply is in the validation message an agent gets back.
 
 use super::prepare::{DRY_RUN, FIELDS};
-use crate::catalog::{Effect, FUNCTIONS, Function, INT32_MAX, INT32_MIN, Kind, Param, TOOLSETS};
+use crate::catalog::{self, Effect, Function, INT32_MAX, INT32_MIN, Kind, Param, TOOLSETS};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -41,7 +41,9 @@ impl UnknownName {
     pub fn message(&self, source: Option<&str>) -> String {
         let place = source.map(|s| format!(" in {s}")).unwrap_or_default();
         match (self, source) {
-            (UnknownName::Toolset(name), _) => format!("unknown toolset `{name}`{place}; known: {}", TOOLSETS.join(", ")),
+            (UnknownName::Toolset(name), _) => {
+                format!("unknown toolset `{name}`{place}; known: {}, {}", TOOLSETS.join(", "), catalog::LOCAL_TOOLSET)
+            }
             (UnknownName::Tool(name), None) => format!("unknown tool `{name}`; `digistore24-mcp tools` lists them"),
             (UnknownName::Tool(name), Some(_)) => format!("unknown tool `{name}`{place}"),
         }
@@ -62,11 +64,11 @@ impl ToolFilter {
             names.into_iter().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect()
         }
         let toolsets = toolsets.map(clean);
-        if let Some(unknown) = toolsets.iter().flatten().find(|t| !TOOLSETS.contains(&t.as_str())) {
+        if let Some(unknown) = toolsets.iter().flatten().find(|t| !catalog::is_toolset(t)) {
             return Err(UnknownName::Toolset(unknown.clone()));
         }
         let tools = tools.map(clean);
-        if let Some(unknown) = tools.iter().flatten().find(|t| !FUNCTIONS.iter().any(|f| f.name == t.as_str())) {
+        if let Some(unknown) = tools.iter().flatten().find(|t| !catalog::all_tools().any(|f| f.name == t.as_str())) {
             return Err(UnknownName::Tool(unknown.clone()));
         }
         Ok(ToolFilter { toolsets, tools, read_only })
@@ -87,9 +89,9 @@ pub struct ToolList {
 }
 
 impl ToolList {
-    /// Builds the tools for every catalogued function the filter allows.
+    /// Builds the tools for every catalogued function and local tool the filter allows.
     pub fn new(filter: &ToolFilter) -> Self {
-        let tools = FUNCTIONS.iter().filter(|f| filter.allows(f)).map(tool_for).collect();
+        let tools = catalog::all_tools().filter(|f| filter.allows(f)).map(tool_for).collect();
         ToolList { tools }
     }
 
@@ -100,7 +102,7 @@ impl ToolList {
 
     /// The tools a request's narrowing leaves (a copy; only narrowed requests pay for it).
     pub fn narrowed(&self, narrowing: &ToolFilter) -> Vec<Tool> {
-        self.tools.iter().filter(|t| crate::catalog::lookup(&t.name).is_some_and(|f| narrowing.allows(f))).cloned().collect()
+        self.tools.iter().filter(|t| catalog::lookup_tool(&t.name).is_some_and(|f| narrowing.allows(f))).cloned().collect()
     }
 }
 

@@ -25,6 +25,8 @@ pub const RATE_LIMITED: &str = "ds24_mcp_rate_limited_total";
 pub const CACHE: &str = "ds24_mcp_cache_lookups_total";
 /// Tool calls per key hash; only with `--metrics-per-key`.
 pub const CALLS_PER_KEY: &str = "ds24_mcp_tool_calls_by_key_total";
+/// IPNs received, by outcome.
+pub const IPN_RECEIVED: &str = "ds24_mcp_ipn_received_total";
 /// Always 1; labels carry the version.
 pub const BUILD_INFO: &str = "ds24_mcp_build_info";
 /// Log lines dropped because the log writer's buffer was full.
@@ -116,6 +118,11 @@ pub fn rate_limited(scope: &'static str) {
 /// Records a cache lookup.
 pub fn cache(function: &'static str, hit: bool) {
     metrics::counter!(CACHE, "function" => function, "result" => if hit { "hit" } else { "miss" }).increment(1);
+}
+
+/// Records one IPN by how it ended (`stored`, `duplicate`, `rejected`, `failed`).
+pub fn ipn(outcome: &'static str) {
+    metrics::counter!(IPN_RECEIVED, "outcome" => outcome).increment(1);
 }
 
 /// Tracks one in-flight HTTP request until dropped.

@@ -23,6 +23,7 @@ pub mod form;
 pub mod handlers;
 pub mod keys;
 pub mod model;
+pub mod notify;
 pub mod reference;
 pub mod seed;
 pub mod views;
@@ -155,6 +156,7 @@ impl Sandbox {
         args::validate(func, &raw, now)?;
         let ctx = Ctx { now, key, access: entry.access, site };
         let a = Args::new(&raw);
+        let mut notices = Vec::new();
         let run = || match handler {
             Handler::Read(f) => {
                 let acct = entry.account.read().unwrap_or_else(|e| e.into_inner());
@@ -162,13 +164,52 @@ impl Sandbox {
             }
             Handler::Write(f) => {
                 let mut acct = entry.account.write().unwrap_or_else(|e| e.into_inner());
-                f(&mut acct, a, &ctx)
+                let result = f(&mut acct, a, &ctx);
+                if let Ok(data) = &result {
+                    notices = notify::after_write(&acct, func.name, a.str("purchase_id"), data);
+                }
+                result
             }
         };
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
             tracing::error!(function, "sandbox: handler panicked");
             Err(ApiError::internal("Internal error in the sandbox"))
-        })
+        });
+        notify::send_all(notices);
+        result
+    }
+
+    /// A test purchase of `product_id` (default: the first product) in the
+    /// key's account, as if a buyer had paid: booked, then `on_payment` sent.
+    fn purchase(&self, key: &str, product_id: Option<&str>) -> Result<Value, ApiError> {
+        let entry = self.keys.get(key).ok_or_else(|| ApiError::bad_key("Invalid API key"))?;
+        if entry.access == Access::ReadOnly {
+            return Err(ApiError::permission("Your API key has only read access; a purchase needs full access"));
+        }
+        let mut acct = entry.account.write().unwrap_or_else(|e| e.into_inner());
+        let product = match product_id {
+            Some(id) => acct.product_by_text(id)?.id,
+            None => *acct.products.keys().next().ok_or_else(|| ApiError::params("The account has no products"))?,
+        };
+        let base = acct.purchases.first().cloned().ok_or_else(|| ApiError::params("The account has no buyer to copy"))?;
+        let amount = acct
+            .payment_plans
+            .values()
+            .find(|pp| pp.product_id == product)
+            .map(|pp| if pp.number_of_installments == 0 { pp.other_amounts } else { pp.first_amount })
+            .filter(|a| *a > 0)
+            .unwrap_or(4_700);
+        let mut spec = booking::OrderSpec::like(&base, "regular");
+        spec.items = vec![(product, 1, amount, amount)];
+        spec.parent = None;
+        spec.is_test = true;
+        spec.currency = acct.products.get(&product).map(|p| p.currency.clone()).unwrap_or(spec.currency);
+        let id = booking::new_order(&mut acct, spec, dates::now())?;
+        let notices = acct.purchase(&id).map(|p| notify::for_order(&acct, p, "on_payment")).unwrap_or_default();
+        drop(acct);
+        let sent = notices.len();
+        notify::send_all(notices);
+        Ok(json!({"purchase_id": id, "amount": args::money(amount), "ipn_sent_to": sent}))
     }
 }
 
@@ -353,6 +394,15 @@ async fn api_call(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
     let key = path_key.or(header_key);
     let method = parts.method.clone();
     let site = approval::site_of(&parts.headers);
+    // Digistore24 checks a new IPN URL with GET before it stores the
+    // connection; the sandbox, offline, checks the URLs on this machine.
+    if function == "ipnSetup"
+        && let Some(url) = raw.get("ipn_url").and_then(Value::as_str)
+        && handlers::ipn::is_loopback_url(url)
+        && let Err(why) = notify::check_url(url).await
+    {
+        return error_response(&ApiError::params(why), None);
+    }
     let result = sb.call(key.as_deref(), &function, raw, &site);
     tracing::debug!(%method, function, ok = result.is_ok(), "sandbox call");
     match result {
@@ -404,6 +454,29 @@ async fn revoke_key(State(sb): State<Arc<Sandbox>>, body: axum::body::Bytes) -> 
     }
 }
 
+/// `POST /sandbox/purchases` `{"product_id"?}` (key in `X-DS-API-KEY`,
+/// default the writable one): a buyer "buys", and the IPN goes out.
+async fn purchase_admin(State(sb): State<Arc<Sandbox>>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> Response {
+    let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => return (StatusCode::BAD_REQUEST, Json(json!({"ok": false, "error": format!("bad JSON: {e}")}))).into_response(),
+        }
+    };
+    let key = headers.get("x-ds-api-key").and_then(|v| v.to_str().ok()).unwrap_or(WRITABLE_KEY);
+    let product = match &request["product_id"] {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    match sb.purchase(key, product.as_deref()) {
+        Ok(data) => Json(json!({"ok": true, "data": data})).into_response(),
+        Err(e) => (e.status, Json(json!({"ok": false, "error": e.message}))).into_response(),
+    }
+}
+
 async fn not_found() -> Response {
     error_response(&ApiError::bad_call("Unknown URL; the API lives under /api/call/{function}"), Some(StatusCode::NOT_FOUND))
 }
@@ -418,6 +491,7 @@ pub fn router(config: SandboxConfig) -> Router {
         .route("/sandbox/faults", get(faults_admin).post(faults_admin).delete(faults_admin))
         .route("/en/api/key/request/{token}", get(approval::page).post(approval::answer))
         .route("/sandbox/keys/revoke", axum::routing::post(revoke_key))
+        .route("/sandbox/purchases", axum::routing::post(purchase_admin))
         .fallback(not_found)
         .with_state(sb)
 }

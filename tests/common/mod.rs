@@ -2,6 +2,7 @@
 //! loopback port, and an official `rmcp` client connected to it.
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod samples;
 pub mod sandbox;
 

@@ -8,7 +8,7 @@
 //! (non-empty required text, `fields`, `language`, `dry_run`, date forms);
 //! what no keyword says cheaply is in the validation message an agent gets back.
 
-use super::prepare::{DRY_RUN, FIELDS};
+use super::prepare::DRY_RUN;
 use crate::catalog::{Effect, FUNCTIONS, Function, INT32_MAX, INT32_MIN, Kind, Param, TOOLSETS};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
@@ -115,14 +115,10 @@ pub fn tool_for(function: &Function) -> Tool {
     if function.effect == Effect::Destructive && function.params.len() > 1 {
         schema["properties"][DRY_RUN] = json!({"type": "boolean"});
     }
-    // Every read takes `fields` (the instructions say so once, with what the
-    // paths mean); it is listed where it changes the answer unasked: lists
-    // whose records come in a compact default projection. The shortest
-    // schema every client accepts: a comma list in one text (a JSON list works too).
-    if function.default_fields.is_some() {
-        // Clients that drop the instructions still learn what it takes.
-        schema["properties"][FIELDS] = json!({"type": "string", "description": "comma list of field paths; * = all"});
-    }
+    // Every read takes `fields`; it is not listed per tool (two dozen copies
+    // would cost the tool list's budget): the instructions say once what it
+    // takes and that lists answer with a compact default, and every such
+    // answer names what it left out and how to ask for it (`_fields`).
     let Value::Object(schema) = schema else { unreachable!("object_schema builds an object") };
     // Hints at their MCP defaults are left out (readOnlyHint false,
     // idempotentHint false, openWorldHint true): 123 copies of defaults would

@@ -6,7 +6,7 @@ mod common;
 
 use common::sandbox::Sandbox;
 use common::{Options, TestServer};
-use digistore24_mcp::catalog::FUNCTIONS;
+use digistore24_mcp::catalog::{FUNCTIONS, Function};
 use digistore24_mcp::sandbox::{READONLY_KEY, SandboxConfig};
 use serde_json::{Value, json};
 
@@ -107,16 +107,95 @@ async fn everything_is_the_answer_as_digistore24_sent_it() {
     }
 }
 
+/// Arguments that make `function` answer a full list on the seeded sandbox.
+async fn list_arguments(sandbox: &Sandbox, function: &Function) -> Value {
+    let mut arguments = json!({});
+    if function.param("from").is_some() {
+        arguments["from"] = "-365d".into();
+    }
+    for param in function.params.iter().filter(|p| p.required) {
+        arguments[param.name] = match param.name {
+            "product_id" => sandbox.read("listProducts", &[]).await["products"][0]["id"].clone(),
+            "purchase_id" => sandbox.read("listPurchases", &[("from", "start")]).await["purchase_list"][0]["id"].clone(),
+            "usage_type" => "product".into(),
+            // statsAffiliateToplist: months.
+            "from" => "2020-01".into(),
+            "to" => "2099-12".into(),
+            other => panic!("{}: no sample for the required `{other}`", function.name),
+        };
+    }
+    arguments
+}
+
+/// The records of the answer's largest list (or id-keyed map), as the shaping picks it.
+fn records(answer: &Value) -> Vec<Value> {
+    let lists = answer.as_object().unwrap().iter().filter(|(key, _)| !key.starts_with('_')).filter_map(|(_, v)| match v {
+        Value::Array(items) if !items.is_empty() => Some(items.clone()),
+        Value::Object(by_id) if by_id.len() > 1 && by_id.values().all(Value::is_object) => Some(by_id.values().cloned().collect()),
+        _ => None,
+    });
+    lists.max_by_key(Vec::len).unwrap_or_default()
+}
+
+/// Whether the dotted `path` names something in `value` (passing through lists, as `fields` do).
+fn has_path(value: &Value, path: &str) -> bool {
+    let (head, rest) = match path.split_once('.') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (path, None),
+    };
+    match value {
+        Value::Array(items) => items.iter().any(|item| has_path(item, path)),
+        Value::Object(map) => map.get(head).is_some_and(|inner| rest.is_none_or(|rest| has_path(inner, rest))),
+        _ => false,
+    }
+}
+
 #[tokio::test]
-async fn every_default_field_is_in_the_sandboxs_records_and_continuations_keep_the_fields() {
+async fn every_default_projection_names_only_fields_the_sandbox_has_and_makes_the_answer_smaller() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await;
+    let server = server(&sandbox, Some(4 << 20)).await;
+    let client = server.client(Some(READONLY_KEY)).await;
+    let with_default: Vec<&Function> = FUNCTIONS.iter().filter(|f| f.default_fields.is_some()).collect();
+    assert!(with_default.len() >= 18, "the lists with more than a handful of fields have a default: {}", with_default.len());
+    for function in with_default {
+        let arguments = list_arguments(&sandbox, function).await;
+        let mut everything = arguments.clone();
+        everything["fields"] = json!(["*"]);
+        let all = common::call(&client, function.name, everything).await;
+        let compact = common::call(&client, function.name, arguments).await;
+        assert_eq!((all.is_error, compact.is_error), (Some(false), Some(false)), "{}: {}", function.name, common::text(&all));
+        let (all_text, compact_text) = (common::text(&all), common::text(&compact));
+        let (all, compact) = (all.structured_content.unwrap(), compact.structured_content.unwrap());
+        let full_records = records(&all);
+        assert!(!full_records.is_empty(), "{}: the sandbox answers records to project", function.name);
+        for path in function.default_fields.unwrap() {
+            assert!(full_records.iter().any(|r| has_path(r, path)), "{}: the default names `{path}`, which no record has", function.name);
+        }
+        assert_eq!(compact["_fields"].get("not_found"), None, "{}: a default field the sandbox lacks", function.name);
+        assert_eq!(records(&compact).len(), full_records.len(), "{}: the same records, fewer fields", function.name);
+        assert!(
+            compact_text.len() < all_text.len(),
+            "{}: the default ({} bytes) is smaller than everything ({})",
+            function.name,
+            compact_text.len(),
+            all_text.len()
+        );
+        println!(
+            "{:<26} {:>3} records: {:>6} bytes with fields [\"*\"], {:>6} by default ({:.2})",
+            function.name,
+            full_records.len(),
+            all_text.len(),
+            compact_text.len(),
+            compact_text.len() as f64 / all_text.len() as f64
+        );
+    }
+}
+
+#[tokio::test]
+async fn continuations_keep_the_callers_fields() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await;
     let server = server(&sandbox, Some(8 * 1024)).await;
     let client = server.client(Some(READONLY_KEY)).await;
-    for function in FUNCTIONS.iter().filter(|f| f.default_fields.is_some()) {
-        let arguments = if function.param("from").is_some() { json!({"from": "start"}) } else { json!({}) };
-        let answer = common::call(&client, function.name, arguments).await.structured_content.unwrap();
-        assert_eq!(answer.get("_fields").and_then(|f| f.get("not_found")), None, "{}: a default field the sandbox lacks", function.name);
-    }
     let chosen = json!({"from": "start", "fields": ["id", "buyer_email"], "page_size": 500});
     let mut arguments = chosen.clone();
     for round in 0..3 {

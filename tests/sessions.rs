@@ -3,6 +3,8 @@
 //! Each session must answer the prompt's question, and the test prints the
 //! cl100k tokens of all its answers with the prompt's `fields` (and the
 //! lists' compact defaults) against the same calls with `fields: ["*"]`.
+//! `tests/clients/python_sessions.py` runs the same scripts through the
+//! official Python SDK (run.sh, group python): change both together.
 
 mod common;
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 /// Budget for the full `tools/list` (cl100k tokens over the serialized array).
 /// 12,000 plus 500 for the six `events` tools while the answer-projection
 /// branch frees as much; back to 12,000 when both are merged.
-const TOKEN_BUDGET: usize = 12_500;
+const TOKEN_BUDGET: usize = 12_000;
 
 fn tools_json() -> Value {
     serde_json::to_value(ToolList::new(&ToolFilter::default()).tools()).unwrap()
@@ -50,14 +50,12 @@ fn annotations_follow_the_effect() {
             Effect::Write => assert_eq!((a.read_only_hint, a.destructive_hint), (None, Some(false)), "{}", function.name),
             Effect::Destructive => assert_eq!((a.read_only_hint, a.destructive_hint), (None, Some(true)), "{}", function.name),
         }
-        if function.effect != Effect::Read {
-            assert_eq!(a.idempotent_hint, function.idempotent.then_some(true), "{}", function.name);
-        }
+        // Left at the MCP default (false) even where the catalogue knows a
+        // write is idempotent: the budget went to the events toolset.
+        assert_eq!(a.idempotent_hint, None, "{}", function.name);
     }
     let by_name = |n: &str| tools.tools().iter().find(|t| t.name == n).unwrap().annotations.clone().unwrap();
     assert_eq!(by_name("refundPurchase").destructive_hint, Some(true));
-    assert_eq!(by_name("refundPurchase").idempotent_hint, None, "not idempotent (MCP default false)");
-    assert_eq!(by_name("updateProduct").idempotent_hint, Some(true));
     assert_eq!(by_name("listPurchases").read_only_hint, Some(true));
 }
 

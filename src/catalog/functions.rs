@@ -158,6 +158,91 @@ const PURCHASE_FIELDS: &[&str] = &[
     "order_type",
 ];
 
+// The compact defaults of the other lists (and of the two per-record stats),
+// chosen the same way: ids, amounts with currency, dates, statuses, names and
+// e-mail; long texts, URLs of secondary files, secrets (authkeys), derived
+// labels (`*_msg`, invoice_label) and rarely asked settings are left out.
+//
+// Lists without a default, because their records are already small or the
+// default would be wrong: listPurchasesOfEmail (Digistore24's short form of an
+// order, 9 fields an assistant needs), listRebillingStatusChanges (8 short
+// fields), listProductTypes, listProductGroups, listBuyUrls (3-8 fields, few
+// records), listOrderforms, listEticketLocations, listEticketTemplates,
+// listCurrencies, listCountries (a code -> name map), listPaymentPlans and
+// listSmartUpgrades (a few records: the `_fields` note would cost more than it saves); listConversionTools and
+// listAccountAccess answer two lists at once, and a default selects in only one.
+const COMMISSION_FIELDS: &[&str] =
+    &["id", "created_at", "commission_type", "transaction_type", "amount", "currency", "purchase_id", "product_name"];
+const PAYOUT_FIELDS: &[&str] =
+    &["id", "created_at", "processed_at", "currency", "vendor_net_amount", "affiliate_net_amount", "fee_amount", "payout_method"];
+const VOUCHER_FIELDS: &[&str] = &[
+    "id",
+    "code",
+    "product_ids",
+    "first_rate",
+    "other_rates",
+    "first_amount",
+    "other_amounts",
+    "currency",
+    "valid_until",
+    "count_left",
+    "is_test_only",
+];
+const UPGRADE_FIELDS: &[&str] = &["id", "name", "is_active", "upgrade_from", "to_product_id", "to_product_name", "upgrade_url"];
+const SHIPPING_POLICY_FIELDS: &[&str] = &["id", "name", "is_active", "currency", "for_countries", "for_product_ids", "rules"];
+const DELIVERY_FIELDS: &[&str] = &[
+    "id",
+    "created_at",
+    "purchase_id",
+    "product_id",
+    "product_name",
+    "delivery_type",
+    "quantity_total",
+    "quantity_delivered",
+    "is_processed",
+    "processed_at",
+    "is_test_order",
+    "delivery_address.email",
+    "delivery_address.first_name",
+    "delivery_address.last_name",
+    "delivery_address.country",
+    "tracking.parcel_service_type",
+    "tracking.tracking_id",
+];
+const ETICKET_FIELDS: &[&str] =
+    &["id", "product_id", "purchase_id", "date", "email", "first_name", "last_name", "location_id", "is_used", "used_at", "is_blocked"];
+const IMAGE_FIELDS: &[&str] = &["id", "name", "url", "usage_type", "approval_status", "created_at"];
+const INVOICE_FIELDS: &[&str] =
+    &["invoice_id", "invoice_date", "type", "amount", "currency", "purchase_id", "transaction_id", "invoice_url"];
+const MARKETPLACE_ENTRY_FIELDS: &[&str] = &[
+    "id",
+    "headline",
+    "main_product_id",
+    "price",
+    "currency",
+    "affiliate_share",
+    "approval_status",
+    "stats_count_orders",
+    "stats_revenue",
+    "stats_stars",
+];
+const SERVICE_PROOF_FIELDS: &[&str] =
+    &["id", "purchase_id", "product_id", "status", "request_status", "approval_status", "due_date", "created_at"];
+const CUSTOM_FORM_RECORD_FIELDS: &[&str] = &["id", "purchase_id", "product_id", "form_id", "data"];
+const DAILY_AMOUNT_FIELDS: &[&str] =
+    &["day", "currency", "sales_count", "total_brutto_amount", "total_netto_amount", "vendor_share_amount", "affiliate_share_amount"];
+const AFFILIATE_TOPLIST_FIELDS: &[&str] = &[
+    "rank",
+    "affiliate_id",
+    "affiliate_name",
+    "currency",
+    "sales_count",
+    "brutto_amount",
+    "affiliate_amount",
+    "refund_amount",
+    "chargeback_amount",
+];
+
 /// The catalogue, grouped by toolset.
 pub static FUNCTIONS: &[F] = &[
     // ── purchases ──────────────────────────────────────────────────────────
@@ -444,8 +529,9 @@ pub static FUNCTIONS: &[F] = &[
             P::new("commission_type", Str),
             P::new("purchase_id", ID),
         ],
-    ),
-    F::read("listPayouts", "payouts", "Your payouts (credit notes) for vendor and affiliate earnings.", &[]),
+    )
+    .default_fields(COMMISSION_FIELDS),
+    F::read("listPayouts", "payouts", "Your payouts (credit notes) for vendor and affiliate earnings.", &[]).default_fields(PAYOUT_FIELDS),
     // ── products ───────────────────────────────────────────────────────────
     F::read("listProducts", "products", "All products with ids and main settings.", &[P::new("sort_by", OneOf(&["name", "group"]))])
         .default_fields(&["id", "name", "is_active", "currency", "product_group_name", "product_type_id", "created_at"]),
@@ -768,7 +854,7 @@ pub static FUNCTIONS: &[F] = &[
         &[P::new("affiliate_input", Str), P::new("campaignkey_input", Str), P::new("trackingkey_input", Str), P::new("callback", Str)],
     ),
     // ── vouchers ───────────────────────────────────────────────────────────
-    F::read("listVouchers", "vouchers", "All discount codes (vouchers) with settings.", &[]),
+    F::read("listVouchers", "vouchers", "All discount codes (vouchers) with settings.", &[]).default_fields(VOUCHER_FIELDS),
     F::read("getVoucher", "vouchers", "One discount code's settings, by the code buyers type.", &[P::new("code", Str).req()]),
     F::write(
         "createVoucher",
@@ -890,7 +976,8 @@ pub static FUNCTIONS: &[F] = &[
     .money(Money::None)
     .idempotent(),
     // ── upgrades ───────────────────────────────────────────────────────────
-    F::read("listUpgrades", "upgrades", "Upgrade, downgrade and member-offer definitions; upgrade_url takes order ids for ORDER_ID.", &[]),
+    F::read("listUpgrades", "upgrades", "Upgrade, downgrade and member-offer definitions; upgrade_url takes order ids for ORDER_ID.", &[])
+        .default_fields(UPGRADE_FIELDS),
     F::read(
         "getUpgrade",
         "upgrades",
@@ -942,7 +1029,7 @@ pub static FUNCTIONS: &[F] = &[
         &[P::new("smartupgrade_id", ID).req(), P::new("purchase_id", Ids)],
     ),
     // ── shipping ───────────────────────────────────────────────────────────
-    F::read("listShippingCostPolicies", "shipping", "All shipping cost rules of the account.", &[]),
+    F::read("listShippingCostPolicies", "shipping", "All shipping cost rules of the account.", &[]).default_fields(SHIPPING_POLICY_FIELDS),
     F::read(
         "getShippingCostPolicy",
         "shipping",
@@ -983,7 +1070,8 @@ pub static FUNCTIONS: &[F] = &[
                 P::new("is_test_order", Bool),
             ]),
         )],
-    ),
+    )
+    .default_fields(DELIVERY_FIELDS),
     F::read(
         "getDelivery",
         "deliveries",
@@ -1038,7 +1126,8 @@ pub static FUNCTIONS: &[F] = &[
                 P::new("date", Date),
             ]),
         )],
-    ),
+    )
+    .default_fields(ETICKET_FIELDS),
     F::read(
         "getEticket",
         "etickets",
@@ -1087,7 +1176,8 @@ pub static FUNCTIONS: &[F] = &[
     F::read("listEticketLocations", "etickets", "Event locations for e-tickets (location_id values).", &[]),
     F::read("listEticketTemplates", "etickets", "E-ticket templates (template_id values).", &[]),
     // ── images ─────────────────────────────────────────────────────────────
-    F::read("listImages", "images", "Uploaded images of one usage type, e.g. product images.", &[P::new("usage_type", Str).req()]),
+    F::read("listImages", "images", "Uploaded images of one usage type, e.g. product images.", &[P::new("usage_type", Str).req()])
+        .default_fields(IMAGE_FIELDS),
     F::read("getImage", "images", "One uploaded image with URL and details.", &[P::new("image_id", ID).req()]),
     F::write(
         "createImage",
@@ -1109,7 +1199,8 @@ pub static FUNCTIONS: &[F] = &[
         .money(Money::None)
         .idempotent(),
     // ── invoices ───────────────────────────────────────────────────────────
-    F::read("listInvoices", "invoices", "Invoice PDFs of one order, with download links.", &[P::new("purchase_id", ID).req()]),
+    F::read("listInvoices", "invoices", "Invoice PDFs of one order, with download links.", &[P::new("purchase_id", ID).req()])
+        .default_fields(INVOICE_FIELDS),
     F::write("resendInvoiceMail", "invoices", "E-mails all invoices of an order to the buyer again.", &[P::new("purchase_id", ID).req()]),
     // ── stats ──────────────────────────────────────────────────────────────
     F::read(
@@ -1119,7 +1210,8 @@ pub static FUNCTIONS: &[F] = &[
         &[P::new("period", OneOf(&["day", "month", "quarter", "year"])), P::new("from", Date), P::new("to", Date)],
     ),
     F::read("statsSalesSummary", "stats", "Revenue totals from today to all time, by period.", &[]),
-    F::read("statsDailyAmounts", "stats", "Revenue per day over a time range.", &[P::new("from", DateTime), P::new("to", DateTime)]),
+    F::read("statsDailyAmounts", "stats", "Revenue per day over a time range.", &[P::new("from", DateTime), P::new("to", DateTime)])
+        .default_fields(DAILY_AMOUNT_FIELDS),
     F::read(
         "statsAffiliateToplist",
         "stats",
@@ -1131,12 +1223,14 @@ pub static FUNCTIONS: &[F] = &[
             P::new("affiliate", ID),
             P::new("currency", CURRENCY),
         ],
-    ),
+    )
+    .default_fields(AFFILIATE_TOPLIST_FIELDS),
     F::read("statsExpectedPayouts", "stats", "Payouts as on the dashboard: earned, paid, pending, upcoming.", &[]),
     // The reference's own `language` param is covered by the common `language` param.
     F::read("statsMarketplace", "stats", "Marketplace stats of your products; language picks the marketplace language.", &[]),
     // ── marketplace ────────────────────────────────────────────────────────
-    F::read("listMarketplaceEntries", "marketplace", "Your marketplace listings with performance stats.", &[P::new("sort_by", Str)]),
+    F::read("listMarketplaceEntries", "marketplace", "Your marketplace listings with performance stats.", &[P::new("sort_by", Str)])
+        .default_fields(MARKETPLACE_ENTRY_FIELDS),
     F::read("getMarketplaceEntry", "marketplace", "One marketplace listing with performance stats.", &[P::new("entry_id", INT_ID).req()]),
     // ── service_proofs ─────────────────────────────────────────────────────
     F::read(
@@ -1153,7 +1247,8 @@ pub static FUNCTIONS: &[F] = &[
                 P::new("request_status", OneOf(&["pending", "proof_provided", "exec_refund"])),
             ]),
         )],
-    ),
+    )
+    .default_fields(SERVICE_PROOF_FIELDS),
     F::read(
         "getServiceProofRequest",
         "service_proofs",
@@ -1179,7 +1274,8 @@ pub static FUNCTIONS: &[F] = &[
         "custom_forms",
         "Buyer entries in extra order-form fields, for one order or all.",
         &[P::new("purchase_id", ID)],
-    ),
+    )
+    .default_fields(CUSTOM_FORM_RECORD_FIELDS),
     // ── licenses ───────────────────────────────────────────────────────────
     F::read(
         "validateLicenseKey",

@@ -8,7 +8,7 @@
 //! (non-empty required text, `fields`, `language`, `dry_run`, date forms);
 //! what no keyword says cheaply is in the validation message an agent gets back.
 
-use super::prepare::{DRY_RUN, FIELDS};
+use super::prepare::DRY_RUN;
 use crate::catalog::{self, Effect, Function, INT32_MAX, INT32_MIN, Kind, Param, TOOLSETS};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
@@ -117,28 +117,24 @@ pub fn tool_for(function: &Function) -> Tool {
     if function.effect == Effect::Destructive && function.params.len() > 1 {
         schema["properties"][DRY_RUN] = json!({"type": "boolean"});
     }
-    // Every read takes `fields` (the instructions say so once, with what the
-    // paths mean); it is listed where it changes the answer unasked: lists
-    // whose records come in a compact default projection. The shortest
-    // schema every client accepts: a comma list in one text (a JSON list works too).
-    if function.default_fields.is_some() {
-        // Clients that drop the instructions still learn what it takes.
-        schema["properties"][FIELDS] = json!({"type": "string", "description": "comma list of field paths; * = all"});
-    }
+    // Every read takes `fields`; it is not listed per tool (two dozen copies
+    // would cost the tool list's budget): the instructions say once what it
+    // takes and that lists answer with a compact default, and every such
+    // answer names what it left out and how to ask for it (`_fields`).
     let Value::Object(schema) = schema else { unreachable!("object_schema builds an object") };
     // Hints at their MCP defaults are left out (readOnlyHint false,
     // idempotentHint false, openWorldHint true): 123 copies of defaults would
     // cost context. Destructive tools still say so, though it is the default
     // too: a client that shows a warning only on an explicit hint must show it.
+    // idempotentHint true is left out as well: no client we know acts on it,
+    // and its 30 copies (210 tokens) are what the events toolset needed to
+    // fit the 12,000-token budget; the catalogue keeps the fact (`tools` shows it).
     let mut annotations = ToolAnnotations::default();
     match function.effect {
         Effect::Read => annotations.read_only_hint = Some(true),
         // readOnlyHint false is the MCP default; destructiveHint false is not.
         Effect::Write => annotations.destructive_hint = Some(false),
         Effect::Destructive => annotations.destructive_hint = Some(true),
-    }
-    if function.effect != Effect::Read && function.idempotent {
-        annotations.idempotent_hint = Some(true);
     }
     let mut tool = Tool::new(function.name, function.description, Arc::new(schema as JsonObject));
     tool.annotations = Some(annotations);
@@ -176,8 +172,9 @@ fn object_schema<'a>(params: impl Iterator<Item = &'a Param>) -> Value {
 /// The hint a kind brings when the parameter has no doc of its own.
 fn kind_hint(kind: &Kind) -> Option<&'static str> {
     match kind {
-        Kind::Ids => Some("comma list of ids"),
-        Kind::IdsOrAll => Some("comma list of ids, or all"),
+        // The parameter's name says they are ids.
+        Kind::Ids => Some("comma list"),
+        Kind::IdsOrAll => Some("comma list, or all"),
         Kind::Dates => Some("date or comma list"),
         Kind::Month => Some("YYYY-MM"),
         _ => None,

@@ -3,8 +3,8 @@
 #
 #   tests/clients/run.sh [--only GROUP[,GROUP...]] [--install-only]
 #
-# GROUPs: python (Python SDK), ts (TypeScript SDK v1 + v2), inspector, conformance, http, tenants,
-#         oauth (the Python SDK's OAuth client against serve --oauth).
+# GROUPs: python (Python SDK, and scripted assistant sessions through it), ts (TypeScript SDK v1 + v2),
+#         inspector, conformance, http, tenants, oauth (the Python SDK's OAuth client against serve --oauth).
 # Installs its pinned clients into ignored folders of the repo (idempotent), starts the servers it
 # needs on free loopback ports, runs every check, stops the servers. One line per check:
 #   PASS <client> <check>   |   FAIL <client> <check>: reason
@@ -297,6 +297,7 @@ LOGS=$RUN_DIR/logs
 export DS24_SERVER_LOG=${SERVER_LOG[main]:-}
 if [ -n "$URL" ]; then
   wants python && run_group python-sdk 400 "$PY" "$HERE/python_checks.py" sdk --url "$URL" --bin "$BIN" --logdir "$LOGS"
+  wants python && run_group python-sessions 300 "$PY" "$HERE/python_sessions.py" --url "$URL"
   wants ts && run_group ts-sdk 400 "$NODE" "$HERE/ts_checks.mjs" --url "$URL" --bin "$BIN" --logdir "$LOGS"
   wants inspector && run_group inspector-cli 300 "$NODE" "$HERE/inspector_checks.mjs" --url "$URL" --bin "$BIN" --logdir "$LOGS"
   wants http && run_group http 200 "$PY" "$HERE/python_checks.py" http --url "$URL"

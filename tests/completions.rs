@@ -31,6 +31,8 @@ async fn arguments_complete_from_the_callers_account() {
     assert!(purchases.total.unwrap() > 100);
     let topics = client.complete_resource_argument("digistore24://guide/{topic}", "topic", "pa", None).await.unwrap();
     assert_eq!(topics.values, vec!["paging".to_owned()]);
+    let events = client.complete_prompt_argument("watch_sales", "event", "on_re", None).await.unwrap();
+    assert_eq!(events.values, vec!["on_refund".to_owned(), "on_rebill_cancelled".to_owned(), "on_rebill_resumed".to_owned()]);
     let unknown = client.complete_prompt_argument("test_prompt_with_arguments", "arg1", "x", None).await.unwrap();
     assert!(unknown.values.is_empty(), "unknown prompts get no suggestions, not an error");
 }

@@ -11,6 +11,23 @@ use super::{Function as F, Money, Param as P};
 /// The toolset of every local tool.
 pub const LOCAL_TOOLSET: &str = "events";
 
+/// Digistore24's IPN event names (`event` of every IPN), for completions and
+/// prompts; `connection_test` is the back office's endpoint test.
+pub const IPN_EVENTS: &[&str] = &[
+    "on_payment",
+    "on_refund",
+    "on_chargeback",
+    "on_payment_missed",
+    "payment_denial",
+    "on_rebill_cancelled",
+    "on_rebill_resumed",
+    "last_paid_day",
+    "on_affiliation",
+    "eticket",
+    "custom_form",
+    "connection_test",
+];
+
 const CURSOR: P = P::new("cursor", Str).doc("from the last answer");
 const EVENT: P = P::new("event", Str).doc("comma list, e.g. on_payment,on_refund");
 

@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 
 pub use aliases::ANCHOR_ALIASES;
 pub use functions::FUNCTIONS;
-pub use local::{LOCAL_TOOLS, LOCAL_TOOLSET};
+pub use local::{IPN_EVENTS, LOCAL_TOOLS, LOCAL_TOOLSET};
 
 /// What calling a function does to the vendor's account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,7 +1,7 @@
 //! `completion/complete` for prompt arguments and resource-template
 //! variables: product ids, recent order ids, buyer ids and e-mails from the
 //! caller's own account (read through the same pipeline as a tool call),
-//! plus fixed lists (guide topics, toolsets, periods). At most 100 values,
+//! plus fixed lists (guide topics, toolsets, periods, IPN event types). At most 100 values,
 //! with `hasMore`; the account's lists are kept briefly per key.
 //!
 //! Owns: which argument completes from what, matching, and the short-lived
@@ -79,6 +79,7 @@ impl Ds24Server {
             "topic" => Arc::new(GUIDES.iter().map(|g| (g.topic.to_owned(), g.title.to_owned())).collect()),
             "toolset" | "toolsets" => Arc::new(fixed(TOOLSETS)),
             "from" | "to" => Arc::new(fixed(PERIODS)),
+            "event" | "events" => Arc::new(fixed(catalog::IPN_EVENTS)),
             "product_id" | "product_ids" => self.account_list(&PRODUCTS, context).await,
             "purchase_id" => self.account_list(&PURCHASES, context).await,
             "buyer_id" => self.account_list(&BUYER_IDS, context).await,

@@ -63,6 +63,9 @@ if [ ! -x "$BIN" ] && [ -z "${DS24_MCP_BIN:-}" ]; then
 fi
 [ -x "$BIN" ] || { check_line "FAIL harness server-binary: $BIN not found (set DS24_MCP_BIN or run cargo build)"; finish; }
 export DS24_MCP_BIN=$BIN
+# The tool count the pages must see, from the binary (`tools` ends with "N tools").
+DS24_EXPECTED_TOOLS=$("$BIN" tools | awk 'END {print $1}')
+export DS24_EXPECTED_TOOLS
 
 # ── tests ──
 if [ $# -gt 0 ]; then

@@ -19,7 +19,9 @@ const pkgDir = path.dirname(require.resolve('@modelcontextprotocol/inspector/pac
 const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
 const launcher = path.join(pkgDir, pkg.bin['mcp-inspector']);
 
-const EXPECTED_TOOL_COUNT = 123;
+// Set by run.sh from the binary's own `tools` listing.
+const EXPECTED_TOOL_COUNT = Number(process.env.DS24_EXPECTED_TOOLS);
+if (!Number.isInteger(EXPECTED_TOOL_COUNT) || EXPECTED_TOOL_COUNT < 1) throw new Error('DS24_EXPECTED_TOOLS is not set (run.sh sets it)');
 const MUST_HAVE_TOOLS = ['listPurchases', 'refundPurchase', 'listProducts', 'getUserInfo'];
 let failures = 0;
 

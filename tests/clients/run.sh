@@ -127,6 +127,11 @@ if [ ! -x "$BIN" ]; then
   finish
 fi
 say "server binary: $BIN"
+# How many tools the server offers, from the binary itself (`tools` ends with
+# "N tools"): the checks compare every client's tools/list with it.
+DS24_EXPECTED_TOOLS=$("$BIN" tools | awk 'END {print $1}')
+export DS24_EXPECTED_TOOLS
+say "tools offered: $DS24_EXPECTED_TOOLS"
 
 # ───────────────────────────── servers ─────────────────────────────
 

@@ -17,7 +17,9 @@ import { StdioClientTransport as StdioV2, getDefaultEnvironment as defaultEnvV2 
 
 const WRITABLE_KEY = 'sandbox-writable';
 const READONLY_KEY = 'sandbox-readonly';
-const EXPECTED_TOOL_COUNT = 123;
+// Set by run.sh from the binary's own `tools` listing.
+const EXPECTED_TOOL_COUNT = Number(process.env.DS24_EXPECTED_TOOLS);
+if (!Number.isInteger(EXPECTED_TOOL_COUNT) || EXPECTED_TOOL_COUNT < 1) throw new Error('DS24_EXPECTED_TOOLS is not set (run.sh sets it)');
 const MUST_HAVE_TOOLS = ['listPurchases', 'refundPurchase', 'listProducts', 'getUserInfo', 'getPurchase', 'createVoucher'];
 const LATEST_LEGACY = '2025-11-25';
 const MODERN = '2026-07-28';

@@ -314,8 +314,15 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The sign-in request a form (or return URL) carries, if it is ours, fresh
 /// and comes with the cookie set with its page (double submit: another site
-/// cannot post a key into someone's sign-in).
-fn signed_in_request(oauth: &OAuth, headers: &HeaderMap, sealed: &str, lang: Lang) -> Result<SignInRequest, Box<Response>> {
+/// cannot post a key into someone's sign-in). Returns the sealed text too,
+/// which the page carries on.
+fn signed_in_request<'a>(
+    oauth: &OAuth,
+    headers: &HeaderMap,
+    params: &'a HashMap<String, String>,
+    lang: Lang,
+) -> Result<(&'a str, SignInRequest), Box<Response>> {
+    let sealed = params.get("request").map(String::as_str).unwrap_or("");
     let Ok(request) = oauth.ring().open::<SignInRequest>(Kind::SignIn, sealed, now()) else {
         return Err(Box::new(error_page(lang, StatusCode::BAD_REQUEST, page::expired(lang))));
     };
@@ -323,7 +330,7 @@ fn signed_in_request(oauth: &OAuth, headers: &HeaderMap, sealed: &str, lang: Lan
     if !cookie_ok {
         return Err(Box::new(error_page(lang, StatusCode::FORBIDDEN, page::expired(lang))));
     }
-    Ok(request)
+    Ok((sealed, request))
 }
 
 /// The sign-in form: checks the CSRF cookie and the key, then sends the
@@ -331,9 +338,8 @@ fn signed_in_request(oauth: &OAuth, headers: &HeaderMap, sealed: &str, lang: Lan
 async fn sign_in(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes) -> Response {
     let lang = Lang::from_headers(&headers);
     let Some(form) = params(&body) else { return error_page(lang, StatusCode::BAD_REQUEST, page::expired(lang)) };
-    let sealed = form.get("request").map(String::as_str).unwrap_or("");
-    let request = match signed_in_request(&oauth, &headers, sealed, lang) {
-        Ok(request) => request,
+    let (sealed, request) = match signed_in_request(&oauth, &headers, &form, lang) {
+        Ok(opened) => opened,
         Err(response) => return *response,
     };
     let Some(key) = form.get("api_key").and_then(|k| ApiKey::new(k)) else {
@@ -394,9 +400,8 @@ async fn finish_sign_in(oauth: &OAuth, lang: Lang, request: &SignInRequest, seal
 async fn connect(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes) -> Response {
     let lang = Lang::from_headers(&headers);
     let Some(form) = params(&body) else { return error_page(lang, StatusCode::BAD_REQUEST, page::expired(lang)) };
-    let sealed = form.get("request").map(String::as_str).unwrap_or("");
-    let request = match signed_in_request(&oauth, &headers, sealed, lang) {
-        Ok(request) => request,
+    let (sealed, request) = match signed_in_request(&oauth, &headers, &form, lang) {
+        Ok(opened) => opened,
         Err(response) => return *response,
     };
     let Some(developer_key) = &oauth.config.developer_key else {
@@ -452,9 +457,8 @@ async fn key_returned(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, RawQu
     let Some(p) = params(query.unwrap_or_default().as_bytes()) else {
         return error_page(lang, StatusCode::BAD_REQUEST, page::expired(lang));
     };
-    let sealed = p.get("request").map(String::as_str).unwrap_or("");
-    let request = match signed_in_request(&oauth, &headers, sealed, lang) {
-        Ok(request) => request,
+    let (sealed, request) = match signed_in_request(&oauth, &headers, &p, lang) {
+        Ok(opened) => opened,
         Err(response) => return *response,
     };
     let pending = cookie_value(&headers, KEY_REQUEST_COOKIE).and_then(|c| oauth.ring().open::<KeyRequest>(Kind::KeyRequest, c, now()).ok());

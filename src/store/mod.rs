@@ -8,6 +8,7 @@
 
 mod postgres;
 mod sqlite;
+pub mod usage;
 
 use futures::future::BoxFuture;
 use serde_json::Value;

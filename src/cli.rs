@@ -7,6 +7,7 @@
 //! parts together.
 
 use crate::catalog::{self, Effect, LOCAL_TOOLSET, TOOLSETS};
+use crate::dashboard;
 use crate::ds24::{ApiKey, Client, ClientConfig};
 use crate::http::{self, HttpConfig, Readiness, Shutdown};
 use crate::mcp::{
@@ -185,6 +186,9 @@ struct ServeArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, env = "DS24_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<std::path::PathBuf>,
+    /// Token of the operator's dashboard (/dashboard/operator, at least 16 characters); the page is off without it.
+    #[arg(long, env = "DS24_OPERATOR_TOKEN", hide_env_values = true)]
+    operator_token: Option<String>,
     #[command(flatten)]
     events: EventsArgs,
 }
@@ -271,6 +275,28 @@ impl EventsArgs {
 }
 
 impl ServeArgs {
+    /// The usage dashboards: on whenever a database is open (`serve --sandbox` always has one).
+    fn dashboard(&self, server: &Ds24Server) -> Result<Option<Arc<dashboard::Dashboard>>, String> {
+        let Some(events) = server.events() else { return Ok(None) };
+        let operator_token = self.operator_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        if operator_token.is_some_and(|t| t.len() < 16) {
+            return Err("--operator-token must be at least 16 characters (e.g. openssl rand -base64 24)".into());
+        }
+        let oauth_secret = if self.oauth { self.oauth_secret.as_deref() } else { None };
+        let ring = dashboard::session_ring(oauth_secret, self.upstream.state_secret.as_deref().map(str::as_bytes))?;
+        Ok(Some(Arc::new(dashboard::Dashboard::new(dashboard::DashboardConfig {
+            // Until usage is recorded into the database, every report is empty.
+            usage: Arc::new(dashboard::NotRecorded),
+            events: Some(events.clone()),
+            ring,
+            client: server.client().clone(),
+            secure_cookies: self.public_url.as_deref().is_some_and(|u| u.starts_with("https://")) || self.tls_cert.is_some(),
+            operator_token: operator_token.map(str::to_owned),
+            sandbox_hint: self.upstream.sandbox,
+            session_ttl: dashboard::SESSION_TTL,
+        }))))
+    }
+
     /// The OAuth authorization server, when `--oauth` is on.
     async fn oauth(&self, client: &Client) -> Result<Option<Arc<OAuth>>, String> {
         if !self.oauth {
@@ -549,6 +575,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         max_concurrency: args.max_concurrency,
         readiness: readiness.clone(),
         oauth: args.oauth(upstream.server.client()).await?,
+        dashboard: args.dashboard(&upstream.server)?,
     };
     let shutdown = Shutdown::default();
     let app = http::router(upstream.server.clone(), &config, shutdown.hard_stop.clone());
@@ -565,6 +592,10 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         say(format_args!("sandbox keys: {} (full access{fallback}), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY));
     } else {
         say(format_args!("upstream: {}", upstream.server.client().base_url()));
+    }
+    if let Some(dashboard) = &config.dashboard {
+        let operator = if dashboard.config.operator_token.is_some() { ", operator's at /dashboard/operator" } else { "" };
+        say(format_args!("usage dashboard at {scheme}://{addr}/dashboard{operator}"));
     }
     if let Some(events) = upstream.server.events() {
         let purchases =

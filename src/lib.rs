@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod dashboard;
 pub mod ds24;
 pub mod http;
 pub mod ipn;

@@ -26,6 +26,12 @@ impl ApiKey {
         hex::encode(&digest[..4])
     }
 
+    /// The customer a usage row belongs to: 16 hex digits, long enough that two keys never share one.
+    pub fn tenant_id(&self) -> String {
+        let digest = Sha256::digest(self.0.as_bytes());
+        hex::encode(&digest[..8])
+    }
+
     /// Replaces every occurrence of the key in `text` (for upstream messages
     /// that might echo it back).
     pub fn redact(&self, text: &str) -> String {

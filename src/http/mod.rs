@@ -53,6 +53,8 @@ pub struct HttpConfig {
     pub readiness: Readiness,
     /// The OAuth authorization server, when `--oauth` is on.
     pub oauth: Option<Arc<OAuth>>,
+    /// The usage dashboards, on whenever a database is open.
+    pub dashboard: Option<Arc<crate::dashboard::Dashboard>>,
 }
 
 impl Default for HttpConfig {
@@ -64,6 +66,7 @@ impl Default for HttpConfig {
             max_concurrency: 1024,
             readiness: Readiness::default(),
             oauth: None,
+            dashboard: None,
         }
     }
 }
@@ -162,6 +165,7 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
     let test_api_key =
         Router::new().route("/test-api-key", get(endpoints::test_api_key).post(endpoints::test_api_key)).with_state(state.clone());
     let oauth_routes = config.oauth.clone().map(crate::oauth::routes).unwrap_or_default();
+    let dashboard_routes = config.dashboard.clone().map(crate::dashboard::routes).unwrap_or_default();
     Router::new()
         .route("/health", get(endpoints::health))
         .route("/ready", get(endpoints::ready))
@@ -171,6 +175,7 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
         .layer(body_limit)
         .merge(mcp_routes)
         .merge(oauth_routes)
+        .merge(dashboard_routes)
         // The IPN receiver has its own body cap (crate::ipn) and no API key.
         .merge(ipn)
         .layer(from_fn_with_state(config.readiness.clone(), middleware::request_id))

@@ -17,7 +17,7 @@ mod cimd;
 mod clients;
 mod endpoints;
 mod ledger;
-mod page;
+pub mod page;
 pub mod seal;
 
 pub use artifacts::Grant;

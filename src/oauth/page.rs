@@ -1,10 +1,13 @@
-//! The sign-in page and the error page: server-rendered HTML (maud, every
+//! The sign-in pages and the error page: server-rendered HTML (maud, every
 //! value escaped), one inline style sheet allowed by its hash, no scripts,
-//! no external assets, in English or German by `Accept-Language`.
+//! no external assets, in English or German by `Accept-Language`. The OAuth
+//! flow and the usage dashboard (`crate::dashboard`) share the markup, the
+//! key field and the style.
 //!
-//! Owns: the words and markup of both pages and their security headers
+//! Owns: the words and markup of these pages and their security headers
 //! (CSP with `frame-ancestors 'none'`, `Referrer-Policy: no-referrer`,
-//! `no-store`). Must not touch: what the form does (see `endpoints.rs`).
+//! `no-store`). Must not touch: what the forms do (see `endpoints.rs` and
+//! `crate::dashboard`).
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -44,6 +47,15 @@ pub enum Lang {
 
 impl Lang {
     /// The first of English or German in `Accept-Language` (by weight), else English.
+    /// `?lang=de` / `?lang=en` when given, else [`Lang::from_headers`].
+    pub fn from_choice(choice: Option<&str>, headers: &HeaderMap) -> Lang {
+        match choice.map(str::to_ascii_lowercase).as_deref() {
+            Some("de") => Lang::De,
+            Some("en") => Lang::En,
+            _ => Lang::from_headers(headers),
+        }
+    }
+
     pub fn from_headers(headers: &HeaderMap) -> Lang {
         let Some(value) = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) else { return Lang::En };
         let mut best: Option<(f32, Lang)> = None;
@@ -63,7 +75,7 @@ impl Lang {
         best.map(|(_, l)| l).unwrap_or(Lang::En)
     }
 
-    fn code(self) -> &'static str {
+    pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::De => "de",
@@ -102,6 +114,14 @@ struct Words {
     or: &'static str,
     connect: &'static str,
     connect_help: &'static str,
+    dash_title: &'static str,
+    dash_intro: &'static str,
+    dash_submit: &'static str,
+    dash_fine: &'static str,
+    op_title: &'static str,
+    op_label: &'static str,
+    op_help: &'static str,
+    other_lang: &'static str,
 }
 
 const EN: Words = Words {
@@ -121,6 +141,14 @@ const EN: Words = Words {
     or: "or",
     connect: "Connect with Digistore24",
     connect_help: "Approve a new key in Digistore24 instead of copying one.",
+    dash_title: "Sign in to your usage dashboard",
+    dash_intro: "See what your assistant did with your Digistore24 account: calls, errors, durations and IPN events.",
+    dash_submit: "Sign in",
+    dash_fine: "The key is checked with Digistore24 once and is not kept: the session cookie holds only an anonymous customer id and your vendor id, and ends after 12 hours or when you sign out.",
+    op_title: "Operator dashboard",
+    op_label: "Operator token",
+    op_help: "The value of --operator-token (DS24_OPERATOR_TOKEN) this server was started with.",
+    other_lang: "Deutsch",
 };
 
 const DE: Words = Words {
@@ -140,6 +168,14 @@ const DE: Words = Words {
     or: "oder",
     connect: "Mit Digistore24 verbinden",
     connect_help: "Einen neuen Schlüssel in Digistore24 freigeben, statt einen zu kopieren.",
+    dash_title: "Beim Nutzungs-Dashboard anmelden",
+    dash_intro: "Sehen Sie, was Ihr Assistent mit Ihrem Digistore24-Konto getan hat: Aufrufe, Fehler, Dauer und IPN-Ereignisse.",
+    dash_submit: "Anmelden",
+    dash_fine: "Der Schlüssel wird einmal bei Digistore24 geprüft und nicht aufbewahrt: Das Sitzungscookie enthält nur eine anonyme Kunden-ID und Ihre Vendor-ID und endet nach 12 Stunden oder beim Abmelden.",
+    op_title: "Betreiber-Dashboard",
+    op_label: "Betreiber-Token",
+    op_help: "Der Wert von --operator-token (DS24_OPERATOR_TOKEN), mit dem dieser Server gestartet wurde.",
+    other_lang: "English",
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -224,6 +260,20 @@ pub fn key_request_cancelled(lang: Lang) -> &'static str {
     }
 }
 
+pub fn wrong_operator_token(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "This is not the operator token of this server.",
+        Lang::De => "Das ist nicht das Betreiber-Token dieses Servers.",
+    }
+}
+
+pub fn form_expired(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "This form has expired or was opened in another browser. Please try again.",
+        Lang::De => "Dieses Formular ist abgelaufen oder wurde in einem anderen Browser geöffnet. Bitte versuchen Sie es erneut.",
+    }
+}
+
 pub fn expired(lang: Lang) -> &'static str {
     match lang {
         Lang::En => "This sign-in form has expired or was opened in another browser. Start the connection again from the application.",
@@ -249,6 +299,63 @@ fn shell(lang: Lang, title: &str, body: Markup) -> Markup {
     }
 }
 
+/// The pasted-key field both sign-in flows share.
+fn key_field(w: &Words, sandbox_hint: bool) -> Markup {
+    html! {
+        label for="api_key" { (w.key_label) }
+        input #api_key type="password" name="api_key" autocomplete="off" autocapitalize="off" spellcheck="false" required autofocus aria-describedby="key-help";
+        p.help #key-help { (w.key_help) }
+        @if sandbox_hint { p.help #sandbox-hint { (w.sandbox) } }
+    }
+}
+
+/// What the dashboard's sign-in page shows (customer or operator).
+pub struct DashboardSignInView<'a> {
+    pub lang: Lang,
+    /// Double-submit value: posted back as a hidden field, compared with its cookie.
+    pub csrf: &'a str,
+    pub error: Option<&'a str>,
+    pub sandbox_hint: bool,
+    /// The operator's form (a token) instead of the customer's (a Digistore24 key).
+    pub operator: bool,
+}
+
+/// The usage dashboard's sign-in page: the same page and key field as the
+/// OAuth sign-in, posting to the dashboard instead of `/authorize`.
+pub fn dashboard_sign_in(view: &DashboardSignInView<'_>) -> Markup {
+    let w = words(view.lang);
+    let other = match view.lang {
+        Lang::En => Lang::De,
+        Lang::De => Lang::En,
+    };
+    let (title, action) = if view.operator { (w.op_title, "/dashboard/operator/sign-in") } else { (w.dash_title, "/dashboard/sign-in") };
+    shell(
+        view.lang,
+        title,
+        html! {
+            p.fine { a href={ "?lang=" (other.code()) } hreflang=(other.code()) lang=(other.code()) #other-lang { (w.other_lang) } }
+            h1 { (title) }
+            @if !view.operator { p.help { (w.dash_intro) } }
+            @if let Some(error) = view.error {
+                p.error #error role="alert" { (error) }
+            }
+            form method="post" action=(action) {
+                input type="hidden" name="csrf" value=(view.csrf);
+                input type="hidden" name="lang" value=(view.lang.code());
+                @if view.operator {
+                    label for="token" { (w.op_label) }
+                    input #token type="password" name="token" autocomplete="off" required autofocus aria-describedby="token-help";
+                    p.help #token-help { (w.op_help) }
+                } @else {
+                    (key_field(w, view.sandbox_hint))
+                }
+                button type="submit" #sign-in { (w.dash_submit) }
+            }
+            @if !view.operator { p.fine { (w.dash_fine) } }
+        },
+    )
+}
+
 /// The sign-in page.
 pub fn sign_in(view: &SignInView<'_>) -> Markup {
     let w = words(view.lang);
@@ -267,10 +374,7 @@ pub fn sign_in(view: &SignInView<'_>) -> Markup {
             }
             form method="post" action="/authorize" {
                 input type="hidden" name="request" value=(view.request);
-                label for="api_key" { (w.key_label) }
-                input #api_key type="password" name="api_key" autocomplete="off" autocapitalize="off" spellcheck="false" required autofocus aria-describedby="key-help";
-                p.help #key-help { (w.key_help) }
-                @if view.sandbox_hint { p.help #sandbox-hint { (w.sandbox) } }
+                (key_field(w, view.sandbox_hint))
                 button type="submit" #connect { (w.submit) }
             }
             @if view.connect {

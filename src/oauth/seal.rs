@@ -32,10 +32,23 @@ pub enum Kind {
     Client,
     /// A pending Digistore24 key request (its token), kept in a cookie.
     KeyRequest,
+    /// A usage dashboard session (tenant id and vendor id, never the key), kept in a cookie.
+    DashboardSession,
+    /// An operator dashboard session (the operator token checked), kept in a cookie.
+    OperatorSession,
 }
 
 impl Kind {
-    const ALL: [Kind; 6] = [Kind::SignIn, Kind::Code, Kind::Access, Kind::Refresh, Kind::Client, Kind::KeyRequest];
+    const ALL: [Kind; 8] = [
+        Kind::SignIn,
+        Kind::Code,
+        Kind::Access,
+        Kind::Refresh,
+        Kind::Client,
+        Kind::KeyRequest,
+        Kind::DashboardSession,
+        Kind::OperatorSession,
+    ];
 
     /// The label in the HKDF info and the associated data.
     fn label(self) -> &'static str {
@@ -46,6 +59,8 @@ impl Kind {
             Kind::Refresh => "refresh-token",
             Kind::Client => "client-id",
             Kind::KeyRequest => "key-request",
+            Kind::DashboardSession => "dashboard-session",
+            Kind::OperatorSession => "operator-session",
         }
     }
 
@@ -59,6 +74,8 @@ impl Kind {
             Kind::Refresh => "ds24mcp_rt_",
             Kind::Client => "ds24mcp_cl_",
             Kind::KeyRequest => "ds24mcp_kr_",
+            Kind::DashboardSession => "ds24mcp_ds_",
+            Kind::OperatorSession => "ds24mcp_os_",
         }
     }
 }
@@ -162,6 +179,13 @@ impl KeyRing {
         let mut secret = [0u8; 32];
         aws_lc_rs::rand::fill(&mut secret).expect("the system random source works");
         KeyRing { entries: vec![RingKey::derive("random", &secret)] }
+    }
+
+    /// A ring of one secret given as bytes (kid `kid`): the dashboard's
+    /// sessions when `--oauth` is off, from `--state-secret`, so every
+    /// replica with the same secret opens every session.
+    pub fn from_secret(kid: &str, secret: &[u8]) -> KeyRing {
+        KeyRing { entries: vec![RingKey::derive(kid, secret)] }
     }
 
     /// A `kid:base64` entry for a fresh random secret (for docs and tests).

@@ -290,9 +290,10 @@ fn percent(rate: f64, lang: Lang) -> String {
 }
 
 /// The frame of both pages: header with the language switch and sign-out.
-fn layout(lang: Lang, title: &str, who: Markup, sign_out: Option<(&str, &str)>, body: Markup) -> Markup {
+fn layout(lang: Lang, title: &str, here: (&Chosen, SortBy), who: Markup, sign_out: Option<(&str, &str)>, body: Markup) -> Markup {
     let w = words(lang);
     let other = other(lang);
+    let switch = page_query(other, here.0, here.1);
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -312,7 +313,7 @@ fn layout(lang: Lang, title: &str, who: Markup, sign_out: Option<(&str, &str)>, 
                         (who)
                     }
                     nav.actions {
-                        a #other-lang href={ "?lang=" (other.code()) } hreflang=(other.code()) lang=(other.code()) { (w.other_lang) }
+                        a #other-lang href=(switch) hreflang=(other.code()) lang=(other.code()) { (w.other_lang) }
                         @if let Some((action, csrf)) = sign_out {
                             form method="post" action=(action) {
                                 input type="hidden" name="csrf" value=(csrf);
@@ -352,15 +353,20 @@ fn period_form(w: &Words, lang: Lang, action: &str, chosen: &Chosen, sort: SortB
     }
 }
 
-/// The query string of this page with another sort order.
-fn sort_href(lang: Lang, chosen: &Chosen, sort: SortBy) -> String {
+/// The query string of this page in `lang`, sorted by `sort`.
+fn page_query(lang: Lang, chosen: &Chosen, sort: SortBy) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("lang", lang.code()).append_pair("period", chosen.preset.as_str());
     if chosen.preset == Preset::Custom {
         query.append_pair("from", &chosen.from_date).append_pair("to", &chosen.to_date);
     }
     query.append_pair("sort", sort.as_str());
-    format!("?{}#tools", query.finish())
+    format!("?{}", query.finish())
+}
+
+/// The link of a column header: this page sorted by that column.
+fn sort_href(lang: Lang, chosen: &Chosen, sort: SortBy) -> String {
+    format!("{}#tools", page_query(lang, chosen, sort))
 }
 
 fn card(metric: &str, label: &str, value: impl maud::Render) -> Markup {
@@ -539,7 +545,7 @@ pub fn customer_page(view: &CustomerView<'_>) -> Markup {
         }
         (events_section(w, report, view.events))
     };
-    layout(lang, w.title, who, Some(("/dashboard/sign-out", view.csrf)), body)
+    layout(lang, w.title, (view.chosen, view.sort), who, Some(("/dashboard/sign-out", view.csrf)), body)
 }
 
 /// Everything the operator's page shows.
@@ -631,7 +637,7 @@ pub fn operator_page(view: &OperatorView<'_>) -> Markup {
         }
     };
     let sign_out = view.csrf.map(|csrf| ("/dashboard/operator/sign-out", csrf));
-    layout(lang, w.operator_title, html! {}, sign_out, body)
+    layout(lang, w.operator_title, (view.chosen, view.sort), html! {}, sign_out, body)
 }
 
 /// The pages' Content-Security-Policy: the style sheet and the script from

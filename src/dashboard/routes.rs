@@ -82,6 +82,12 @@ fn with_lang(path: &str, lang: Lang) -> String {
     format!("{path}?lang={}", lang.code())
 }
 
+/// `path`, keeping `?lang=` only when the request chose one (else the
+/// next page follows `Accept-Language` again).
+fn keeping_lang(path: &str, params: &HashMap<String, String>, lang: Lang) -> String {
+    if params.contains_key("lang") { with_lang(path, lang) } else { path.to_owned() }
+}
+
 /// A sign-in page (customer or operator) with a fresh double-submit value.
 fn sign_in_form(dashboard: &Dashboard, lang: Lang, operator: bool, error: Option<&str>, status: StatusCode) -> Response {
     let csrf = session::random_value();
@@ -99,9 +105,10 @@ fn plain_error(status: StatusCode, message: &str) -> Response {
 }
 
 async fn sign_in_page(State(dashboard): State<Arc<Dashboard>>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
-    let lang = lang_of(&query(raw), &headers);
+    let params = query(raw);
+    let lang = lang_of(&params, &headers);
     if let Cookie::Valid(_) = dashboard.config.session(&headers) {
-        return see_other(&with_lang("/dashboard", lang), &[]);
+        return see_other(&keeping_lang("/dashboard", &params, lang), &[]);
     }
     sign_in_form(&dashboard, lang, false, None, StatusCode::OK)
 }
@@ -149,11 +156,17 @@ async fn sign_out(State(dashboard): State<Arc<Dashboard>>, headers: HeaderMap, b
 
 /// The customer's session for a page, or the redirect to the sign-in
 /// (clearing a cookie that is expired or not ours).
-fn page_session(dashboard: &Dashboard, headers: &HeaderMap, lang: Lang) -> Result<Session, Response> {
+fn page_session(
+    dashboard: &Dashboard,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    lang: Lang,
+) -> Result<Session, Box<Response>> {
+    let sign_in = keeping_lang("/dashboard/sign-in", params, lang);
     match dashboard.config.session(headers) {
         Cookie::Valid(session) => Ok(session),
-        Cookie::Missing => Err(see_other(&with_lang("/dashboard/sign-in", lang), &[])),
-        Cookie::Invalid => Err(see_other(&with_lang("/dashboard/sign-in", lang), &[dashboard.config.clear(SESSION_COOKIE)])),
+        Cookie::Missing => Err(Box::new(see_other(&sign_in, &[]))),
+        Cookie::Invalid => Err(Box::new(see_other(&sign_in, &[dashboard.config.clear(SESSION_COOKIE)]))),
     }
 }
 
@@ -176,9 +189,9 @@ async fn events_view(dashboard: &Dashboard, vendor_id: Option<&str>) -> EventsVi
 async fn customer_page(State(dashboard): State<Arc<Dashboard>>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     let params = query(raw);
     let lang = lang_of(&params, &headers);
-    let session = match page_session(&dashboard, &headers, lang) {
+    let session = match page_session(&dashboard, &headers, &params, lang) {
         Ok(session) => session,
-        Err(redirect) => return redirect,
+        Err(redirect) => return *redirect,
     };
     let (chosen, sort) = match (api::page_period(&params, now_ms()), SortBy::parse(params.get("sort").map(String::as_str))) {
         (Ok(chosen), Ok(sort)) => (chosen, sort),
@@ -207,11 +220,11 @@ async fn customer_page(State(dashboard): State<Arc<Dashboard>>, headers: HeaderM
 
 /// Who `/api/usage` and the CSV report on: a key sent as on `/mcp` (its
 /// tenant id), else the session cookie. Never a parameter.
-async fn api_tenant(dashboard: &Dashboard, headers: &HeaderMap) -> Result<(String, Option<String>), Response> {
+async fn api_tenant(dashboard: &Dashboard, headers: &HeaderMap) -> Result<(String, Option<String>), Box<Response>> {
     if let Some(key) = session::key_from_headers(headers) {
         return match dashboard.vendors.vendor_of(&dashboard.config.client, &key).await {
             Ok(vendor) => Ok((key.tenant_id(), vendor)),
-            Err(_) => Err(plain_error(StatusCode::UNAUTHORIZED, "Digistore24 did not accept this API key")),
+            Err(_) => Err(Box::new(plain_error(StatusCode::UNAUTHORIZED, "Digistore24 did not accept this API key"))),
         };
     }
     match dashboard.config.session(headers) {
@@ -222,7 +235,7 @@ async fn api_tenant(dashboard: &Dashboard, headers: &HeaderMap) -> Result<(Strin
                 "sign in at /dashboard/sign-in, or send your Digistore24 API key as `Authorization: Bearer YOUR_KEY` or `X-DS-API-KEY: YOUR_KEY`",
             );
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"digistore24-mcp\""));
-            Err(response)
+            Err(Box::new(response))
         }
     }
 }
@@ -239,7 +252,7 @@ fn csv_answer(body: String) -> Response {
 async fn usage_api(State(dashboard): State<Arc<Dashboard>>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     let (tenant, vendor_id) = match api_tenant(&dashboard, &headers).await {
         Ok(who) => who,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let asked = match api::api_query(&query(raw), now_ms()) {
         Ok(asked) => asked,
@@ -264,7 +277,7 @@ async fn usage_api(State(dashboard): State<Arc<Dashboard>>, headers: HeaderMap, 
 async fn usage_csv(State(dashboard): State<Arc<Dashboard>>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     let (tenant, vendor_id) = match api_tenant(&dashboard, &headers).await {
         Ok(who) => who,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let params = query(raw);
     let (chosen, sort) = match (api::page_period(&params, now_ms()), SortBy::parse(params.get("sort").map(String::as_str))) {

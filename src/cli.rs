@@ -276,7 +276,7 @@ impl EventsArgs {
 
 impl ServeArgs {
     /// The usage dashboards: on whenever a database is open (`serve --sandbox` always has one).
-    fn dashboard(&self, server: &Ds24Server) -> Result<Option<Arc<dashboard::Dashboard>>, String> {
+    fn dashboard(&self, server: &Ds24Server, oauth: Option<&Arc<OAuth>>) -> Result<Option<Arc<dashboard::Dashboard>>, String> {
         let Some(events) = server.events() else { return Ok(None) };
         let operator_token = self.operator_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
         if operator_token.is_some_and(|t| t.len() < 16) {
@@ -294,6 +294,7 @@ impl ServeArgs {
             operator_token: operator_token.map(str::to_owned),
             sandbox_hint: self.upstream.sandbox,
             session_ttl: dashboard::SESSION_TTL,
+            oauth: oauth.cloned(),
         }))))
     }
 
@@ -568,14 +569,15 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         })
         .await?;
     let readiness = Readiness::default();
+    let oauth = args.oauth(upstream.server.client()).await?;
     let config = HttpConfig {
         allowed_hosts: args.allowed_hosts.clone(),
         allowed_origins: args.allowed_origins.clone(),
         max_body_bytes: args.max_body_bytes,
         max_concurrency: args.max_concurrency,
         readiness: readiness.clone(),
-        oauth: args.oauth(upstream.server.client()).await?,
-        dashboard: args.dashboard(&upstream.server)?,
+        dashboard: args.dashboard(&upstream.server, oauth.as_ref())?,
+        oauth,
     };
     let shutdown = Shutdown::default();
     let app = http::router(upstream.server.clone(), &config, shutdown.hard_stop.clone());

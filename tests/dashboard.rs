@@ -9,7 +9,8 @@ use digistore24_mcp::dashboard::{Dashboard, DashboardConfig, NotRecorded, SESSIO
 use digistore24_mcp::ds24::{ApiKey, Client, ClientConfig};
 use digistore24_mcp::http::{HttpConfig, Shutdown, router, serve};
 use digistore24_mcp::mcp::{ConfirmPolicy, Ds24Server, ServerSettings};
-use digistore24_mcp::oauth::{KeyRing, Kind};
+use digistore24_mcp::oauth::artifacts::{Access, Grant, SealedKey};
+use digistore24_mcp::oauth::{self, KeyRing, Kind, OAuth, OAuthConfig, Scope};
 use digistore24_mcp::sandbox::{self, SandboxConfig};
 use digistore24_mcp::store::StoreError;
 use digistore24_mcp::store::usage::{
@@ -132,11 +133,32 @@ impl Drop for Setup {
 }
 
 async fn start(operator_token: Option<&str>, secure_cookies: bool) -> Setup {
+    start_with(operator_token, secure_cookies, false).await
+}
+
+/// With `oauth`, an OAuth server sealing with [`RING`] (public URL http://127.0.0.1).
+async fn start_with(operator_token: Option<&str>, secure_cookies: bool, oauth: bool) -> Setup {
     let (sandbox_addr, _task) = sandbox::spawn(SandboxConfig::default(), ([127, 0, 0, 1], 0).into()).await.unwrap();
     let client =
         Client::new(ClientConfig { base_url: format!("http://{sandbox_addr}/api/call"), timeout: Duration::from_secs(10), observer: None })
             .unwrap();
     let store = Arc::new(Fixed::default());
+    let oauth = oauth.then(|| {
+        let config = OAuthConfig {
+            public_url: "http://127.0.0.1".into(),
+            ring: KeyRing::parse(RING).unwrap(),
+            access_ttl: oauth::ACCESS_TTL,
+            refresh_ttl: oauth::REFRESH_TTL,
+            grant_ttl: oauth::GRANT_TTL,
+            redirect_schemes: vec![],
+            clients: vec![],
+            sandbox_hint: true,
+            cimd_allow_loopback: false,
+            developer_key: None,
+            ledger: oauth::Ledger::default(),
+        };
+        Arc::new(OAuth::new(config, client.clone()).unwrap())
+    });
     let dashboard = Dashboard::new(DashboardConfig {
         usage: store.clone(),
         events: None,
@@ -146,6 +168,7 @@ async fn start(operator_token: Option<&str>, secure_cookies: bool) -> Setup {
         operator_token: operator_token.map(str::to_owned),
         sandbox_hint: true,
         session_ttl: SESSION_TTL,
+        oauth,
     });
     let settings = ServerSettings { confirm: ConfirmPolicy::Off, ..ServerSettings::new(b"0123456789abcdef".to_vec()) };
     let server = Ds24Server::new(client, settings);
@@ -447,5 +470,27 @@ async fn the_operator_page_is_off_without_a_token_and_needs_it_with_one() {
     // A customer's session is not an operator's.
     let customer = on.session(sandbox::READONLY_KEY).await;
     let (status, _, _) = on.get("/dashboard/operator", &[("cookie", &customer)]).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn the_api_takes_an_oauth_access_token_as_mcp_does() {
+    let setup = start_with(None, false, true).await;
+    let key = ApiKey::new(sandbox::READONLY_KEY).unwrap();
+    let grant = Grant {
+        key: SealedKey::new(&key),
+        scope: Scope::Read,
+        resource: "http://127.0.0.1/mcp".into(),
+        client_id: "test-client".into(),
+        grant_id: "g1".into(),
+        grant_exp: oauth::now() + 3600,
+    };
+    let token = KeyRing::parse(RING).unwrap().seal(Kind::Access, &Access { grant }, oauth::now() + 3600);
+    let (status, _, body) = setup.get("/api/usage", &[("authorization", &format!("Bearer {token}"))]).await;
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((report["tenant"].as_str(), report["totals"]["calls"].as_i64()), (Some(readonly_tenant().as_str()), Some(45)));
+    let forged = format!("{token}x");
+    let (status, _, _) = setup.get("/api/usage", &[("authorization", &format!("Bearer {forged}"))]).await;
     assert_eq!(status, 401);
 }

@@ -22,7 +22,7 @@ pub use routes::routes;
 
 use crate::ds24::Client;
 use crate::ipn::Events;
-use crate::oauth::KeyRing;
+use crate::oauth::{KeyRing, OAuth};
 use crate::store::usage::UsageStore;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +47,8 @@ pub struct DashboardConfig {
     /// Show the sandbox keys on the sign-in page.
     pub sandbox_hint: bool,
     pub session_ttl: Duration,
+    /// With `--oauth`, `/api/usage` also takes the access tokens `/mcp` takes.
+    pub oauth: Option<Arc<OAuth>>,
 }
 
 impl std::fmt::Debug for DashboardConfig {

@@ -14,6 +14,7 @@ use super::render::{self, CustomerView, EventsView, OperatorView};
 use super::session::{self, Cookie, KeyProblem, OPERATOR_COOKIE, OperatorSession, SESSION_COOKIE, Session};
 use crate::ds24::ApiKey;
 use crate::oauth::page::{self, DashboardSignInView, Lang};
+use crate::oauth::{Authenticated, Kind};
 use crate::store::now_ms;
 use axum::Router;
 use axum::body::Bytes;
@@ -221,7 +222,18 @@ async fn customer_page(State(dashboard): State<Arc<Dashboard>>, headers: HeaderM
 /// Who `/api/usage` and the CSV report on: a key sent as on `/mcp` (its
 /// tenant id), else the session cookie. Never a parameter.
 async fn api_tenant(dashboard: &Dashboard, headers: &HeaderMap) -> Result<(String, Option<String>), Box<Response>> {
-    if let Some(key) = session::key_from_headers(headers) {
+    let mut key = session::key_from_headers(headers);
+    // One of our OAuth access tokens carries the key sealed inside, as on /mcp.
+    if let Some(oauth) = &dashboard.config.oauth
+        && session::bearer(headers).is_some_and(|b| b.starts_with(Kind::Access.prefix()))
+    {
+        match oauth.authenticate(headers, "/mcp").await {
+            Authenticated::Token { key: sealed, .. } => key = Some(sealed),
+            Authenticated::Refused(response) => return Err(Box::new(response)),
+            Authenticated::NotOurs => {}
+        }
+    }
+    if let Some(key) = key {
         return match dashboard.vendors.vendor_of(&dashboard.config.client, &key).await {
             Ok(vendor) => Ok((key.tenant_id(), vendor)),
             Err(_) => Err(Box::new(plain_error(StatusCode::UNAUTHORIZED, "Digistore24 did not accept this API key"))),

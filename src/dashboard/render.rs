@@ -397,6 +397,7 @@ fn tools_table(w: &Words, lang: Lang, chosen: &Chosen, tools: &[ToolUsage], sort
     html! {
         section #tools aria-labelledby="tools-title" {
             h2 #tools-title { (w.tools) }
+            @if tools.is_empty() { p.note { (w.nothing) } } @else {
             @if let Some(href) = csv_href { p { a #csv href=(href) download { (w.csv) } } }
             div.scroll {
                 table.tools {
@@ -416,6 +417,7 @@ fn tools_table(w: &Words, lang: Lang, chosen: &Chosen, tools: &[ToolUsage], sort
                         }
                     }
                 }
+            }
             }
         }
     }

@@ -342,7 +342,7 @@ async fn the_page_shows_the_reports_numbers_escaped_and_under_a_strict_csp() {
     assert!(page.contains("data-metric=\"calls\"><dt>Calls</dt><dd>45</dd>"), "{page}");
     assert!(page.contains("data-metric=\"errors\"><dt>Errors</dt><dd>8</dd>"));
     assert_eq!(page.matches("<g class=\"bar\"").count(), 24, "one bar per hour");
-    assert!(page.contains("<td data-col=\"calls\">37</td>"));
+    assert!(page.contains("<td class=\"num\" data-col=\"calls\">37</td>"));
     assert!(!page.contains("<script>alert(1)"), "a tool name is text, never markup");
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!page.contains("empty-state"));

@@ -76,7 +76,7 @@ pub fn calls_chart(w: &Words, series: &[Bucket], granularity: Granularity) -> Ma
     let y = |value: i64| TOP + plot_h - plot_h * value as f64 / top as f64;
     html! {
         svg.chart #calls-chart viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-labelledby="chart-title chart-desc"
-            data-bars=(series.len()) preserveAspectRatio="none" {
+            data-bars=(series.len()) {
             title #chart-title { (w.chart_title) }
             desc #chart-desc { (w.chart_desc) }
             line.axis x1=(LEFT) y1=(y(0)) x2=(WIDTH) y2=(y(0)) {}

@@ -389,7 +389,7 @@ fn tools_table(w: &Words, lang: Lang, chosen: &Chosen, tools: &[ToolUsage], sort
         let sorted = by == sort;
         let order = if by == SortBy::Tool { "ascending" } else { "descending" };
         html! {
-            th scope="col" aria-sort=(if sorted { order } else { "none" }) {
+            th scope="col" class=(if by == SortBy::Tool { "" } else { "num" }) aria-sort=(if sorted { order } else { "none" }) {
                 a href=(sort_href(lang, chosen, by)) data-sort=(by.as_str()) title={ (w.sort_by) ": " (label) } { (label) @if sorted { " ▾" } }
             }
         }
@@ -409,10 +409,10 @@ fn tools_table(w: &Words, lang: Lang, chosen: &Chosen, tools: &[ToolUsage], sort
                         @for t in &tools {
                             tr data-tool=(t.tool) {
                                 th scope="row" data-col="tool" { code { (t.tool) } }
-                                td data-col="calls" { (t.counts.calls) }
-                                td data-col="errors" { (t.counts.errors()) }
-                                td data-col="p50" { (millis(t.p50_ms)) }
-                                td data-col="p95" { (millis(t.p95_ms)) }
+                                td.num data-col="calls" { (t.counts.calls) }
+                                td.num data-col="errors" { (t.counts.errors()) }
+                                td.num data-col="p50" { (millis(t.p50_ms)) }
+                                td.num data-col="p95" { (millis(t.p95_ms)) }
                             }
                         }
                     }
@@ -463,9 +463,9 @@ fn events_section(w: &Words, report: &UsageReport, view: &EventsView) -> Markup 
                 }
                 @if !report.events.is_empty() {
                     div.scroll { table.events {
-                        thead { tr { th scope="col" { (w.day) } th scope="col" { (w.event) } th scope="col" { (w.count) } } }
+                        thead { tr { th scope="col" { (w.day) } th scope="col" { (w.event) } th.num scope="col" { (w.count) } } }
                         tbody { @for e in &report.events {
-                            tr data-event=(e.event) { td { (day(e.day_ms)) } td { code { (e.event) } } td { (e.count) } }
+                            tr data-event=(e.event) { td { (day(e.day_ms)) } td { code { (e.event) } } td.num { (e.count) } }
                         } }
                     } }
                 }
@@ -518,9 +518,9 @@ pub fn customer_page(view: &CustomerView<'_>) -> Markup {
                 div.card data-metric="confirmations" {
                     dt { (w.confirmations) }
                     dd {
-                        span data-metric="confirmations-asked" { (c.asked) } " " (w.asked) " · "
-                        span data-metric="confirmations-accepted" { (c.accepted) } " " (w.accepted) " · "
-                        span data-metric="confirmations-declined" { (c.declined) } " " (w.declined)
+                        span.line { span data-metric="confirmations-asked" { (c.asked) } " " (w.asked) }
+                        span.line { span data-metric="confirmations-accepted" { (c.accepted) } " " (w.accepted) }
+                        span.line { span data-metric="confirmations-declined" { (c.declined) } " " (w.declined) }
                     }
                 }
             }
@@ -532,14 +532,14 @@ pub fn customer_page(view: &CustomerView<'_>) -> Markup {
             section #recent aria-labelledby="recent-title" {
                 h2 #recent-title { (w.recent) }
                 div.scroll { table.recent {
-                    thead { tr { th scope="col" { (w.time) } th scope="col" { (w.tool) } th scope="col" { (w.outcome) } th scope="col" { (w.duration) } } }
+                    thead { tr { th scope="col" { (w.time) } th scope="col" { (w.tool) } th scope="col" { (w.outcome) } th.num scope="col" { (w.duration) } } }
                     tbody { @for call in &report.recent {
                         tr data-class=(call.class) {
                             td { (when(call.at_ms)) }
                             td { code { (call.tool) } }
                             td { span class={ "pill " (call.class) } { (w.class_name(&call.class)) }
                                  @if call.detail != call.class { " " small { (call.detail) } } }
-                            td { (millis(call.duration_ms)) }
+                            td.num { (millis(call.duration_ms)) }
                         }
                     } }
                 } }
@@ -585,15 +585,15 @@ pub fn operator_page(view: &OperatorView<'_>) -> Markup {
             h2 #tenants-title { (w.tenants) }
             @if report.tenants.is_empty() { p.note { (w.nothing) } } @else {
                 div.scroll { table {
-                    thead { tr { th scope="col" { (w.tenant) } th scope="col" { (w.vendor) } th scope="col" { (w.calls) }
-                                 th scope="col" { (w.errors) } th scope="col" { (w.error_rate) } th scope="col" { (w.last_call) } } }
+                    thead { tr { th scope="col" { (w.tenant) } th scope="col" { (w.vendor) } th.num scope="col" { (w.calls) }
+                                 th.num scope="col" { (w.errors) } th.num scope="col" { (w.error_rate) } th scope="col" { (w.last_call) } } }
                     tbody { @for t in &report.tenants {
                         tr data-tenant=(t.tenant) {
                             th scope="row" { code { (t.tenant) } }
                             td { (t.vendor_id.as_deref().unwrap_or("–")) }
-                            td data-col="calls" { (t.counts.calls) }
-                            td data-col="errors" { (t.counts.errors()) }
-                            td { (percent(error_rate(&t.counts), lang)) }
+                            td.num data-col="calls" { (t.counts.calls) }
+                            td.num data-col="errors" { (t.counts.errors()) }
+                            td.num { (percent(error_rate(&t.counts), lang)) }
                             td { (when(t.last_call_ms)) }
                         }
                     } }
@@ -613,8 +613,8 @@ pub fn operator_page(view: &OperatorView<'_>) -> Markup {
             h2 #codes-title { (w.upstream_codes) }
             @if report.upstream_codes.is_empty() { p.note { (w.nothing) } } @else {
                 div.scroll { table {
-                    thead { tr { th scope="col" { (w.code) } th scope="col" { (w.count) } } }
-                    tbody { @for (code, n) in &report.upstream_codes { tr { td { code { (code) } } td { (n) } } } }
+                    thead { tr { th scope="col" { (w.code) } th.num scope="col" { (w.count) } } }
+                    tbody { @for (code, n) in &report.upstream_codes { tr { td { code { (code) } } td.num { (n) } } } }
                 } }
             }
         }
@@ -622,15 +622,15 @@ pub fn operator_page(view: &OperatorView<'_>) -> Markup {
             h2 #replicas-title { (w.replicas) }
             @if report.replicas.is_empty() { p.note { (w.nothing) } } @else {
                 div.scroll { table {
-                    thead { tr { th scope="col" { (w.replica) } th scope="col" { (w.last_seen) } th scope="col" { (w.rows_written) }
-                                 th scope="col" { (w.rows_dropped) } th scope="col" { (w.health) } } }
+                    thead { tr { th scope="col" { (w.replica) } th scope="col" { (w.last_seen) } th.num scope="col" { (w.rows_written) }
+                                 th.num scope="col" { (w.rows_dropped) } th scope="col" { (w.health) } } }
                     tbody { @for r in &report.replicas {
                         @let fresh = view.now_ms - r.last_seen_ms <= 120_000;
                         tr data-replica=(r.replica) {
                             th scope="row" { code { (r.replica) } }
                             td { (when(r.last_seen_ms)) }
-                            td { (r.rows_written) }
-                            td data-col="dropped" { (r.rows_dropped) }
+                            td.num { (r.rows_written) }
+                            td.num data-col="dropped" { (r.rows_dropped) }
                             td { span class={ "pill " (if fresh { "success" } else { "upstream_error" }) } { (if fresh { w.healthy } else { w.stale }) } }
                         }
                     } }
@@ -741,7 +741,7 @@ mod tests {
         assert!(html.contains("data-metric=\"errors\"><dt>Errors</dt><dd>8</dd>"));
         assert!(html.contains("<dd>17.8 %</dd>"), "error rate 8/45");
         assert!(html.contains("data-metric=\"confirmations-declined\">1<"));
-        assert!(html.contains("<tr data-tool=\"listProducts\"><th scope=\"row\" data-col=\"tool\"><code>listProducts</code></th><td data-col=\"calls\">37</td><td data-col=\"errors\">0</td><td data-col=\"p50\">3.2</td><td data-col=\"p95\">12</td>"), "{html}");
+        assert!(html.contains("<tr data-tool=\"listProducts\"><th scope=\"row\" data-col=\"tool\"><code>listProducts</code></th><td class=\"num\" data-col=\"calls\">37</td><td class=\"num\" data-col=\"errors\">0</td><td class=\"num\" data-col=\"p50\">3.2</td><td class=\"num\" data-col=\"p95\">12</td>"), "{html}");
         assert!(!html.contains("empty-state"));
     }
 
@@ -779,7 +779,11 @@ mod tests {
     fn the_table_links_sort_server_side_and_mark_the_sorted_column() {
         let html = page(Lang::En, &report(chosen().period, 1));
         assert!(html.contains("href=\"?lang=en&amp;period=24h&amp;sort=p95#tools\""), "{html}");
-        assert!(html.contains("<th scope=\"col\" aria-sort=\"descending\"><a href=\"?lang=en&amp;period=24h&amp;sort=calls#tools\""));
+        assert!(
+            html.contains(
+                "<th scope=\"col\" class=\"num\" aria-sort=\"descending\"><a href=\"?lang=en&amp;period=24h&amp;sort=calls#tools\""
+            )
+        );
     }
 
     #[test]

@@ -8,15 +8,16 @@ use digistore24_mcp::dashboard::session::Session;
 use digistore24_mcp::dashboard::{Dashboard, DashboardConfig, NotRecorded, SESSION_TTL};
 use digistore24_mcp::ds24::{ApiKey, Client, ClientConfig};
 use digistore24_mcp::http::{HttpConfig, Shutdown, router, serve};
+use digistore24_mcp::ipn::Events;
 use digistore24_mcp::mcp::{ConfirmPolicy, Ds24Server, ServerSettings};
 use digistore24_mcp::oauth::artifacts::{Access, Grant, SealedKey};
 use digistore24_mcp::oauth::{self, KeyRing, Kind, OAuth, OAuthConfig, Scope};
 use digistore24_mcp::sandbox::{self, SandboxConfig};
-use digistore24_mcp::store::StoreError;
 use digistore24_mcp::store::usage::{
     Bucket, Confirmations, Counts, OperatorReport, Period, RecentCall, ReplicaHealth, TenantUsage, ToolUsage, UsageReport, UsageRow,
     UsageStore,
 };
+use digistore24_mcp::store::{self, NewEvent, StoreError};
 use futures::future::BoxFuture;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use serde_json::Value;
@@ -136,8 +137,32 @@ async fn start(operator_token: Option<&str>, secure_cookies: bool) -> Setup {
     start_with(operator_token, secure_cookies, false).await
 }
 
+/// A temporary SQLite event store (deleted when dropped).
+struct TempEvents {
+    events: Arc<Events>,
+    path: std::path::PathBuf,
+}
+
+impl Drop for TempEvents {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
+    }
+}
+
+async fn temp_events() -> TempEvents {
+    let path = std::env::temp_dir().join(format!("ds24-dashboard-{}-{}.db", std::process::id(), uuid::Uuid::new_v4()));
+    let store = store::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    TempEvents { events: Arc::new(Events::new(store, Some(b"0123456789abcdef".to_vec()), None, None)), path }
+}
+
 /// With `oauth`, an OAuth server sealing with [`RING`] (public URL http://127.0.0.1).
 async fn start_with(operator_token: Option<&str>, secure_cookies: bool, oauth: bool) -> Setup {
+    start_full(operator_token, secure_cookies, oauth, None).await
+}
+
+async fn start_full(operator_token: Option<&str>, secure_cookies: bool, oauth: bool, events: Option<Arc<Events>>) -> Setup {
     let (sandbox_addr, _task) = sandbox::spawn(SandboxConfig::default(), ([127, 0, 0, 1], 0).into()).await.unwrap();
     let client =
         Client::new(ClientConfig { base_url: format!("http://{sandbox_addr}/api/call"), timeout: Duration::from_secs(10), observer: None })
@@ -161,7 +186,7 @@ async fn start_with(operator_token: Option<&str>, secure_cookies: bool, oauth: b
     });
     let dashboard = Dashboard::new(DashboardConfig {
         usage: store.clone(),
-        events: None,
+        events,
         ring: KeyRing::parse(RING).unwrap(),
         client: client.clone(),
         secure_cookies,
@@ -493,4 +518,53 @@ async fn the_api_takes_an_oauth_access_token_as_mcp_does() {
     let forged = format!("{token}x");
     let (status, _, _) = setup.get("/api/usage", &[("authorization", &format!("Bearer {forged}"))]).await;
     assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn the_period_form_works_without_javascript() {
+    let setup = start(None, false).await;
+    let cookie = setup.session(sandbox::READONLY_KEY).await;
+    let (status, _, page) =
+        setup.get("/dashboard?lang=en&sort=calls&period=custom&from=2026-11-01&to=2026-11-03", &[("cookie", &cookie)]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<form class=\"period\" id=\"period-form\" method=\"get\" action=\"/dashboard\">"), "{page}");
+    assert_eq!(page.matches("<g class=\"bar\"").count(), 3, "three days, one bar each");
+    assert!(page.contains("<option value=\"custom\" selected>") && page.contains("value=\"2026-11-03\""));
+    let (status, _, body) = setup.get("/dashboard?period=custom&from=2026-11-03&to=2026-11-01", &[("cookie", &cookie)]).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("before the start date"), "{body}");
+}
+
+#[tokio::test]
+async fn the_ipn_section_shows_the_vendors_events_as_text() {
+    let events = temp_events().await;
+    let setup = start_full(None, false, false, Some(events.events.clone())).await;
+    let cookie = setup.session(sandbox::READONLY_KEY).await;
+    let sealed = cookie.trim_start_matches("ds24dash_session=");
+    let session: Session = KeyRing::parse(RING).unwrap().open(Kind::DashboardSession, sealed, oauth::now()).unwrap();
+    let vendor = session.vendor_id.clone().unwrap();
+    let at = store::now_ms() - 60_000;
+    for (name, hash, tenant) in
+        [("on_payment", "h1", vendor.as_str()), ("<script>x</script>", "h2", vendor.as_str()), ("on_refund", "h3", "another-vendor")]
+    {
+        let event = NewEvent {
+            tenant: tenant.into(),
+            content_hash: hash.into(),
+            event: name.into(),
+            order_id: None,
+            transaction_id: None,
+            product_id: None,
+            test_mode: false,
+            received_at: at,
+            summary: serde_json::json!({}),
+            fields: serde_json::json!({}),
+        };
+        events.events.store.insert(&event).await.unwrap();
+    }
+    let (status, _, page) = setup.get("/dashboard", &[("cookie", &cookie)]).await;
+    assert_eq!(status, 200);
+    let section = &page[page.find("id=\"events\"").unwrap()..];
+    assert!(section.contains("<code>on_payment</code> 1"), "{section}");
+    assert!(section.contains("&lt;script&gt;x&lt;/script&gt;") && !section.contains("<script>x"), "{section}");
+    assert!(!section.contains("on_refund"), "another vendor's events stay out: {section}");
 }

@@ -112,6 +112,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn segments_stack_bottom_up_without_gaps() {
+        let counts = Counts { calls: 6, success: 3, rate_limited: 1, upstream_error: 2, ..Counts::default() };
+        assert_eq!(stacked(&counts), vec![("success", 0, 3), ("rate_limited", 3, 1), ("upstream_error", 4, 2)]);
+        assert!(stacked(&Counts::default()).is_empty(), "an empty bucket draws no segment");
+    }
+
+    #[test]
     fn the_axis_top_is_round_and_covers_the_largest_bar() {
         assert_eq!(axis_top(0), 1);
         assert_eq!(axis_top(1), 1);

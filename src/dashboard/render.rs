@@ -389,7 +389,7 @@ fn tools_table(w: &Words, lang: Lang, chosen: &Chosen, tools: &[ToolUsage], sort
         let sorted = by == sort;
         let order = if by == SortBy::Tool { "ascending" } else { "descending" };
         html! {
-            th scope="col" class=(if by == SortBy::Tool { "" } else { "num" }) aria-sort=(if sorted { order } else { "none" }) {
+            th scope="col" class=[(by != SortBy::Tool).then_some("num")] aria-sort=(if sorted { order } else { "none" }) {
                 a href=(sort_href(lang, chosen, by)) data-sort=(by.as_str()) title={ (w.sort_by) ": " (label) } { (label) @if sorted { " ▾" } }
             }
         }

@@ -195,11 +195,16 @@ pub async fn check_key(client: &Client, key: &ApiKey) -> Result<Option<String>, 
 }
 
 /// Vendor ids of keys used on `/api/usage`, by tenant id, so a script
-/// polling the API does not cost a Digistore24 call each time.
+/// polling the API does not cost a Digistore24 call each time; a refused
+/// key is remembered briefly too, so made-up keys cannot make us ask
+/// Digistore24 at the caller's pace.
 #[derive(Debug, Default)]
 pub struct Vendors {
-    known: Mutex<HashMap<String, (Option<String>, Instant)>>,
+    known: Mutex<HashMap<String, (Result<Option<String>, KeyProblem>, Instant)>>,
 }
+
+/// How long a refused key stays refused without asking again.
+const REFUSED_TTL: Duration = Duration::from_secs(60);
 
 impl Vendors {
     /// The key's vendor id: remembered, else asked. A key Digistore24
@@ -207,24 +212,23 @@ impl Vendors {
     /// served without the events (the usage rows are the key's own anyway).
     pub async fn vendor_of(&self, client: &Client, key: &ApiKey) -> Result<Option<String>, KeyProblem> {
         let tenant = key.tenant_id();
-        if let Some((vendor, at)) = self.known.lock().unwrap_or_else(|p| p.into_inner()).get(&tenant)
-            && at.elapsed() < VENDOR_TTL
-        {
-            return Ok(vendor.clone());
-        }
-        match check_key(client, key).await {
-            Ok(vendor) => {
-                let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-                // Bounded: made-up keys must not grow memory without end.
-                if known.len() >= 10_000 {
-                    known.clear();
-                }
-                known.insert(tenant, (vendor.clone(), Instant::now()));
-                Ok(vendor)
+        if let Some((known, at)) = self.known.lock().unwrap_or_else(|p| p.into_inner()).get(&tenant) {
+            let ttl = if known.is_ok() { VENDOR_TTL } else { REFUSED_TTL };
+            if at.elapsed() < ttl {
+                return known.clone();
             }
-            Err(KeyProblem::Unreachable) => Ok(None),
-            Err(KeyProblem::Rejected) => Err(KeyProblem::Rejected),
         }
+        let checked = match check_key(client, key).await {
+            Err(KeyProblem::Unreachable) => return Ok(None),
+            checked => checked,
+        };
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded: made-up keys must not grow memory without end.
+        if known.len() >= 10_000 {
+            known.clear();
+        }
+        known.insert(tenant, (checked.clone(), Instant::now()));
+        checked
     }
 }
 

@@ -200,8 +200,11 @@ pub async fn check_key(client: &Client, key: &ApiKey) -> Result<Option<String>, 
 /// Digistore24 at the caller's pace.
 #[derive(Debug, Default)]
 pub struct Vendors {
-    known: Mutex<HashMap<String, (Result<Option<String>, KeyProblem>, Instant)>>,
+    known: Mutex<HashMap<String, Checked>>,
 }
+
+/// What a key check said (the vendor id, or why not), and when.
+type Checked = (Result<Option<String>, KeyProblem>, Instant);
 
 /// How long a refused key stays refused without asking again.
 const REFUSED_TTL: Duration = Duration::from_secs(60);

@@ -104,6 +104,24 @@ pub fn calls_chart(w: &Words, series: &[Bucket], granularity: Granularity) -> Ma
                 li { span class={ "swatch " (class) } aria-hidden="true" {} (w.class_name(class)) }
             }
         }
+        // The same numbers as a table, for screen readers and anyone who wants them exact.
+        details.numbers #chart-numbers {
+            summary { (w.chart_numbers) }
+            div.scroll { table {
+                thead { tr {
+                    th scope="col" { (w.time) }
+                    th.num scope="col" { (w.calls) }
+                    @for (class, _) in segments(&Counts::default()) { th.num scope="col" { (w.class_name(class)) } }
+                } }
+                tbody { @for bucket in series {
+                    tr {
+                        th scope="row" { (long_label(bucket.start_ms, granularity)) }
+                        td.num { (bucket.counts.calls) }
+                        @for (_, n) in segments(&bucket.counts) { td.num { (n) } }
+                    }
+                } }
+            } }
+        }
     }
 }
 

@@ -48,6 +48,7 @@ pub struct Words {
     pub calls_word: &'static str,
     pub errors_word: &'static str,
     pub legend: &'static str,
+    pub chart_numbers: &'static str,
     pub classes: [&'static str; 9],
     pub tools: &'static str,
     pub tool: &'static str,
@@ -126,6 +127,7 @@ const EN: Words = Words {
     calls_word: "calls",
     errors_word: "errors",
     legend: "Outcomes",
+    chart_numbers: "The chart's numbers as a table",
     classes: [
         "Success",
         "Dry run",
@@ -203,6 +205,7 @@ const DE: Words = Words {
     calls_word: "Aufrufe",
     errors_word: "Fehler",
     legend: "Ergebnisse",
+    chart_numbers: "Die Zahlen des Diagramms als Tabelle",
     classes: [
         "Erfolg",
         "Probelauf",
@@ -734,6 +737,7 @@ mod tests {
         let period = chosen().period;
         let html = page(Lang::En, &report(period, 2));
         assert_eq!(html.matches("<g class=\"bar\"").count(), 24, "{html}");
+        assert_eq!(html.matches("<tr><th scope=\"row\">2026-").count(), 24, "the chart's numbers as a table, one row per bar");
         assert!(html.contains("data-bars=\"24\""));
         assert_eq!(html.matches("data-calls=\"2\"").count(), 24);
         assert!(html.contains("<title id=\"chart-title\">Calls over time</title>"));

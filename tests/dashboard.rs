@@ -492,6 +492,14 @@ async fn the_operator_page_is_off_without_a_token_and_needs_it_with_one() {
     let (status, _, page) = on.get("/dashboard/operator", &[("cookie", &format!("ds24dash_operator={}", value(&line)))]).await;
     assert_eq!(status, 200);
     assert!(page.contains("id=\"sign-out\""), "a cookie session can sign out");
+    let operator_cookie = format!("ds24dash_operator={}", value(&line));
+    let sign_out = |csrf: String| {
+        post_form(format!("{}/dashboard/operator/sign-out", on.base), Some(operator_cookie.clone()), &[("csrf", &csrf)]).send()
+    };
+    assert_eq!(sign_out("forged".into()).await.unwrap().status(), 403);
+    let out = sign_out(csrf_field(&page)).await.unwrap();
+    assert_eq!(out.status(), 303);
+    assert!(set_cookie(out.headers(), "ds24dash_operator").unwrap().contains("Max-Age=0"), "the operator cookie is cleared");
     // A customer's session is not an operator's.
     let customer = on.session(sandbox::READONLY_KEY).await;
     let (status, _, _) = on.get("/dashboard/operator", &[("cookie", &customer)]).await;

@@ -66,6 +66,8 @@ pub struct Words {
     pub none_yet: &'static str,
     pub last_24h: &'static str,
     pub last_7d: &'static str,
+    pub last_test: &'static str,
+    pub rejected: &'static str,
     pub day: &'static str,
     pub event: &'static str,
     pub count: &'static str,
@@ -155,6 +157,8 @@ const EN: Words = Words {
     none_yet: "none yet",
     last_24h: "Last 24 hours",
     last_7d: "Last 7 days",
+    last_test: "Last connection test",
+    rejected: "Refused IPNs (this replica)",
     day: "Day",
     event: "Event",
     count: "Count",
@@ -233,6 +237,8 @@ const DE: Words = Words {
     none_yet: "noch keines",
     last_24h: "Letzte 24 Stunden",
     last_7d: "Letzte 7 Tage",
+    last_test: "Letzter Verbindungstest",
+    rejected: "Abgewiesene IPNs (dieses Replikat)",
     day: "Tag",
     event: "Ereignis",
     count: "Anzahl",
@@ -434,6 +440,10 @@ pub struct EventsView {
     pub last: Option<StoredEvent>,
     pub last_24h: Vec<(String, i64)>,
     pub last_7d: Vec<(String, i64)>,
+    /// When Digistore24's last connection test arrived.
+    pub last_test_ms: Option<i64>,
+    /// IPNs refused on this replica lately (time, reason), newest first.
+    pub rejections: Vec<(i64, String)>,
 }
 
 fn counts_line(w: &Words, counts: &[(String, i64)]) -> Markup {
@@ -463,6 +473,11 @@ fn events_section(w: &Words, report: &UsageReport, view: &EventsView) -> Markup 
                     } }
                     div { dt { (w.last_24h) } dd { (counts_line(w, &view.last_24h)) } }
                     div { dt { (w.last_7d) } dd { (counts_line(w, &view.last_7d)) } }
+                    div { dt { (w.last_test) } dd #last-test { (view.last_test_ms.map(when).unwrap_or_else(|| w.none_yet.to_owned())) } }
+                    div { dt { (w.rejected) } dd #rejections {
+                        @if view.rejections.is_empty() { (w.none_yet) }
+                        @for (at, reason) in view.rejections.iter().take(3) { span.line { (when(*at)) ": " (reason) } }
+                    } }
                 }
                 @if !report.events.is_empty() {
                     div.scroll { table.events {
@@ -714,7 +729,15 @@ mod tests {
     }
 
     fn events_view() -> EventsView {
-        EventsView { on: true, vendor_known: true, last: None, last_24h: vec![("on_payment".into(), 4)], last_7d: vec![] }
+        EventsView {
+            on: true,
+            vendor_known: true,
+            last: None,
+            last_24h: vec![("on_payment".into(), 4)],
+            last_7d: vec![],
+            last_test_ms: None,
+            rejections: vec![(NOW, "<b>bad signature</b>".into())],
+        }
     }
 
     fn page(lang: Lang, report: &UsageReport) -> String {
@@ -755,6 +778,7 @@ mod tests {
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(!html.contains("<b>on_payment</b>"));
+        assert!(!html.contains("<b>bad signature</b>") && html.contains("&lt;b&gt;bad signature"), "a rejection reason is text");
         assert!(html.contains("value=\"c&quot;s\""), "attribute values are escaped too");
         // The only script is the one served from this server.
         assert_eq!(html.matches("<script").count(), 1);

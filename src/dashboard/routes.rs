@@ -173,7 +173,15 @@ fn page_session(
 
 async fn events_view(dashboard: &Dashboard, vendor_id: Option<&str>) -> EventsView {
     let (Some(events), Some(vendor)) = (&dashboard.config.events, vendor_id) else {
-        return EventsView { on: dashboard.config.events.is_some(), vendor_known: false, last: None, last_24h: vec![], last_7d: vec![] };
+        return EventsView {
+            on: dashboard.config.events.is_some(),
+            vendor_known: false,
+            last: None,
+            last_24h: vec![],
+            last_7d: vec![],
+            last_test_ms: None,
+            rejections: vec![],
+        };
     };
     let store = &events.store;
     let now = now_ms();
@@ -184,6 +192,8 @@ async fn events_view(dashboard: &Dashboard, vendor_id: Option<&str>) -> EventsVi
         last: store.latest(vendor, None).await.map_err(logged).ok().flatten(),
         last_24h: store.counts(vendor, now - 86_400_000).await.map_err(logged).unwrap_or_default(),
         last_7d: store.counts(vendor, now - 7 * 86_400_000).await.map_err(logged).unwrap_or_default(),
+        last_test_ms: store.latest(vendor, Some("connection_test")).await.map_err(logged).ok().flatten().map(|e| e.received_at),
+        rejections: events.rejections_of(vendor).into_iter().rev().map(|r| (r.at, r.reason)).collect(),
     }
 }
 

@@ -549,6 +549,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         max_concurrency: args.max_concurrency,
         readiness: readiness.clone(),
         oauth: args.oauth(upstream.server.client()).await?,
+        sse_keep_alive: http::SSE_KEEP_ALIVE,
     };
     let shutdown = Shutdown::default();
     let app = http::router(upstream.server.clone(), &config, shutdown.hard_stop.clone());

@@ -61,6 +61,9 @@ async fn store_contract(store: Arc<dyn EventStore>) {
     assert_eq!(all(EventQuery { to: Some(now), ..Default::default() }).await.len(), 1);
     let limited = store.list(&EventQuery { tenant: "v1".into(), limit: 1, include_test: true, ..Default::default() }).await.unwrap();
     assert_eq!(limited.len(), 1);
+    let recent = store.recent("v1", 2).await.unwrap();
+    let recent: Vec<_> = recent.iter().map(|e| (e.event.as_str(), e.order_id.as_deref())).collect();
+    assert_eq!(recent, [("on_refund", Some("A")), ("on_payment", Some("B"))], "the newest two, newest last, test orders in");
 
     let got = store.get("v1", first_id).await.unwrap().expect("stored");
     assert_eq!((got.order_id.as_deref(), got.fields["order_id"].as_str()), (Some("A"), Some("A")));

@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::postgres::TestPostgres;
 use common::sandbox::Sandbox;
 use digistore24_mcp::ds24::{ApiKey, Client, ClientConfig};
 use digistore24_mcp::http::{HttpConfig, Shutdown};
@@ -37,11 +38,17 @@ struct Setup {
 
 impl Setup {
     async fn start(keep_alive: Duration) -> Setup {
+        Self::start_on(keep_alive, None).await
+    }
+
+    /// On the given database (a replica of a shared Postgres), else a fresh SQLite file.
+    async fn start_on(keep_alive: Duration, database_url: Option<&str>) -> Setup {
         let sandbox = Sandbox::default().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let db = std::env::temp_dir().join(format!("ds24-subscriptions-{}.db", uuid::Uuid::new_v4()));
-        let store = store::open(&format!("sqlite://{}", db.display())).await.unwrap();
+        let url = database_url.map_or_else(|| format!("sqlite://{}", db.display()), str::to_owned);
+        let store = store::open(&url).await.unwrap();
         let events = Arc::new(Events::new(store, Some(SECRET.to_vec()), None, Some(format!("http://{addr}"))).with_loopback_urls());
         let mut settings = ServerSettings::new(random_secret());
         settings.confirm = ConfirmPolicy::Off;
@@ -91,11 +98,16 @@ impl Setup {
 
     /// A signed IPN for another vendor, straight to its receiver URL.
     async fn foreign_ipn(&self) {
-        let mut fields = vec![("event".to_owned(), "on_payment".to_owned()), ("order_id".to_owned(), "FOREIGN-1".to_owned())];
-        let sign = signature::sign(&fields, &self.events.passphrase_for("999").unwrap(), false);
+        self.ipn_for("999", "FOREIGN-1").await;
+    }
+
+    /// A signed `on_payment` IPN for `tenant`, straight to this server's receiver.
+    async fn ipn_for(&self, tenant: &str, order: &str) {
+        let mut fields = vec![("event".to_owned(), "on_payment".to_owned()), ("order_id".to_owned(), order.to_owned())];
+        let sign = signature::sign(&fields, &self.events.passphrase_for(tenant).unwrap(), false);
         fields.push(("sha_sign".into(), sign));
         let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&fields).finish();
-        let url = format!("http://{}/ipn/{}", self.addr, self.events.token_for("999").unwrap());
+        let url = format!("http://{}/ipn/{}", self.addr, self.events.token_for(tenant).unwrap());
         let answer = reqwest::Client::new().post(url).body(body).send().await.unwrap();
         assert_eq!(answer.status(), 200);
     }
@@ -318,4 +330,34 @@ async fn resources_subscribe_on_a_live_session_and_not_over_stateless_http() {
     let refunded = common::call(&session, "refundPurchase", json!({"purchase_id": order, "force": true})).await;
     assert_eq!(refunded.is_error, Some(false), "{}", common::text(&refunded));
     assert!(tokio::time::timeout(Duration::from_secs(1), updates.recv()).await.is_err(), "unsubscribed: no more updates");
+}
+
+#[tokio::test]
+async fn a_listen_on_one_replica_hears_an_ipn_committed_by_another() {
+    let Some(pg) = TestPostgres::start().await else { return };
+    let keep_alive = HttpConfig::default().sse_keep_alive;
+    let a = Setup::start_on(keep_alive, Some(&pg.url)).await;
+    let b = Setup::start_on(keep_alive, Some(&pg.url)).await;
+    let tenant = b.sandbox.call(Some(KEY), "getUserInfo", &[]).await.data()["user_id"].as_str().unwrap().to_owned();
+    let client = b.modern_client().await;
+    let mut subscription = client.listen(SubscriptionFilter::builder().resource_subscription(EVENTS_URI).build()).await.unwrap();
+    // Postgres LISTEN/NOTIFY carries the commit on A to the stream on B.
+    a.ipn_for(&tenant, "ACROSS-1").await;
+    let sent = std::time::Instant::now();
+    assert_eq!(next_update(&mut subscription, Duration::from_secs(5)).await.as_deref(), Some(EVENTS_URI));
+    assert!(sent.elapsed() < Duration::from_secs(1), "replica B told {:?} after A committed", sent.elapsed());
+    subscription.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_ipn_committed_while_a_listen_is_being_acknowledged_is_not_missed() {
+    let setup = Setup::start(HttpConfig::default().sse_keep_alive).await;
+    let tenant = setup.sandbox.call(Some(KEY), "getUserInfo", &[]).await.data()["user_id"].as_str().unwrap().to_owned();
+    let client = setup.modern_client().await;
+    // rmcp acknowledges before the watch takes its cursor: an IPN just
+    // before (or in between) still counts as new.
+    setup.ipn_for(&tenant, "RACE-1").await;
+    let mut subscription = client.listen(SubscriptionFilter::builder().resource_subscription(EVENTS_URI).build()).await.unwrap();
+    assert_eq!(next_update(&mut subscription, Duration::from_secs(3)).await.as_deref(), Some(EVENTS_URI));
+    subscription.cancel().await.unwrap();
 }

@@ -130,7 +130,7 @@ impl ServerHandler for Ds24Server {
             subscription.cancelled().await;
             return Ok(());
         }
-        let watching = self.watch(&uris, &context).await;
+        let watching = self.watch(&uris, &context, subscriptions::LISTEN_SLACK_MS).await;
         metrics::mcp_request("subscriptions/listen", watching.is_ok());
         let mut watch = watching?;
         loop {

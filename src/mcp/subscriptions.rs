@@ -28,6 +28,8 @@ use tokio_util::sync::CancellationToken;
 const CATCH_UP_ROWS: u32 = 200;
 /// How often a session's watch checks whether its client is still there.
 const SESSION_CHECK: Duration = Duration::from_secs(30);
+/// How far back a listen's watch counts events as new (see [`Ds24Server::watch`]).
+pub(super) const LISTEN_SLACK_MS: i64 = 2_000;
 
 /// What a subscribable URI watches, if it is one: the latest events or one
 /// order's events (an event by id never changes).
@@ -134,7 +136,10 @@ impl Drop for SessionSubscriptions {
 impl Ds24Server {
     /// Starts watching `uris` (all subscribable) for the caller's vendor,
     /// refused like `events_list` would be (events off, not offered, no key).
-    pub(super) async fn watch(&self, uris: &[String], context: &CallContext) -> Result<Watch, McpError> {
+    /// Events received within `slack_ms` before now count as new: rmcp
+    /// acknowledges a listen before the watch starts, and an IPN committed in
+    /// between must not be missed (an extra update only makes a client read again).
+    pub(super) async fn watch(&self, uris: &[String], context: &CallContext, slack_ms: i64) -> Result<Watch, McpError> {
         let uris: Vec<(String, EventsRead)> = uris
             .iter()
             .map(|uri| subscribable(uri).map(|what| (uri.clone(), what)).ok_or_else(|| not_subscribable(uri)))
@@ -143,17 +148,26 @@ impl Ds24Server {
             self.events_caller(&EventsRead::Latest, context).await.map_err(|stop| resources::failed(resources::EVENTS_URI, stop))?;
         // Subscribed before the cursor is read, so a commit in between still counts.
         let wakeups = events.store.wakeups();
-        let cursor = events.store.latest_id(&tenant).await.map_err(|e| {
+        let unavailable = |e: crate::store::StoreError| {
             tracing::error!(error = %e, "events store failed");
             McpError::internal_error("the events database is unavailable right now; try again shortly", None)
-        })?;
-        Ok(Watch { events, tenant, uris, cursor: cursor.unwrap_or(0), wakeups })
+        };
+        let mut cursor = events.store.latest_id(&tenant).await.map_err(unavailable)?.unwrap_or(0);
+        if slack_ms > 0 {
+            let since = crate::store::now_ms() - slack_ms;
+            let query = EventQuery { tenant: tenant.clone(), from: Some(since), include_test: true, limit: 1, ..EventQuery::default() };
+            if let Some(first) = events.store.list(&query).await.map_err(unavailable)?.first() {
+                cursor = cursor.min(first.id - 1);
+            }
+        }
+        Ok(Watch { events, tenant, uris, cursor, wakeups })
     }
 
     /// `resources/subscribe` on a live session: updates of `uri` go to `peer`
     /// until unsubscribed or the client is gone.
     pub(super) async fn subscribe_session(&self, uri: String, peer: Peer<RoleServer>, context: &CallContext) -> Result<(), McpError> {
-        let mut watch = self.watch(std::slice::from_ref(&uri), context).await?;
+        // Answered only after this, so the cursor is set before the client hears OK.
+        let mut watch = self.watch(std::slice::from_ref(&uri), context, 0).await?;
         let stop = CancellationToken::new();
         if let Some(earlier) = self.shared.subscriptions.running.lock().unwrap_or_else(|p| p.into_inner()).insert(uri.clone(), stop.clone())
         {

@@ -202,6 +202,8 @@ async fn event_resources_are_listed_scoped_and_fail_clearly() {
         let found = templates.iter().find(|t| t.uri_template == template).unwrap_or_else(|| panic!("{template} listed"));
         assert!(found.description.as_deref().unwrap().contains("data, never instructions"), "{template}");
     }
+    let orders = client.complete_resource_argument("digistore24://orders/{order_id}/events", "order_id", "", None).await.unwrap();
+    assert!(!orders.values.is_empty(), "an order's events complete from the account's order ids");
     let capabilities = client.peer_info().unwrap().capabilities.resources.clone().unwrap();
     assert_eq!(capabilities.subscribe, Some(true), "subscriptions are advertised");
 

@@ -557,9 +557,11 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let events = args.events.open(args.upstream.sandbox, addr, args.public_url.as_deref(), args.redis_url.as_deref()).await?;
+    let shutdown = Shutdown::default();
     let upstream = args
         .upstream
         .build_with(|settings| {
+            settings.stopping = shutdown.stop_accepting.clone();
             settings.limiter = limiter;
             settings.cache = cache;
             settings.read_retries = args.read_retries;
@@ -577,7 +579,6 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         oauth: args.oauth(upstream.server.client()).await?,
         sse_keep_alive: http::SSE_KEEP_ALIVE,
     };
-    let shutdown = Shutdown::default();
     let app = http::router(upstream.server.clone(), &config, shutdown.hard_stop.clone());
     let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
     if let Some(oauth) = &config.oauth {

@@ -58,8 +58,9 @@ impl Setup {
         let client =
             Client::new(ClientConfig { base_url: format!("{}/api/call", sandbox.base), timeout: Duration::from_secs(10), observer: None })
                 .unwrap();
-        let server = Ds24Server::new(client, settings);
         let shutdown = Shutdown::default();
+        settings.stopping = shutdown.stop_accepting.clone();
+        let server = Ds24Server::new(client, settings);
         let config = HttpConfig { sse_keep_alive: keep_alive, ..HttpConfig::default() };
         let app = digistore24_mcp::http::router(server.clone(), &config, shutdown.hard_stop.clone());
         let stages = shutdown.clone();
@@ -362,4 +363,16 @@ async fn an_ipn_committed_while_a_listen_is_being_acknowledged_is_not_missed() {
     let mut subscription = client.listen(SubscriptionFilter::builder().resource_subscription(EVENTS_URI).build()).await.unwrap();
     assert_eq!(next_update(&mut subscription, Duration::from_secs(3)).await.as_deref(), Some(EVENTS_URI));
     subscription.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_stopping_replica_ends_its_listen_streams_gracefully() {
+    let setup = Setup::start(HttpConfig::default().sse_keep_alive).await;
+    let client = setup.modern_client().await;
+    let mut subscription = client.listen(SubscriptionFilter::builder().resource_subscription(EVENTS_URI).build()).await.unwrap();
+    // As on SIGTERM after the delay: the listener closes, open streams end with the final result.
+    setup.shutdown.stop_accepting.cancel();
+    let ended = tokio::time::timeout(Duration::from_secs(5), subscription.next()).await.expect("the stream ends at once");
+    assert!(ended.unwrap().is_none(), "no more notifications");
+    assert!(matches!(subscription.end(), Some(rmcp::service::SubscriptionEnd::Graceful(_))), "{:?}", subscription.end());
 }

@@ -136,6 +136,8 @@ impl ServerHandler for Ds24Server {
         loop {
             tokio::select! {
                 _ = subscription.cancelled() => return Ok(()),
+                // The final result tells the client to listen again elsewhere.
+                _ = self.shared.settings.stopping.cancelled() => return Ok(()),
                 updated = watch.next() => for uri in updated {
                     if subscription.sink().notify_resource_updated(uri).await.is_err() {
                         // The client went away.

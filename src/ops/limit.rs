@@ -95,14 +95,13 @@ impl RateLimiter {
     /// non-secret name; callers of different kinds prefix theirs, e.g.
     /// `ipn:`); otherwise like [`RateLimiter::check`].
     pub async fn check_id(&self, id: String) -> Result<(), Duration> {
-        let hash = id;
         match &self.store {
-            Store::Memory(buckets) => self.check_memory(buckets, hash, Instant::now()),
+            Store::Memory(buckets) => self.check_memory(buckets, id, Instant::now()),
             Store::Redis(connection) => {
                 let mut connection = connection.clone();
                 let answer: Result<(i64, i64), _> = self
                     .script
-                    .key(format!("ds24mcp:rl:{hash}"))
+                    .key(format!("ds24mcp:rl:{id}"))
                     .arg(self.limit.per_second)
                     .arg(self.limit.burst)
                     .invoke_async(&mut connection)

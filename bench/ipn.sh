@@ -35,7 +35,7 @@ run() {  # run BACKEND DATABASE_URL COUNT_ROWS_COMMAND [bench flags]
   local backend=$1 url=$2 count=$3 port
   shift 3
   port=$(free_port)
-  "$BIN" serve --sandbox --listen "127.0.0.1:$port" --ipn-secret "$SECRET" --database-url "$url" --max-concurrency 0 >"$TMP/$backend.log" 2>&1 &
+  "$BIN" serve --sandbox --listen "127.0.0.1:$port" --ipn-secret "$SECRET" --database-url "$url" --max-concurrency 0 --ipn-rate-limit-rps 0 >"$TMP/$backend.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
   python3 "$BENCH/ipn_bench.py" --port "$port" --secret "$SECRET" --count-rows "$count" "$@" | tee "$BENCH/results/ipn-$backend.json"

@@ -208,6 +208,12 @@ struct EventsArgs {
     /// Days IPN events are kept; older ones are deleted automatically.
     #[arg(long, env = "DS24_EVENTS_RETENTION_DAYS", default_value_t = crate::ipn::DEFAULT_RETENTION_DAYS)]
     events_retention_days: u32,
+    /// IPNs per second the receiver takes per URL token (and per client address for POST /ipn and bad tokens); more get 429 (0 = no limit).
+    #[arg(long, env = "DS24_IPN_RATE_LIMIT_RPS", default_value_t = crate::ipn::DEFAULT_IPN_RATE_PER_SECOND)]
+    ipn_rate_limit_rps: f64,
+    /// Bucket size of the IPN rate limit (IPNs at once after a quiet spell); shared through --redis-url.
+    #[arg(long, env = "DS24_IPN_RATE_LIMIT_BURST", default_value_t = crate::ipn::DEFAULT_IPN_BURST)]
+    ipn_rate_limit_burst: f64,
 }
 
 /// Temporary event databases of `serve --sandbox`: this prefix, the pid, `.db`.
@@ -243,6 +249,7 @@ impl EventsArgs {
         sandbox: bool,
         listening: SocketAddr,
         public_url: Option<&str>,
+        redis_url: Option<&str>,
     ) -> Result<Option<Arc<crate::ipn::Events>>, String> {
         let on = sandbox || self.database_url.is_some() || self.ipn_secret.is_some() || self.ipn_passphrase.is_some();
         if !on {
@@ -269,8 +276,27 @@ impl EventsArgs {
         tracing::info!(backend = store.backend(), retention_days = self.events_retention_days, "IPN events database ready");
         crate::store::spawn_pruning(store.clone(), self.events_retention_days.max(1));
         let public_url = public_url.map(str::to_owned).or_else(|| sandbox.then(|| format!("http://{listening}")));
-        let events = crate::ipn::Events::new(store, secret, self.ipn_passphrase.clone(), public_url);
+        let mut events = crate::ipn::Events::new(store, secret, self.ipn_passphrase.clone(), public_url);
+        if let Some(limiter) = self.ipn_limiter(redis_url).await? {
+            events = events.with_rate_limit(limiter);
+        }
         Ok(Some(Arc::new(if sandbox { events.with_loopback_urls() } else { events })))
+    }
+
+    /// The receiver's own rate limit, in Redis when given (so it holds across replicas).
+    async fn ipn_limiter(&self, redis_url: Option<&str>) -> Result<Option<Arc<RateLimiter>>, String> {
+        let (rps, burst) = (self.ipn_rate_limit_rps, self.ipn_rate_limit_burst);
+        if rps == 0.0 {
+            return Ok(None);
+        }
+        if !(rps > 0.0 && burst >= 1.0) {
+            return Err("--ipn-rate-limit-rps must be positive (0 = no limit) and --ipn-rate-limit-burst at least 1".into());
+        }
+        let limit = RateLimit { per_second: rps, burst };
+        Ok(Some(Arc::new(match redis_url {
+            Some(url) => RateLimiter::redis(limit, ops::connect_redis(url).await.map_err(|e| format!("cannot connect to Redis: {e}"))?),
+            None => RateLimiter::in_memory(limit),
+        })))
     }
 }
 
@@ -557,10 +583,12 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     let (limiter, cache) = args.ops().await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let events = args.events.open(args.upstream.sandbox, addr, args.public_url.as_deref()).await?;
+    let events = args.events.open(args.upstream.sandbox, addr, args.public_url.as_deref(), args.redis_url.as_deref()).await?;
+    let shutdown = Shutdown::default();
     let upstream = args
         .upstream
         .build_with(|settings| {
+            settings.stopping = shutdown.stop_accepting.clone();
             settings.limiter = limiter;
             settings.cache = cache;
             settings.read_retries = args.read_retries;
@@ -578,8 +606,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         readiness: readiness.clone(),
         dashboard: args.dashboard(&upstream.server, oauth.as_ref())?,
         oauth,
+        sse_keep_alive: http::SSE_KEEP_ALIVE,
     };
-    let shutdown = Shutdown::default();
     let app = http::router(upstream.server.clone(), &config, shutdown.hard_stop.clone());
     let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
     if let Some(oauth) = &config.oauth {

@@ -8,6 +8,7 @@ mod common;
 use common::postgres::TestPostgres;
 use common::{Options, TestServer};
 use digistore24_mcp::ipn::{Events, signature};
+use digistore24_mcp::ops::limit::{RateLimit, RateLimiter};
 use digistore24_mcp::store::{self, EventQuery, EventStore, Inserted, NewEvent};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -61,6 +62,9 @@ async fn store_contract(store: Arc<dyn EventStore>) {
     assert_eq!(all(EventQuery { to: Some(now), ..Default::default() }).await.len(), 1);
     let limited = store.list(&EventQuery { tenant: "v1".into(), limit: 1, include_test: true, ..Default::default() }).await.unwrap();
     assert_eq!(limited.len(), 1);
+    let recent = store.recent("v1", 2).await.unwrap();
+    let recent: Vec<_> = recent.iter().map(|e| (e.event.as_str(), e.order_id.as_deref())).collect();
+    assert_eq!(recent, [("on_refund", Some("A")), ("on_payment", Some("B"))], "the newest two, newest last, test orders in");
 
     let got = store.get("v1", first_id).await.unwrap().expect("stored");
     assert_eq!((got.order_id.as_deref(), got.fields["order_id"].as_str()), (Some("A"), Some("A")));
@@ -120,9 +124,18 @@ struct Receiver {
 
 impl Receiver {
     async fn start(single_passphrase: Option<&str>) -> Receiver {
+        Self::start_limited(single_passphrase, None).await
+    }
+
+    /// With the receiver's own rate limit (`--ipn-rate-limit-rps`/`-burst`).
+    async fn start_limited(single_passphrase: Option<&str>, limit: Option<RateLimit>) -> Receiver {
         let (url, path) = temp_sqlite_url();
         let store = store::open(&url).await.unwrap();
-        let events = Arc::new(Events::new(store, Some(SECRET.to_vec()), single_passphrase.map(str::to_owned), None));
+        let mut events = Events::new(store, Some(SECRET.to_vec()), single_passphrase.map(str::to_owned), None);
+        if let Some(limit) = limit {
+            events = events.with_rate_limit(Arc::new(RateLimiter::in_memory(limit)));
+        }
+        let events = Arc::new(events);
         let shared = events.clone();
         let server = TestServer::start_with("http://127.0.0.1:9/api/call", Options::default(), |s| s.events = Some(shared)).await;
         Receiver { server, events, http: reqwest::Client::new(), db: path }
@@ -246,6 +259,58 @@ async fn the_per_tenant_url_verifies_stores_once_and_refuses_the_rest() {
     assert_eq!(receiver.rows("1234").await, 1);
     let reasons: Vec<String> = receiver.events.rejections_of("1234").into_iter().map(|r| r.reason).collect();
     assert!(reasons.iter().any(|r| r.contains("does not match")) && reasons.iter().any(|r| r.contains("twice")), "{reasons:?}");
+}
+
+#[tokio::test]
+async fn the_receivers_own_rate_limit_answers_429_stores_nothing_and_spares_others() {
+    // Slow refill, so the test sees the bucket empty: 3 at once, then one per 20 s.
+    let receiver = Receiver::start_limited(Some("single-pass"), Some(RateLimit { per_second: 0.05, burst: 3.0 })).await;
+    let url_of = |tenant: &str| format!("/ipn/{}", receiver.events.token_for(tenant).unwrap());
+    let ipn = |tenant: &str, n: usize| {
+        let passphrase = receiver.events.passphrase_for(tenant).unwrap();
+        encode(&signed(&[("event", "on_payment"), ("order_id", &format!("L-{n}"))], &passphrase))
+    };
+    for n in 0..3 {
+        assert_eq!(receiver.post(&url_of("1234"), ipn("1234", n)).await, (200, "OK".into()), "within the burst");
+    }
+    let over = receiver
+        .http
+        .post(receiver.url(&url_of("1234")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(ipn("1234", 3))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(over.status(), 429);
+    let retry_after: u64 = over.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=20).contains(&retry_after), "Digistore24 is told when to retry: {retry_after}");
+    assert_eq!(receiver.rows("1234").await, 3, "nothing stored past the limit");
+    let reasons: Vec<String> = receiver.events.rejections_of("1234").into_iter().map(|r| r.reason).collect();
+    assert!(reasons.iter().any(|r| r.contains("rate limited")), "logged with its reason: {reasons:?}");
+    // Another vendor's URL has its own bucket.
+    assert_eq!(receiver.post(&url_of("555"), ipn("555", 0)).await.0, 200);
+
+    // Bad tokens and the single-tenant URL are limited per client address
+    // (behind a local proxy: the address it forwards).
+    let from = |address: &'static str, path: String, body: String| {
+        let request = receiver.http.post(receiver.url(&path)).header("x-forwarded-for", address).body(body);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let bad = format!("/ipn/1234-{}", "0".repeat(32));
+    for _ in 0..3 {
+        assert_eq!(from("203.0.113.7", bad.clone(), ipn("1234", 9)).await, 404);
+    }
+    assert_eq!(from("203.0.113.7", bad.clone(), ipn("1234", 9)).await, 429, "a token guesser is slowed down");
+    assert_eq!(from("198.51.100.2", bad.clone(), ipn("1234", 9)).await, 404, "…and only that one");
+    assert_eq!(receiver.post(&url_of("777"), ipn("777", 0)).await.0, 200, "a genuine URL is not affected by guessing");
+    let single =
+        |n: usize| encode(&signed(&[("event", "on_refund"), ("order_id", &format!("S-{n}")), ("merchant_id", "42")], "single-pass"));
+    for n in 0..3 {
+        assert_eq!(from("203.0.113.7", "/ipn".into(), single(n)).await, 200);
+    }
+    assert_eq!(from("203.0.113.7", "/ipn".into(), single(3)).await, 429);
+    assert_eq!(from("198.51.100.2", "/ipn".into(), single(4)).await, 200);
+    assert_eq!(receiver.rows("42").await, 4);
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! Must not touch: routes, requests or answers (see the router in `mod.rs`).
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -30,7 +31,7 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: &Shutdown, tls:
     match tls {
         None => {
             let listener = QueuedListener::spawn(listener, stop, |tcp| async move { Some(tcp) })?;
-            axum::serve(listener, app).with_graceful_shutdown(async move { close.cancelled().await }).await
+            axum::serve(listener.tap_io(|_| {}), with_peer(app)).with_graceful_shutdown(async move { close.cancelled().await }).await
         }
         Some(files) => {
             let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config(files.cert, files.key)?));
@@ -50,9 +51,15 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: &Shutdown, tls:
                     }
                 }
             })?;
-            axum::serve(listener, app).with_graceful_shutdown(async move { close.cancelled().await }).await
+            axum::serve(listener.tap_io(|_| {}), with_peer(app)).with_graceful_shutdown(async move { close.cancelled().await }).await
         }
     }
+}
+
+/// The app with each request's peer address as `ConnectInfo<SocketAddr>`
+/// (the IPN receiver's per-address rate limit reads it).
+fn with_peer(app: Router) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
+    app.into_make_service_with_connect_info::<std::net::SocketAddr>()
 }
 
 /// PEM files of a certificate chain and its private key.

@@ -55,7 +55,13 @@ pub struct HttpConfig {
     pub oauth: Option<Arc<OAuth>>,
     /// The usage dashboards, on whenever a database is open.
     pub dashboard: Option<Arc<crate::dashboard::Dashboard>>,
+    /// How often a streamed answer (a `subscriptions/listen`) gets an SSE
+    /// comment, so proxies keep an idle stream open.
+    pub sse_keep_alive: std::time::Duration,
 }
+
+/// Default of [`HttpConfig::sse_keep_alive`]: well under nginx's 60 s read timeout.
+pub const SSE_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl Default for HttpConfig {
     fn default() -> Self {
@@ -67,6 +73,7 @@ impl Default for HttpConfig {
             readiness: Readiness::default(),
             oauth: None,
             dashboard: None,
+            sse_keep_alive: SSE_KEEP_ALIVE,
         }
     }
 }
@@ -120,7 +127,7 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
     let mut mcp_config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
-        .with_sse_keep_alive(None)
+        .with_sse_keep_alive(Some(config.sse_keep_alive))
         .with_max_request_body_bytes(config.max_body_bytes)
         .with_cancellation_token(hard_stop);
     mcp_config = if config.allowed_hosts.iter().any(|h| h == "*") {

@@ -12,6 +12,7 @@ pub mod signature;
 pub mod summary;
 
 use crate::ds24::ApiKey;
+use crate::ops::limit::RateLimiter;
 use crate::store::EventStore;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Digest;
@@ -28,6 +29,11 @@ pub const WAIT_MAX_SECS: u64 = 50;
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 /// Largest IPN body accepted (a real 173-field IPN is about 8 KiB).
 pub const MAX_IPN_BODY_BYTES: usize = 64 * 1024;
+/// Default of `--ipn-rate-limit-rps`: Digistore24 sends a handful of IPNs
+/// per sale, so a vendor's normal traffic stays far below it.
+pub const DEFAULT_IPN_RATE_PER_SECOND: f64 = 50.0;
+/// Default of `--ipn-rate-limit-burst`.
+pub const DEFAULT_IPN_BURST: f64 = 200.0;
 /// How many recent rejections `events_status` can show.
 const REJECTIONS_KEPT: usize = 50;
 
@@ -46,6 +52,9 @@ pub struct Events {
     tenants: Mutex<HashMap<[u8; 32], String>>,
     /// Whether a loopback `http://` receiver URL may be registered (the sandbox only).
     loopback_urls: bool,
+    /// The receiver's own rate limit (per URL token, else per client
+    /// address); separate from the MCP one. `None`: unlimited.
+    pub limiter: Option<Arc<RateLimiter>>,
 }
 
 /// One refused IPN: when, for whom (if the token was valid) and why.
@@ -74,6 +83,7 @@ impl Events {
             rejections: Mutex::default(),
             tenants: Mutex::default(),
             loopback_urls: false,
+            limiter: None,
         }
     }
 
@@ -81,6 +91,12 @@ impl Events {
     /// built-in sandbox, which (unlike Digistore24) can reach it.
     pub fn with_loopback_urls(mut self) -> Self {
         self.loopback_urls = true;
+        self
+    }
+
+    /// Limits how often the receiver accepts IPNs (see [`Events::limiter`]).
+    pub fn with_rate_limit(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
         self
     }
 

@@ -2,22 +2,30 @@
 //! `--ipn-secret`), `GET`/`HEAD` on the same URL for Digistore24's check,
 //! and the single-tenant `POST /ipn` (`--ipn-passphrase`).
 //!
-//! Owns: the order of the checks (token → size → form → signature →
-//! commit) and the answers: `OK` only after the commit, 404 for a bad token
-//! (before anything else), 4xx for anything malformed or forged, 503 when
-//! the database fails so that Digistore24 retries. Must not touch: MCP.
+//! Owns: the order of the checks (token → rate limit → size → form →
+//! signature → commit) and the answers: `OK` only after the commit, 404 for
+//! a bad token (before anything else), 429 with `Retry-After` past the
+//! receiver's own rate limit (per URL token; per client address for bad
+//! tokens and the single-tenant URL), 4xx for anything malformed or forged,
+//! 503 when the database fails so that Digistore24 retries. Must not touch: MCP.
 
 use super::{Events, MAX_IPN_BODY_BYTES, signature, summary};
 use crate::ops::metrics;
 use crate::store::{Inserted, now_ms};
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use sha2::{Digest, Sha256};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+
+/// The peer address axum's listener attaches (absent in tests without one).
+type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
 
 /// The receiver's routes, with their own body cap.
 pub fn routes(events: Arc<Events>) -> Router {
@@ -40,22 +48,72 @@ async fn check_url(State(events): State<Arc<Events>>, Path(token): Path<String>)
     }
 }
 
-async fn receive_for_token(State(events): State<Arc<Events>>, Path(token): Path<String>, body: Result<Bytes, BytesRejection>) -> Response {
-    // Checked before the body is even read, and without the database.
+async fn receive_for_token(
+    State(events): State<Arc<Events>>,
+    Path(token): Path<String>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    // Checked without the database.
     let Some(tenant) = events.tenant_of(&token) else {
+        // Guessing tokens costs the guesser's address, not a vendor's URL.
+        let address = client_address(peer, &headers);
+        if let Some(limited) = throttle(&events, None, format!("ipn:bad-token:{address}"), &format!("bad URL tokens from {address}")).await
+        {
+            return limited;
+        }
         events.reject(None, "unknown URL token".into());
         return text(StatusCode::NOT_FOUND, "unknown IPN URL");
     };
+    let bucket = format!("ipn:url:{}", hex::encode(&Sha256::digest(token.as_bytes())[..16]));
+    if let Some(limited) = throttle(&events, Some(&tenant), bucket, "this IPN URL").await {
+        return limited;
+    }
     let Some(passphrase) = events.passphrase_for(&tenant) else { return text(StatusCode::NOT_FOUND, "unknown IPN URL") };
     receive(&events, Some(tenant), &passphrase, body).await
 }
 
-async fn receive_single(State(events): State<Arc<Events>>, body: Result<Bytes, BytesRejection>) -> Response {
+async fn receive_single(
+    State(events): State<Arc<Events>>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let address = client_address(peer, &headers);
+    if let Some(limited) = throttle(&events, None, format!("ipn:single:{address}"), &format!("POST /ipn from {address}")).await {
+        return limited;
+    }
     let Some(passphrase) = events.single_passphrase().map(str::to_owned) else {
         events.reject(None, "POST /ipn without --ipn-passphrase".into());
         return text(StatusCode::NOT_FOUND, "no single-tenant IPN URL here (see --ipn-passphrase)");
     };
     receive(&events, None, &passphrase, body).await
+}
+
+/// 429 with `Retry-After` (whole seconds) when the bucket is empty; nothing
+/// is read or stored, and the rejection is logged and counted.
+async fn throttle(events: &Events, tenant: Option<&str>, bucket: String, what: &str) -> Option<Response> {
+    let wait = events.limiter.as_ref()?.check_id(bucket).await.err()?;
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    events.reject(tenant, format!("rate limited: too many IPNs for {what}; asked to retry after {seconds} s"));
+    let headers = [(header::RETRY_AFTER, seconds.to_string()), (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned())];
+    Some((StatusCode::TOO_MANY_REQUESTS, headers, "too many IPNs; retry later").into_response())
+}
+
+/// Who sent a request: the peer, or — when the peer is a proxy on this host
+/// or a private network — the address it appended to `X-Forwarded-For`.
+fn client_address(peer: Peer, headers: &HeaderMap) -> String {
+    let Some(Extension(ConnectInfo(peer))) = peer else { return "unknown".into() };
+    let proxied = match peer.ip() {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local(),
+    };
+    let forwarded = || headers.get("x-forwarded-for")?.to_str().ok()?.rsplit(',').next()?.trim().parse::<IpAddr>().ok();
+    match proxied.then(forwarded).flatten() {
+        Some(client) => client.to_string(),
+        None => peer.ip().to_string(),
+    }
 }
 
 /// The tenant of a single-tenant IPN that names no `merchant_id`.

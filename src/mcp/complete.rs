@@ -81,7 +81,8 @@ impl Ds24Server {
             "from" | "to" => Arc::new(fixed(PERIODS)),
             "event" | "events" => Arc::new(fixed(catalog::IPN_EVENTS)),
             "product_id" | "product_ids" => self.account_list(&PRODUCTS, context).await,
-            "purchase_id" => self.account_list(&PURCHASES, context).await,
+            // An IPN's order_id is the purchase id.
+            "purchase_id" | "order_id" => self.account_list(&PURCHASES, context).await,
             "buyer_id" => self.account_list(&BUYER_IDS, context).await,
             "email" => self.account_list(&BUYER_EMAILS, context).await,
             "currency" => self.account_list(&CURRENCIES, context).await,

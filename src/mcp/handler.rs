@@ -1,5 +1,6 @@
 //! The `rmcp` server handler: what the protocol asks of a server (initialize,
-//! ping, tools, resources, prompts, completions), each answered from [`Ds24Server`].
+//! ping, tools, resources and their subscriptions, prompts, completions),
+//! each answered from [`Ds24Server`].
 //!
 //! Owns: reading the protocol-level facts of a call (the client's
 //! capabilities and protocol era) to decide who can be asked for a
@@ -8,14 +9,15 @@
 use super::confirm::Asker;
 use super::context::CallContext;
 use super::pipeline::{Ds24Server, Reply};
-use super::{prompts, resources};
+use super::{prompts, resources, subscriptions};
 use crate::ops::metrics;
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResponse,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, ServerConfig,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, ServerConfig, SubscribeRequestParams,
+    SubscriptionFilter, UnsubscribeRequestParams,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -71,7 +73,7 @@ impl ServerHandler for Ds24Server {
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
         metrics::mcp_request("resources/list", true);
-        let result = ListResourcesResult::with_all_items(resources::list());
+        let result = ListResourcesResult::with_all_items(resources::list(self.events().is_some()));
         // The same for every caller: public.
         Ok(if modern(&context) { result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public) } else { result })
     }
@@ -82,7 +84,7 @@ impl ServerHandler for Ds24Server {
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
         metrics::mcp_request("resources/templates/list", true);
-        let result = ListResourceTemplatesResult::with_all_items(resources::templates());
+        let result = ListResourceTemplatesResult::with_all_items(resources::templates(self.events().is_some()));
         Ok(if modern(&context) { result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public) } else { result })
     }
 
@@ -95,14 +97,77 @@ impl ServerHandler for Ds24Server {
         let read = self.read(&request.uri, &call_context).await;
         metrics::mcp_request("resources/read", read.is_ok());
         let guide = request.uri.starts_with(&format!("{}guide/", resources::SCHEME));
+        let events = subscriptions::subscribable(&request.uri).is_some();
         let result = ReadResourceResult::new(vec![read?]);
         let result = match (modern(&context), guide) {
             (false, _) => result,
             (true, true) => result.with_ttl_ms(GUIDE_TTL_MS).with_cache_scope(CacheScope::Public),
+            // Changes with every IPN: subscribe rather than keep it.
+            (true, false) if events => result.with_ttl_ms(0).with_cache_scope(CacheScope::Private),
             // The caller's own account data: only their client may keep it.
             (true, false) => result.with_ttl_ms(READ_TTL_MS).with_cache_scope(CacheScope::Private),
         };
         Ok(result.into())
+    }
+
+    fn accepted_subscription_filter(&self, requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
+        // Without events there is nothing to listen to (and nothing advertised).
+        self.events()?;
+        let uris = requested.resource_subscriptions.iter().flatten().filter(|uri| subscriptions::subscribable(uri).is_some());
+        Some(SubscriptionFilter::builder().resource_subscriptions(uris.cloned()).build())
+    }
+
+    /// 2026-07-28: one stream per listen request; over stateless HTTP the
+    /// answer is that stream, kept open by SSE keep-alives.
+    async fn listen(&self, subscription: SubscriptionContext) -> Result<(), McpError> {
+        let context = self.context_of(subscription.request_context());
+        // A listen only waits; other calls may have the concurrency slot.
+        if let Some(slot) = &context.slot {
+            slot.release();
+        }
+        let uris = subscription.accepted().resource_subscriptions.clone().unwrap_or_default();
+        if uris.is_empty() {
+            subscription.cancelled().await;
+            return Ok(());
+        }
+        let watching = self.watch(&uris, &context, subscriptions::LISTEN_SLACK_MS).await;
+        metrics::mcp_request("subscriptions/listen", watching.is_ok());
+        let mut watch = watching?;
+        loop {
+            tokio::select! {
+                _ = subscription.cancelled() => return Ok(()),
+                // The final result tells the client to listen again elsewhere.
+                _ = self.shared.settings.stopping.cancelled() => return Ok(()),
+                updated = watch.next() => for uri in updated {
+                    if subscription.sink().notify_resource_updated(uri).await.is_err() {
+                        // The client went away.
+                        return Ok(());
+                    }
+                },
+            }
+        }
+    }
+
+    /// The session era: only on a live session (stdio), since stateless HTTP
+    /// has no channel to send a later notification on.
+    async fn subscribe(&self, request: SubscribeRequestParams, context: RequestContext<RoleServer>) -> Result<(), McpError> {
+        let result = if CallContext::of(&context).is_some() {
+            Err(McpError::invalid_request(
+                "resources/subscribe needs a live session, and this HTTP endpoint is stateless; use subscriptions/listen \
+                 (protocol 2026-07-28) or the events_wait tool",
+                Some(serde_json::json!({"uri": request.uri})),
+            ))
+        } else {
+            self.subscribe_session(request.uri, context.peer.clone(), &self.context_of(&context)).await
+        };
+        metrics::mcp_request("resources/subscribe", result.is_ok());
+        result
+    }
+
+    async fn unsubscribe(&self, request: UnsubscribeRequestParams, _context: RequestContext<RoleServer>) -> Result<(), McpError> {
+        self.unsubscribe_session(&request.uri);
+        metrics::mcp_request("resources/unsubscribe", true);
+        Ok(())
     }
 
     async fn list_prompts(
@@ -144,9 +209,10 @@ impl ServerHandler for Ds24Server {
             Reference::Prompt(prompt) => {
                 prompts::find(&prompt.name).is_some_and(|w| w.args.iter().any(|a| a.name == request.argument.name))
             }
-            Reference::Resource(template) => {
-                resources::TEMPLATES.iter().any(|(t, ..)| *t == template.uri && t.contains(&format!("{{{}}}", request.argument.name)))
-            }
+            Reference::Resource(template) => resources::TEMPLATES
+                .iter()
+                .chain(&resources::EVENT_TEMPLATES)
+                .any(|(t, ..)| *t == template.uri && t.contains(&format!("{{{}}}", request.argument.name))),
             _ => false,
         };
         let completion = if known {

@@ -6,13 +6,16 @@
 //! catalogue-driven [`PreparedCall`] as any tool; `events_connect` and
 //! `events_disconnect` make their Digistore24 call through the ordinary
 //! pipeline stages (confirmation policy, rate limit, errors) with
-//! [`Ds24Server::run_offered`]. Must not touch: SQL or HTTP.
+//! [`Ds24Server::run_offered`]. The `digistore24://events…` resources and
+//! their subscriptions are answered here too, checked and scoped the same
+//! way. Must not touch: SQL or HTTP.
 
 use super::confirm::Asker;
 use super::context::CallContext;
 use super::outcome::{Outcome, Refusal};
 use super::pipeline::{Answered, Ds24Server, Stop};
 use super::prepare::PreparedCall;
+use super::resources::EventsRead;
 use crate::catalog::{self, Function};
 use crate::ds24::ApiKey;
 use crate::ipn::summary::{rfc3339, view};
@@ -20,6 +23,7 @@ use crate::ipn::{Events, WAIT_DEFAULT_SECS, WAIT_MAX_SECS};
 use crate::store::{EventQuery, StoreError, StoredEvent, now_ms};
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Events per page of `events_list` and most returned by one `events_wait`.
@@ -31,6 +35,11 @@ const DOMAIN_ID: &str = "digistore24mcp";
 const LOOPBACK_STAND_IN: &str = "https://loopback.example.com/ipn";
 /// Where the receiver lives below `--public-url` for the single-tenant set-up.
 const SINGLE_TENANT_PATH: &str = "/ipn";
+/// Events shown by `digistore24://events`.
+const RECENT: u32 = 20;
+/// What a caller hears when this server has no events.
+const EVENTS_OFF: &str =
+    "IPN events are off on this server; the operator turns them on for `serve` with --database-url, --ipn-secret or --sandbox";
 
 fn refuse(tool: &'static Function, message: impl Into<String>) -> Stop {
     Stop::Refused(Refusal::Events { tool: tool.name, message: message.into() })
@@ -59,12 +68,7 @@ impl Ds24Server {
         context: &CallContext,
         asker: Asker<'_>,
     ) -> Result<Answered, Stop> {
-        let Some(events) = self.shared.settings.events.clone() else {
-            return Err(refuse(
-                tool,
-                "IPN events are off on this server; the operator turns them on for `serve` with --database-url, --ipn-secret or --sandbox",
-            ));
-        };
+        let Some(events) = self.shared.settings.events.clone() else { return Err(refuse(tool, EVENTS_OFF)) };
         let call = PreparedCall::new(tool, arguments)?;
         let key = context.key.as_ref().ok_or(Refusal::NoKey)?;
         let tenant = self.tenant_of(key, &events).await?;
@@ -88,6 +92,59 @@ impl Ds24Server {
             other => unreachable!("local tool {other} has no handler; a test calls every one"),
         };
         Ok(answer(data))
+    }
+
+    /// An events resource of the caller's vendor, checked as the tool showing
+    /// the same data (`events_list`, `events_get`) would be; `None` when the
+    /// vendor has no such event.
+    pub(super) async fn read_events(&self, what: &EventsRead, context: &CallContext) -> Result<Option<Value>, Stop> {
+        let (events, tenant, tool) = self.events_caller(what, context).await?;
+        let failed = store_failed(tool);
+        Ok(match what {
+            EventsRead::Latest => {
+                let found = events.store.recent(&tenant, RECENT).await.map_err(failed)?;
+                let cursor = found.last().map_or(0, |e| e.id).to_string();
+                // The cursor lets an agent go on with events_wait from here.
+                Some(json!({"events": found.iter().map(|e| view(e, false)).collect::<Vec<_>>(), "cursor": cursor}))
+            }
+            EventsRead::One(id) => match id.parse::<i64>() {
+                Ok(n) => events.store.get(&tenant, n).await.map_err(failed)?.map(|e| view(&e, true)),
+                Err(_) => None,
+            },
+            EventsRead::Order(order) => {
+                let query = EventQuery {
+                    tenant: tenant.clone(),
+                    after: Some(0),
+                    order_id: Some(order.clone()),
+                    include_test: true,
+                    limit: PAGE + 1,
+                    ..EventQuery::default()
+                };
+                let mut out = page(events.store.list(&query).await.map_err(failed)?, Some(0));
+                if let Some(next) = out.pointer_mut("/_paging/next_arguments") {
+                    next["order_id"] = order.clone().into();
+                    out["_paging"]["tool"] = "events_list".into();
+                }
+                Some(out)
+            }
+        })
+    }
+
+    /// The events, the caller's vendor and the tool whose offer a resource or
+    /// subscription of `what` follows: refused like that tool when events are
+    /// off, the tool is not offered, or the caller has no key.
+    pub(super) async fn events_caller(
+        &self,
+        what: &EventsRead,
+        context: &CallContext,
+    ) -> Result<(Arc<Events>, String, &'static Function), Stop> {
+        let name = if matches!(what, EventsRead::One(_)) { "events_get" } else { "events_list" };
+        let tool = catalog::lookup_tool(name).expect("the local tools include events_list and events_get");
+        self.check_offered(tool, context.narrowing.as_ref())?;
+        let events = self.shared.settings.events.clone().ok_or_else(|| refuse(tool, EVENTS_OFF))?;
+        let key = context.key.as_ref().ok_or(Refusal::NoKey)?;
+        let tenant = self.tenant_of(key, &events).await?;
+        Ok((events, tenant, tool))
     }
 
     /// The vendor id of the key's owner, asked once per key and process.

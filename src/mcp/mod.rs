@@ -25,6 +25,7 @@ mod prepare;
 mod prompts;
 mod resources;
 mod settings;
+mod subscriptions;
 mod tools;
 
 pub use answer::{Bounds, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULT_TOKENS};
@@ -34,6 +35,6 @@ pub use pipeline::{Ds24Server, INSTRUCTIONS};
 pub use policy::{ConfirmPolicy, Limits, summarize};
 pub use prepare::{DRY_RUN, FIELDS, Fields, PreparedCall, SKIP};
 pub use prompts::{WORKFLOWS, Workflow};
-pub use resources::{GUIDES, Guide, SCHEME};
+pub use resources::{EVENTS_URI, GUIDES, Guide, SCHEME};
 pub use settings::{CONFIRMATION_TTL, DEFAULT_READ_RETRIES, ServerSettings, random_secret};
 pub use tools::{ToolFilter, ToolList, tool_for};

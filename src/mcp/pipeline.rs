@@ -55,6 +55,8 @@ pub(super) struct Shared {
     pub(super) info: ServerConfig,
     codec: RequestStateCodec,
     pub(super) completions: CompletionCache,
+    /// The live session's `resources/subscribe` watches (stdio).
+    pub(super) subscriptions: super::subscriptions::SessionSubscriptions,
 }
 
 impl std::fmt::Debug for Ds24Server {
@@ -106,14 +108,19 @@ impl Ds24Server {
     /// Builds the server; the tool list is built here, once.
     pub fn new(client: Client, settings: ServerSettings) -> Self {
         let tools = ToolList::new(&settings.filter);
-        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().enable_completions().build();
+        let mut capabilities =
+            ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().enable_completions().build();
+        // The event resources can be subscribed (and listened to) only with events on.
+        if let (Some(resources), true) = (capabilities.resources.as_mut(), settings.events.is_some()) {
+            resources.subscribe = Some(true);
+        }
         let info = ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("digistore24-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS);
         let codec = RequestStateCodec::new_unchecked(settings.state_secret.clone());
         answer::load_tokenizer();
         let completions = CompletionCache::default();
-        Ds24Server { shared: Arc::new(Shared { client, tools, settings, info, codec, completions }) }
+        Ds24Server { shared: Arc::new(Shared { client, tools, settings, info, codec, completions, subscriptions: Default::default() }) }
     }
 
     /// The tools this instance offers.
@@ -263,7 +270,7 @@ impl Ds24Server {
     }
 
     /// Refuses a tool that the operator's filter or the client's narrowing excludes.
-    fn check_offered(&self, function: &'static Function, narrowing: Option<&Narrowing>) -> Result<(), Refusal> {
+    pub(super) fn check_offered(&self, function: &'static Function, narrowing: Option<&Narrowing>) -> Result<(), Refusal> {
         let filter = &self.shared.settings.filter;
         if !filter.allows(function) {
             return Err(if filter.read_only && !function.effect.is_read() {

@@ -46,6 +46,10 @@ pub struct ServerSettings {
     pub metrics_per_key: bool,
     /// The IPN store and secrets; `None` = the receiver and `events` tools are off.
     pub events: Option<Arc<Events>>,
+    /// Cancelled when this instance stops taking connections: open
+    /// `subscriptions/listen` streams then end gracefully, so their clients
+    /// listen again on another replica instead of holding up the stop.
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 impl ServerSettings {
@@ -64,6 +68,7 @@ impl ServerSettings {
             read_retries: DEFAULT_READ_RETRIES,
             metrics_per_key: false,
             events: None,
+            stopping: tokio_util::sync::CancellationToken::new(),
         }
     }
 

@@ -1,5 +1,6 @@
-//! Per-key rate limiting: a token bucket per (hashed) key, in this process's
-//! memory or shared by every replica through Redis.
+//! Rate limiting: a token bucket per (hashed) key — or per any other
+//! caller's name, such as an IPN URL token or client address — in this
+//! process's memory or shared by every replica through Redis.
 
 use crate::ds24::ApiKey;
 use redis::aio::ConnectionManager;
@@ -87,14 +88,20 @@ impl RateLimiter {
     /// If Redis cannot be reached the call is allowed (and logged): an outage
     /// of the limiter's store must not take every customer down with it.
     pub async fn check(&self, key: &ApiKey) -> Result<(), Duration> {
-        let hash = super::key_hash(key);
+        self.check_id(super::key_hash(key)).await
+    }
+
+    /// Takes one token from the bucket named `id` (a hash or other
+    /// non-secret name; callers of different kinds prefix theirs, e.g.
+    /// `ipn:`); otherwise like [`RateLimiter::check`].
+    pub async fn check_id(&self, id: String) -> Result<(), Duration> {
         match &self.store {
-            Store::Memory(buckets) => self.check_memory(buckets, hash, Instant::now()),
+            Store::Memory(buckets) => self.check_memory(buckets, id, Instant::now()),
             Store::Redis(connection) => {
                 let mut connection = connection.clone();
                 let answer: Result<(i64, i64), _> = self
                     .script
-                    .key(format!("ds24mcp:rl:{hash}"))
+                    .key(format!("ds24mcp:rl:{id}"))
                     .arg(self.limit.per_second)
                     .arg(self.limit.burst)
                     .invoke_async(&mut connection)
@@ -144,8 +151,9 @@ mod tests {
         }
         let wait = limiter.check(&a).await.unwrap_err();
         assert!(wait > Duration::ZERO && wait <= Duration::from_millis(100), "{wait:?}");
-        // Another key has its own bucket.
+        // Another key has its own bucket, and so has a name of another kind.
         assert!(limiter.check(&b).await.is_ok());
+        assert!(limiter.check_id("ipn:token".into()).await.is_ok());
         tokio::time::sleep(Duration::from_millis(120)).await;
         assert!(limiter.check(&a).await.is_ok(), "one token refilled after 1/rate seconds");
     }

@@ -112,6 +112,8 @@ pub trait EventStore: Send + Sync + 'static {
     fn latest_id<'a>(&'a self, tenant: &'a str) -> BoxFuture<'a, Result<Option<i64>, StoreError>>;
     /// The tenant's newest event (of this name, if given).
     fn latest<'a>(&'a self, tenant: &'a str, event: Option<&'a str>) -> BoxFuture<'a, Result<Option<StoredEvent>, StoreError>>;
+    /// The tenant's newest `limit` events (test orders included), oldest of them first.
+    fn recent<'a>(&'a self, tenant: &'a str, limit: u32) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>>;
     /// Events of the tenant received since `since` (unix ms), counted by event name.
     fn counts<'a>(&'a self, tenant: &'a str, since: i64) -> BoxFuture<'a, Result<Vec<(String, i64)>, StoreError>>;
     /// Deletes events received before `before` (unix ms); returns how many.

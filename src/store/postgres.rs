@@ -136,6 +136,14 @@ impl EventStore for PostgresStore {
         })
     }
 
+    fn recent<'a>(&'a self, tenant: &'a str, limit: u32) -> BoxFuture<'a, Result<Vec<StoredEvent>, StoreError>> {
+        Box::pin(async move {
+            let sql = format!("SELECT {COLUMNS} FROM ipn_events WHERE tenant = $1 ORDER BY id DESC LIMIT $2");
+            let rows = sqlx::query(AssertSqlSafe(sql)).bind(tenant).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+            rows.iter().rev().map(row_to_event).collect()
+        })
+    }
+
     fn counts<'a>(&'a self, tenant: &'a str, since: i64) -> BoxFuture<'a, Result<Vec<(String, i64)>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query(

@@ -25,6 +25,7 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.subscriptions import ResourceUpdated
 from mcp_types import PromptReference, ResourceTemplateReference
 
 WRITABLE_KEY = "sandbox-writable"
@@ -232,6 +233,36 @@ async def check_completion(client: Client) -> None:
            f"e-mail completion from the account: {emails.values[:5]}")
 
 
+def sandbox_purchases_url() -> str | None:
+    """The sandbox's purchase URL, as the server's start-up banner prints it."""
+    path = os.environ.get("DS24_SERVER_LOG")
+    if not path or not os.path.exists(path):
+        return None
+    with open(path, errors="replace") as f:
+        found = re.search(r"sandbox purchases: POST (\S+)", f.read())
+    return found.group(1) if found else None
+
+
+async def check_listen_events(client: Client) -> None:
+    """2026-07-28 over HTTP: listen to digistore24://events, sell in the sandbox, get the update."""
+    purchases = sandbox_purchases_url()
+    expect(purchases is not None, "no 'sandbox purchases: POST …' line in the server log (DS24_SERVER_LOG)")
+    connected = await client.call_tool("events_connect", {})
+    expect(not connected.is_error, f"events_connect: {result_text(connected)[:200]}")
+    async with client.listen(resource_subscriptions=["digistore24://events", "digistore24://account"]) as sub:
+        honored = list(sub.honored.resource_subscriptions or [])
+        expect(honored == ["digistore24://events"], f"honored subscriptions: {honored}")
+        async with httpx2.AsyncClient() as http:
+            sold = await http.post(purchases, content="{}", headers={"X-DS-API-KEY": WRITABLE_KEY})
+        expect(sold.status_code == 200 and sold.json()["data"]["ipn_sent_to"] >= 1, f"sandbox purchase: {sold.status_code} {sold.text[:200]}")
+        with anyio.fail_after(10):
+            event = await sub.__anext__()
+        expect(isinstance(event, ResourceUpdated) and event.uri == "digistore24://events", f"first event on the stream: {event!r}")
+    latest = json.loads((await client.read_resource("digistore24://events")).contents[0].text)
+    order = sold.json()["data"]["purchase_id"]
+    expect(latest["events"] and latest["events"][-1].get("order_id") == order, f"digistore24://events after the sale of {order}: {dump(latest)}")
+
+
 SDK_CHECKS = ["connect", "tools/list", "call-read-tool", "bad-args-missing", "bad-args-unknown", "write-writable-key",
               "resources", "prompts", "completion", "close", "write-readonly-key"]
 
@@ -270,6 +301,9 @@ async def sdk_client_run(client_name: str, mode: str, make_transport: Callable[[
                 await check("resources", lambda: check_resources(client))
                 await check("prompts", lambda: check_prompts(client))
                 await check("completion", lambda: check_completion(client))
+                if mode == MODERN_VERSION and ":http:" in client_name:
+                    # Events live in `serve` (HTTP); listen is the 2026-07-28 way to subscribe.
+                    await check("listen-events", lambda: check_listen_events(client))
     except Exception as exc:  # noqa: BLE001
         reason = describe(exc)
         connected = "connect" in reported

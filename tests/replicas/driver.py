@@ -7,23 +7,29 @@ Subcommands:
   wait-http URL...         wait until each URL answers 200
   nginx-conf ...           write the test's nginx config (template + deploy/nginx.conf)
   run ...                  the checks; prints "PASS <check>" / "FAIL <check>: reason"
+  ipn-kill ...             (e) IPNs to a replica SIGKILLed mid-flight, resent like Digistore24
 
 Only 127.0.0.1 is ever contacted.
 """
 
 import argparse
+import hashlib
+import hmac
 import http.client
 import json
 import os
 import random
 import re
+import shlex
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import urlencode
 
 LOOPBACK = "127.0.0.1"
 
@@ -452,6 +458,114 @@ def cmd_run(args):
     return 1 if report.failed else 0
 
 
+# ---------------------------------------------------------------- (e) IPN
+
+
+def ipn_derive(secret, purpose, tenant):
+    """A tenant's URL token MAC / passphrase, exactly as src/ipn/mod.rs derives them."""
+    return hmac.new(secret.encode(), purpose.encode() + b"\0" + tenant.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def ipn_body(order, passphrase):
+    """A signed on_payment IPN as Digistore24 sends it (sha_sign as src/ipn/signature.rs checks it)."""
+    fields = {"event": "on_payment", "order_id": order, "transaction_id": f"T{order}", "product_id": "42",
+              "amount": "47.00", "currency": "EUR", "buyer_email": "replicas@example.com", "api_mode": "live"}
+    data = "".join(f"{k}={v}{passphrase}" for k, v in sorted(fields.items(), key=lambda kv: kv[0].encode()) if v != "")
+    fields["sha_sign"] = hashlib.sha512(data.encode()).hexdigest().upper()
+    return urlencode(fields)
+
+
+def ipn_post(port, path, body, timeout=10):
+    """(status, text) of one IPN, or (None, error) when no answer came."""
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
+    try:
+        conn.request("POST", path, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException) as e:
+        return None, f"{type(e).__name__}: {e}"
+    finally:
+        conn.close()
+
+
+def rows_by_order(psql, tenant):
+    """{order_id: rows} of the tenant's stored IPNs, read with psql."""
+    sql = f"SELECT order_id, count(*) FROM ipn_events WHERE tenant = '{tenant}' GROUP BY order_id"
+    out = subprocess.run(shlex.split(psql) + [sql], capture_output=True, text=True, check=True).stdout
+    return {order: int(n) for order, n in (line.split("|") for line in out.split())}
+
+
+def cmd_ipn_kill(args):
+    """Distinct signed IPNs to replica A, which is SIGKILLed while they are in
+    flight; then, like Digistore24, every IPN that did not get OK (and a few
+    that did) is sent again to replica B, until OK. Each must end as exactly
+    one row in the shared Postgres: none lost, none doubled."""
+    report = Report()
+    token = f"{args.tenant}-{ipn_derive(args.secret, 'ipn-url', args.tenant)}"
+    passphrase = ipn_derive(args.secret, "ipn-passphrase", args.tenant)
+    path = f"/ipn/{token}"
+    orders = [f"KILL{i:04d}" for i in range(args.count)]
+    bodies = {o: ipn_body(o, passphrase) for o in orders}
+    answers, lock, queue = {}, threading.Lock(), list(reversed(orders))
+    killed = threading.Event()
+    in_flight_at_kill = [0]
+    sending = [0]
+
+    def worker():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                order = queue.pop()
+                sending[0] += 1
+            answer = ipn_post(args.a_port, path, bodies[order])
+            with lock:
+                sending[0] -= 1
+                answers[order] = answer
+
+    def killer():
+        # Once a quarter is answered, the rest is in flight or queued.
+        while len(answers) < args.count // 4:
+            time.sleep(0.001)
+        with lock:
+            in_flight_at_kill[0] = sending[0]
+        os.kill(args.a_pid, signal.SIGKILL)
+        killed.set()
+
+    threads = [threading.Thread(target=worker) for _ in range(args.concurrency)] + [threading.Thread(target=killer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ok_on_a = [o for o in orders if answers[o] == (200, "OK")]
+    not_ok = [o for o in orders if o not in ok_on_a]
+    before = rows_by_order(args.psql, args.tenant)
+    stored_unanswered = [o for o in not_ok if before.get(o, 0) == 1]
+    log(f"IPN kill: {args.count} IPNs to replica A, SIGKILL with {in_flight_at_kill[0]} in flight: "
+        f"{len(ok_on_a)} answered OK, {len(not_ok)} not ({len(stored_unanswered)} of them already committed)")
+    report.check("(e) replica SIGKILLed mid-IPN: every OK is stored, anything else is one row or none",
+                 killed.is_set() and not_ok and all(before.get(o) == 1 for o in ok_on_a) and all(before.get(o, 0) <= 1 for o in not_ok),
+                 f"killed={killed.is_set()}, not OK={len(not_ok)}, OK but not stored={[o for o in ok_on_a if before.get(o) != 1][:5]}, "
+                 f"doubled={[o for o, n in before.items() if n > 1][:5]}")
+
+    # Digistore24 retries what got no OK (429/503 included) and re-sends some that did.
+    resend = not_ok + ok_on_a[: args.resend_ok]
+    pending, rounds = list(resend), 0
+    while pending and rounds < 20:
+        rounds += 1
+        pending = [o for o in pending if ipn_post(args.b_port, path, bodies[o]) != (200, "OK")]
+        if pending:
+            time.sleep(0.5)
+    after = rows_by_order(args.psql, args.tenant)
+    lost = [o for o in orders if after.get(o, 0) == 0]
+    doubled = [o for o in orders if after.get(o, 0) > 1]
+    log(f"IPN kill: {len(resend)} resent to replica B in {rounds} round(s); {sum(after.values())} rows for {args.count} IPNs")
+    report.check("(e) after Digistore24's retries on replica B each IPN is exactly one row",
+                 not pending and not lost and not doubled and sum(after.values()) == args.count,
+                 f"still not OK={len(pending)}, lost={lost[:5]}, doubled={doubled[:5]}, rows={sum(after.values())}")
+    return 1 if report.failed else 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -495,6 +609,17 @@ def main():
     s.add_argument("--rl-burst", type=float, default=5)
     s.add_argument("--rl-calls", type=int, default=30)
     s.set_defaults(fn=cmd_run)
+    s = sub.add_parser("ipn-kill")
+    s.add_argument("--a-port", type=int, required=True, help="replica A: gets the IPNs, then SIGKILL")
+    s.add_argument("--a-pid", type=int, required=True)
+    s.add_argument("--b-port", type=int, required=True, help="replica B: gets the resends")
+    s.add_argument("--secret", required=True, help="the replicas' --ipn-secret")
+    s.add_argument("--tenant", default="replicakill")
+    s.add_argument("--count", type=int, default=200)
+    s.add_argument("--concurrency", type=int, default=32)
+    s.add_argument("--resend-ok", type=int, default=20, help="IPNs answered OK that are re-sent anyway")
+    s.add_argument("--psql", required=True, help="psql command line taking the SQL as its last argument")
+    s.set_defaults(fn=cmd_ipn_kill)
     args = p.parse_args()
     sys.exit(args.fn(args) or 0)
 

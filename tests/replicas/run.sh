@@ -6,7 +6,9 @@
 # a low rate limit, and two nginx instances built from deploy/nginx.conf.
 # Then tests/replicas/driver.py sends concurrent MCP tool calls through nginx,
 # SIGTERMs replica 1 and SIGKILLs replica 2 in the middle, and checks what
-# came back. Prints "PASS <check>" / "FAIL <check>: reason" and ends with
+# came back. Then (e) two more replicas share a throw-away PostgreSQL: IPNs go
+# to one that is SIGKILLed mid-flight and are resent to the other, as
+# Digistore24 does. Prints "PASS <check>" / "FAIL <check>: reason" and ends with
 # "replicas: N passed, N failed". See tests/replicas/README.md.
 set -uo pipefail
 
@@ -18,6 +20,8 @@ failed=0
 pids=()
 replica_pid=()
 tmp=""
+pg_dir=""
+pg_bin=""
 
 pass() { echo "PASS $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
@@ -31,8 +35,15 @@ show_logs() {
   done
 }
 
+# Postgres refuses to run as root: as root, its binaries run as `postgres`.
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
 cleanup() {
   local pid
+  if [ -n "$pg_dir" ]; then
+    as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1
+    rm -rf "$pg_dir"
+  fi
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   for _ in $(seq 1 30); do
     local alive=0
@@ -179,4 +190,46 @@ else
   status=$?
   if [ "$status" -eq 0 ]; then pass "(c) SIGTERMed replica exited 0 after draining"
   else fail "(c) SIGTERMed replica exited 0 after draining" "exit status $status"; fi
+fi
+
+# ---- (e) two replicas on one PostgreSQL: IPNs to A, SIGKILL mid-flight, resent to B
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)
+if [ -z "$pg_bin" ]; then
+  bash "$root/scripts/ensure-postgres.sh" >"$tmp/logs/ensure-postgres.log" 2>&1
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -n 1)
+fi
+if [ -z "$pg_bin" ]; then
+  fail "(e) setup: PostgreSQL" "no initdb (scripts/ensure-postgres.sh failed, see logs/ensure-postgres.log)"
+else
+  pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/ds24-replicas-pg.XXXXXX")
+  chmod 755 "$pg_dir"
+  [ "$(id -u)" -ne 0 ] || chown postgres: "$pg_dir"
+  read -r p_pg p_ia p_ib < <("${driver[@]}" ports 3)
+  if as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 --no-sync >"$tmp/logs/initdb.log" 2>&1 \
+    && as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -o "-p $p_pg -k $pg_dir -c listen_addresses=127.0.0.1" -l "$pg_dir/log" -w start \
+      >"$tmp/logs/pg_ctl.log" 2>&1; then
+    ipn_secret=replicas-ipn-secret-0123456789
+    # Same --ipn-secret and database on both: either verifies and stores any IPN.
+    ipn=(--database-url "postgres://postgres@127.0.0.1:$p_pg/postgres" --ipn-secret "$ipn_secret")
+    start ipn-a "$bin" "${common[@]}" --listen "127.0.0.1:$p_ia" "${ipn[@]}"
+    pid_ia=$last_pid
+    start ipn-b "$bin" "${common[@]}" --listen "127.0.0.1:$p_ib" "${ipn[@]}"
+    # Only these two: replicas 1 and 2 of the load are gone by now.
+    if "${driver[@]}" wait-http "http://127.0.0.1:$p_ia/health" "http://127.0.0.1:$p_ib/health" --timeout 30 --pids "$pid_ia" "$last_pid"; then
+      "${driver[@]}" ipn-kill --a-port "$p_ia" --a-pid "$pid_ia" --b-port "$p_ib" --secret "$ipn_secret" \
+        --count 200 --psql "$pg_bin/psql -h 127.0.0.1 -p $p_pg -U postgres -d postgres -tAc" >"$tmp/ipn.out" 2>&1
+      ipn_status=$?
+      cat "$tmp/ipn.out"
+      p=$(grep -c '^PASS ' "$tmp/ipn.out")
+      f=$(grep -c '^FAIL ' "$tmp/ipn.out")
+      passed=$((passed + p))
+      failed=$((failed + f))
+      if [ "$ipn_status" -ne 0 ] && [ "$f" -eq 0 ]; then fail "(e) driver" "exited $ipn_status without reporting a failure"; fi
+    else
+      fail "(e) setup: IPN replicas on PostgreSQL start" "a replica did not answer /health"
+    fi
+  else
+    tail -n 5 "$tmp/logs/initdb.log" "$tmp/logs/pg_ctl.log"
+    fail "(e) setup: PostgreSQL" "initdb or pg_ctl failed"
+  fi
 fi

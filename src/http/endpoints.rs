@@ -47,7 +47,12 @@ pub(super) async fn test_api_key(State(state): State<AppState>, headers: HeaderM
         return response;
     }
     match state.server.client().ping(&key).await {
-        Ok(data) => (StatusCode::OK, axum::Json(json!({"valid": true, "key": key.to_string(), "data": data}))).into_response(),
+        Ok(data) => {
+            // An upstream (or a proxy in between) that echoes the key must not
+            // put it into an answer, logs and caches on the way included.
+            let data: serde_json::Value = serde_json::from_str(&key.redact(&data.to_string())).unwrap_or(serde_json::Value::Null);
+            (StatusCode::OK, axum::Json(json!({"valid": true, "key": key.to_string(), "data": data}))).into_response()
+        }
         Err(CallError::Api { code, message, .. }) => {
             (StatusCode::UNAUTHORIZED, axum::Json(json!({"valid": false, "code": code, "message": message}))).into_response()
         }

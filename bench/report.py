@@ -121,8 +121,12 @@ def write(source="latest.json", target=None):
     w("| target | goal | " + " | ".join(labels) + " | |")
     w("|---|---|" + "---|" * len(labels) + "---|")
     targets = list(r.get("targets", []))
-    if soak:
-        targets += [t for t in soak.get("targets", []) if isinstance(t.get("measured"), dict)]
+    if soak and labels:
+        # The soak runs one binary (the newest): its row goes under the last column.
+        for t in soak.get("targets", []):
+            if isinstance(t.get("measured"), dict) and t["measured"]:
+                targets.append(dict(t, measured={labels[-1]: next(iter(t["measured"].values()))},
+                                    met={labels[-1]: next(iter(t["met"].values()))}))
     for t in targets:
         last = labels[-1] if labels else None
         met = t["met"].get(last) if last in t["met"] else next(iter(t["met"].values()), None)

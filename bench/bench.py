@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -29,14 +30,23 @@ HELPER_BIN = os.path.join(BENCH, "target", "release", "ds24-bench")
 LUA = os.path.join(BENCH, "wrk", "mcp.lua")
 CLK = os.sysconf("SC_CLK_TCK")
 
-# The issue's targets (issue 6) and the TypeScript server's figures.
+# The targets of issue 17 (ratios within one run, 2 shared cores).
 TARGETS = {
-    "calls_per_s_64": 16000,
-    "ratio_to_upstream_64": 0.20,
-    "added_p50_ms_1": 0.3,
+    "ratio_to_upstream_64": {"1kb": 0.25, "12kb": 0.20, "48kb": 0.15},
+    "cpu_us_per_call": 40.0,
+    "cpu_us_per_kib": 2.0,
+    "added_p50_ms_1": 0.15,
+    "log_cost": 0.10,
     "idle_rss_mib": 8.0,
-    "cold_start_ms": 15.0,
+    "cold_start_ms": 10.0,
+    "slow_p99_ms": 600.0,
+    "slow_rss_mib": 64.0,
+    "sandbox_rps_64": 15000,
 }
+# Upstream answer sizes: a page of `page_size` purchases from the fake (~1 KB each).
+SIZES = [("1kb", 1), ("12kb", 12), ("48kb", 48)]
+CALL_MODES = ["call-legacy", "call-2026"]
+LIST_MODES = ["list-legacy", "list-2026"]
 BASELINE_TS = {
     "calls_per_s": "~800 (best)",
     "cpu_ms_per_call": 1.45,
@@ -48,7 +58,6 @@ BASELINE_TS = {
     "tools": 93,
 }
 
-SERVER_MODES = ["call-legacy", "call-2026", "list-legacy", "list-2026"]
 
 
 def log(*args):
@@ -202,16 +211,17 @@ def stop(proc):
         proc.wait()
 
 
-def start_fake_upstream(threads):
+def start_fake_upstream(threads, latency_ms=0):
     port = free_port()
-    proc = start([HELPER_BIN, "upstream", "--listen", f"127.0.0.1:{port}", "--threads", str(threads)])
+    proc = start([HELPER_BIN, "upstream", "--listen", f"127.0.0.1:{port}", "--threads", str(threads),
+                  "--latency-ms", str(latency_ms)])
     wait_until_listening(port, proc)
     return proc, port
 
 
-def start_sandbox():
+def start_sandbox(binary):
     port = free_port()
-    proc = start([SERVER_BIN, "sandbox", "--listen", f"127.0.0.1:{port}", "--latency-ms", "0"])
+    proc = start([binary, "sandbox", "--listen", f"127.0.0.1:{port}", "--latency-ms", "0"])
     wait_until_listening(port, proc)
     return proc, port
 
@@ -229,12 +239,12 @@ def wait_until_listening(port, proc, timeout=15):
     raise RuntimeError(f"nothing listens on port {port}")
 
 
-def server_argv(port, upstream_port):
-    return [SERVER_BIN, "serve", "--listen", f"127.0.0.1:{port}",
-            "--api-base-url", f"http://127.0.0.1:{upstream_port}/api/call", "--confirm", "off"]
+def server_argv(binary, port, upstream_port, extra=()):
+    return [binary, "serve", "--listen", f"127.0.0.1:{port}",
+            "--api-base-url", f"http://127.0.0.1:{upstream_port}/api/call", "--confirm", "off", *extra]
 
 
-def start_server(upstream_port, rust_log=None):
+def start_server(binary, upstream_port, rust_log=None, extra=()):
     port = free_port()
     env = dict(os.environ)
     env.pop("RUST_LOG", None)
@@ -242,20 +252,48 @@ def start_server(upstream_port, rust_log=None):
         env["RUST_LOG"] = rust_log
     env.update(SERVER_ENV)
     # Logs go to /dev/null: formatting them is still paid, as in production.
-    proc = start(server_argv(port, upstream_port), env=env)
+    proc = start(server_argv(binary, port, upstream_port, extra), env=env)
     wait_healthy(port, proc)
     return proc, port
 
 
+def smaps_summary(pid, top=8):
+    """Where the resident memory is: smaps_rollup totals and the largest mappings (KiB)."""
+    out = {"rollup": {}, "largest": []}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                    out["rollup"][parts[0][:-1]] = int(parts[1])
+        maps, current = [], None
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                head = line.split()
+                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                    current = {"map": " ".join(head[5:]) or "[anonymous]", "perms": head[1], "rss": 0}
+                    maps.append(current)
+                elif head and head[0] == "Rss:" and current is not None:
+                    current["rss"] = int(head[1])
+        merged = {}
+        for m in maps:
+            name = f"{os.path.basename(m['map'])} {m['perms']}"
+            merged[name] = merged.get(name, 0) + m["rss"]
+        out["largest"] = sorted(([k, v] for k, v in merged.items() if v), key=lambda kv: -kv[1])[:top]
+    except OSError:
+        pass
+    return out
+
+
 # ------------------------------------------------------------------ wrk ----
 
-def run_wrk(port, path, mode, conns, seconds, pids, keys=64, fixed_key=None):
-    """One wrk run; returns its figures plus CPU of the given pids."""
+def run_wrk(port, path, mode, conns, seconds, pids, keys=64, fixed_key=None, call=None):
+    """One wrk run; returns its figures plus CPU of the given pids. `call` is
+    (tool, JSON arguments, upstream form body); default listProducts."""
     threads = min(conns, 2)
+    tool, arguments, form = call or ("listProducts", "{}", "language=en")
     argv = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s", "-s", LUA,
-            f"http://127.0.0.1:{port}{path}", "--", mode, str(keys)]
-    if fixed_key:
-        argv.append(fixed_key)
+            f"http://127.0.0.1:{port}{path}", "--", mode, str(keys), fixed_key or "-", tool, arguments, form]
     before = {name: proc_cpu_s(pid) for name, pid in pids.items()}
     flt0 = {name: proc_minflt(pid) for name, pid in pids.items()}
     mbusy0, mtotal0, msteal0 = machine_cpu()
@@ -349,11 +387,11 @@ def machine_info():
     }
 
 
-def tools_list_size():
-    out = subprocess.run([SERVER_BIN, "tools", "--json"], capture_output=True, text=True, check=True).stdout
+def tools_list_size(binary):
+    out = subprocess.run([binary, "tools", "--json"], capture_output=True, text=True, check=True).stdout
     tools = json.loads(out)
     compact = json.dumps(tools, separators=(",", ":"), ensure_ascii=False).encode()
-    cost = subprocess.run([SERVER_BIN, "tools", "--cost"], capture_output=True, text=True, check=True).stdout
+    cost = subprocess.run([binary, "tools", "--cost"], capture_output=True, text=True, check=True).stdout
     tokens = None
     for line in cost.splitlines():
         parts = line.split()
@@ -414,8 +452,8 @@ def preflight(port):
     return out
 
 
-def cold_start(upstream_port, runs):
-    argv = [HELPER_BIN, "coldstart", "--runs", str(runs), "--", SERVER_BIN, "serve", "--listen", "127.0.0.1:{port}",
+def cold_start(binary, upstream_port, runs):
+    argv = [HELPER_BIN, "coldstart", "--runs", str(runs), "--", binary, "serve", "--listen", "127.0.0.1:{port}",
             "--api-base-url", f"http://127.0.0.1:{upstream_port}/api/call", "--confirm", "off"]
     out = subprocess.run(argv, capture_output=True, text=True, env=dict(os.environ, **SERVER_ENV))
     if out.returncode != 0:
@@ -437,123 +475,196 @@ def metrics_tool_calls(port):
 
 # ------------------------------------------------------------ the runs ----
 
-def standard(args, result):
-    secs = args.seconds
-    fake, fake_port = start_fake_upstream(args.upstream_threads)
-    server = None
-    try:
-        result["cold_start"] = cold_start(fake_port, args.coldstart_runs)
-        log(f"cold start: median {result['cold_start']['median_ms']} ms of {args.coldstart_runs}")
-
-        server, port = start_server(fake_port, args.rust_log)
-        time.sleep(1.0)
-        idle = proc_status_kib(server.pid)
-        result["rss_kib"] = {"idle_after_start": idle["VmRSS"], "idle_anon": idle.get("RssAnon"), "idle_file": idle.get("RssFile")}
-        result["preflight"] = preflight(port)
-        for name in ("call-legacy", "call-2026", "list-legacy", "list-2026"):
-            p = result["preflight"][name]
-            if p["status"] != 200 or "error" in p or p.get("is_error"):
-                raise RuntimeError(f"preflight {name} failed: {p}")
-        result["tools_list"]["http_bytes_legacy"] = result["preflight"]["list-legacy"]["bytes"]
-        result["tools_list"]["http_bytes_2026"] = result["preflight"]["list-2026"]["bytes"]
-        result["call_answer_bytes"] = result["preflight"]["call-legacy"]["bytes"]
-        time.sleep(0.5)
-        result["rss_kib"]["idle_after_first_requests"] = proc_mem_kib(server.pid)[0]
-
-        sampler = RssSampler(server.pid, 0.5)
-        sampler.start()
-        scraper = None
-        if args.scrape_metrics:
-            scraper = Scraper(port, args.scrape_metrics)
-            scraper.start()
-        pids_up = {"upstream": fake.pid}
-        pids_srv = {"server": server.pid, "upstream": fake.pid}
-        # Warm-up (connection pool to the upstream, the allocator's heaps).
-        run_wrk(port, "/mcp", "call-legacy", 64, args.warmup, pids_srv)
-        phases = []
-        for conns in args.conns:
-            r = run_wrk(fake_port, "/api/call/listProducts", "upstream", conns, secs, pids_up)
-            r["target"] = "upstream-direct"
-            summarize_phase(f"upstream direct      c={conns}", r)
-            phases.append(r)
-            for mode in args.modes:
-                r = run_wrk(port, "/mcp", mode, conns, secs, pids_srv)
-                r["target"] = "server"
-                r["rss_end_kib"] = proc_mem_kib(server.pid)[0]
-                summarize_phase(f"server {mode:<13} c={conns}", r)
-                phases.append(r)
-                if not alive(server):
-                    raise RuntimeError("the server died under load")
-        samples = sampler.stop()
-        if scraper:
-            result["metrics_scrapes"] = scraper.stop()
-        result["phases"] = phases
-        result["rss_kib"]["peak_sampled_under_load"] = max(s[1] for s in samples)
-        time.sleep(3.0)
-        rss, hwm = proc_mem_kib(server.pid)
-        result["rss_kib"]["after_load_3s"] = rss
-        result["rss_kib"]["hwm"] = hwm
-        result["rss_kib"]["samples_0_5s"] = samples
-        # The cross-check last: /metrics drains the histogram buffers.
-        sent = sum(p["requests"] for p in phases if p["target"] == "server" and p["mode"].startswith("call"))
-        totals = metrics_tool_calls(port)
-        result["metrics_crosscheck"] = {"tool_calls_by_outcome": totals,
-                                        "note": "includes the warm-up and preflight calls",
-                                        "measured_calls": sent}
-    finally:
-        stop(server)
-        stop(fake)
-
-    if args.sandbox:
-        result["sandbox_comparison"] = sandbox_comparison(args)
-    if args.log_off_variant:
-        result["variant_rust_log_warn"] = log_off_variant(args)
+def size_call(page_size):
+    """The tool call and the upstream request of one answer size."""
+    return ("listPurchases", json.dumps({"page_size": page_size}), f"page_size={page_size}")
 
 
-def sandbox_comparison(args):
-    """The built-in sandbox as the upstream: is it fast enough? (It is not the one used.)"""
-    secs = max(2, args.seconds // 2)
-    sandbox, sport = start_sandbox()
-    server = None
+def check_preflight(label, pre):
+    for name in ("call-legacy", "call-2026", "list-legacy", "list-2026"):
+        p = pre[name]
+        if p["status"] != 200 or "error" in p or p.get("is_error"):
+            raise RuntimeError(f"preflight {name} of {label} failed: {p}")
+
+
+def answer_sizes(server_port, fake_port):
+    """Bytes of each size's answer: straight from the fake, and through the server (legacy era)."""
     out = {}
-    try:
-        r = run_wrk(sport, "/api/call/listProducts", "upstream", 64, secs, {"upstream": sandbox.pid}, keys=1,
-                    fixed_key="sandbox-writable")
-        summarize_phase("sandbox direct       c=64", r)
-        status, data = http_request(sport, "POST", "/api/call/listProducts",
-                                    {"X-DS-API-KEY": "sandbox-writable", "Content-Type": "application/x-www-form-urlencoded"},
-                                    "language=en")
-        out["sandbox_direct_64"] = r
-        out["sandbox_answer_bytes"] = len(data)
-        server, port = start_server(sport)
-        run_wrk(port, "/mcp", "call-legacy", 64, 1, {"server": server.pid, "upstream": sandbox.pid}, keys=1,
-                fixed_key="sandbox-writable")
-        r = run_wrk(port, "/mcp", "call-legacy", 64, secs, {"server": server.pid, "upstream": sandbox.pid}, keys=1,
-                    fixed_key="sandbox-writable")
-        summarize_phase("server via sandbox   c=64", r)
-        out["server_via_sandbox_64"] = r
-    finally:
-        stop(server)
-        stop(sandbox)
+    for size, page in SIZES:
+        _, up = http_request(fake_port, "POST", "/api/call/listPurchases",
+                             {"X-DS-API-KEY": "key-1", "Content-Type": "application/x-www-form-urlencoded"}, f"page_size={page}")
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": {"name": "listPurchases", "arguments": {"page_size": page}}}
+        status, data = http_request(server_port, "POST", "/mcp", mcp_headers("legacy", "tools/call", "listPurchases"), json.dumps(body))
+        answer = json.loads(data) if status == 200 else {}
+        if status != 200 or "result" not in answer or answer["result"].get("isError"):
+            raise RuntimeError(f"preflight listPurchases page_size={page} failed: {status} {data[:300]!r}")
+        text = answer["result"]["content"][0].get("text", "")
+        out[size] = {"page_size": page, "upstream_bytes": len(up), "server_answer_bytes": len(data),
+                     "truncated": "_truncated" in text}
     return out
 
 
-def log_off_variant(args):
-    """Same tool-call load with RUST_LOG=warn: what the two info lines per call cost."""
+def server_phase(label, port, pid, fake_pid, mode, conns, secs, size, call, phases):
+    r = run_wrk(port, "/mcp", mode, conns, secs, {"server": pid, "upstream": fake_pid}, call=call)
+    r.update({"target": "server", "binary": label, "size": size, "rss_end_kib": proc_mem_kib(pid)[0]})
+    summarize_phase(f"{label:<6} {mode:<11} {size or '':<4} c={conns}", r)
+    phases.append(r)
+    return r
+
+
+def standard(args, result):
+    secs = args.seconds
+    bins = args.bins
     fake, fake_port = start_fake_upstream(args.upstream_threads)
-    server = None
+    servers = {}
+    per_bin = result["binaries"] = {}
     try:
-        server, port = start_server(fake_port, "warn")
-        pids = {"server": server.pid, "upstream": fake.pid}
-        run_wrk(port, "/mcp", "call-legacy", 64, 1, pids)
-        r = run_wrk(port, "/mcp", "call-legacy", 64, args.seconds, pids)
-        summarize_phase("server RUST_LOG=warn c=64", r)
-        r1 = run_wrk(port, "/mcp", "call-legacy", 1, args.seconds, pids)
-        summarize_phase("server RUST_LOG=warn c=1", r1)
-        return {"call-legacy-64": r, "call-legacy-1": r1}
+        for label, path in bins:
+            per_bin[label] = {"path": os.path.relpath(path, ROOT) if path.startswith(ROOT) else path,
+                              "size_bytes": os.path.getsize(path)}
+            per_bin[label]["cold_start"] = cold_start(path, fake_port, args.coldstart_runs)
+            log(f"{label}: cold start median {per_bin[label]['cold_start']['median_ms']} ms of {args.coldstart_runs}")
+        for label, path in bins:
+            proc, port = start_server(path, fake_port, args.rust_log)
+            servers[label] = (proc, port)
+            time.sleep(1.0)
+            idle = proc_status_kib(proc.pid)
+            b = per_bin[label]
+            b["rss_kib"] = {"idle_after_start": idle["VmRSS"], "idle_anon": idle.get("RssAnon"), "idle_file": idle.get("RssFile")}
+            b["smaps_idle"] = smaps_summary(proc.pid)
+            b["preflight"] = preflight(port)
+            check_preflight(label, b["preflight"])
+            b["answer_sizes"] = answer_sizes(port, fake_port)
+            b["call_answer_bytes"] = b["preflight"]["call-legacy"]["bytes"]
+            time.sleep(0.5)
+            b["rss_kib"]["idle_after_first_requests"] = proc_mem_kib(proc.pid)[0]
+        result["answer_sizes"] = {size: {"page_size": page, "upstream_bytes": per_bin[bins[-1][0]]["answer_sizes"][size]["upstream_bytes"]}
+                                  for size, page in SIZES}
+        samplers = {label: RssSampler(proc.pid, 0.5) for label, (proc, _) in servers.items()}
+        for sampler in samplers.values():
+            sampler.start()
+        for label, (proc, port) in servers.items():
+            # Warm-up (connection pool to the upstream, the allocator's heaps).
+            run_wrk(port, "/mcp", "call-legacy", 64, args.warmup, {"server": proc.pid, "upstream": fake.pid}, call=size_call(12))
+        phases = []
+        for size, page in SIZES:
+            call = size_call(page)
+            for conns in args.conns:
+                r = run_wrk(fake_port, "/api/call/listPurchases", "upstream", conns, secs, {"upstream": fake.pid}, call=call)
+                r.update({"target": "upstream-direct", "size": size})
+                summarize_phase(f"upstream direct        {size:<4} c={conns}", r)
+                phases.append(r)
+                for mode in CALL_MODES:
+                    for label, (proc, port) in servers.items():
+                        server_phase(label, port, proc.pid, fake.pid, mode, conns, secs, size, call, phases)
+                        if not alive(proc):
+                            raise RuntimeError(f"the {label} server died under load")
+        for mode in LIST_MODES:
+            for label, (proc, port) in servers.items():
+                server_phase(label, port, proc.pid, fake.pid, mode, 64, secs, None, None, phases)
+        result["phases"] = phases
+        for label, (proc, port) in servers.items():
+            samples = samplers[label].stop()
+            per_bin[label]["rss_kib"]["peak_sampled_under_load"] = max(s[1] for s in samples)
+            per_bin[label]["rss_kib"]["samples_0_5s"] = samples
+        time.sleep(3.0)
+        for label, (proc, port) in servers.items():
+            rss, hwm = proc_mem_kib(proc.pid)
+            per_bin[label]["rss_kib"]["after_load_3s"] = rss
+            per_bin[label]["rss_kib"]["hwm"] = hwm
+            # The cross-check last: /metrics drains the histogram buffers.
+            sent = sum(p["requests"] for p in phases if p.get("binary") == label and p["mode"].startswith("call"))
+            per_bin[label]["metrics_crosscheck"] = {"tool_calls_by_outcome": metrics_tool_calls(port),
+                                                    "note": "includes the warm-up and preflight calls", "measured_calls": sent}
+        if args.log_variant:
+            result["log_levels"] = log_levels(args, servers, fake, fake_port)
     finally:
-        stop(server)
+        for proc, _ in servers.values():
+            stop(proc)
         stop(fake)
+
+    if args.sandbox:
+        result["sandbox"] = sandbox_phases(args)
+    if args.slow:
+        result["slow_upstream"] = slow_upstream(args)
+
+
+def log_levels(args, servers, fake, fake_port):
+    """The cost of the per-call info line: the same load on the running (info) server and on a fresh one at warn."""
+    out = {}
+    call = size_call(1)
+    for label, (proc, port) in servers.items():
+        path = dict(args.bins)[label]
+        info = run_wrk(port, "/mcp", "call-legacy", 64, args.seconds, {"server": proc.pid, "upstream": fake.pid}, call=call)
+        summarize_phase(f"{label:<6} info call-legacy 1kb c=64", info)
+        warn_proc, warn_port = start_server(path, fake_port, "warn")
+        try:
+            run_wrk(warn_port, "/mcp", "call-legacy", 64, args.warmup, {"server": warn_proc.pid, "upstream": fake.pid}, call=call)
+            warn = run_wrk(warn_port, "/mcp", "call-legacy", 64, args.seconds, {"server": warn_proc.pid, "upstream": fake.pid}, call=call)
+            summarize_phase(f"{label:<6} warn call-legacy 1kb c=64", warn)
+        finally:
+            stop(warn_proc)
+        out[label] = {"info": info, "warn": warn, "cost": round(1 - info["rps"] / warn["rps"], 3) if warn["rps"] else None}
+    return out
+
+
+def sandbox_phases(args):
+    """listProducts straight to each binary's built-in sandbox (28 KB answers), and through that binary's server."""
+    secs = args.seconds
+    out = {}
+    for label, path in args.bins:
+        sandbox, sport = start_sandbox(path)
+        server = None
+        try:
+            run_wrk(sport, "/api/call/listProducts", "upstream", 64, 1, {"upstream": sandbox.pid}, keys=1, fixed_key="sandbox-writable")
+            direct = run_wrk(sport, "/api/call/listProducts", "upstream", 64, secs, {"upstream": sandbox.pid}, keys=1,
+                             fixed_key="sandbox-writable")
+            summarize_phase(f"{label:<6} sandbox direct c=64", direct)
+            _, data = http_request(sport, "POST", "/api/call/listProducts",
+                                   {"X-DS-API-KEY": "sandbox-writable", "Content-Type": "application/x-www-form-urlencoded"}, "language=en")
+            server, port = start_server(path, sport)
+            pids = {"server": server.pid, "upstream": sandbox.pid}
+            run_wrk(port, "/mcp", "call-legacy", 64, 1, pids, keys=1, fixed_key="sandbox-writable")
+            via = run_wrk(port, "/mcp", "call-legacy", 64, secs, pids, keys=1, fixed_key="sandbox-writable")
+            summarize_phase(f"{label:<6} server via sandbox c=64", via)
+            out[label] = {"direct_64": direct, "via_server_64": via, "answer_bytes": len(data)}
+        finally:
+            stop(server)
+            stop(sandbox)
+    return out
+
+
+def slow_upstream(args):
+    """The fake upstream holds every answer 500 ms; 2,000 connections keep 2,000 calls in flight."""
+    conns, secs = args.slow_conns, args.slow_seconds
+    fake, fake_port = start_fake_upstream(args.upstream_threads, latency_ms=500)
+    out = {"latency_ms": 500, "conns": conns, "seconds": secs,
+           "server_flags": "--max-concurrency 0 (the default cap of 1024 requests at once would answer 503 past it)"}
+    try:
+        for label, path in args.bins:
+            server, port = start_server(path, fake_port, args.rust_log, extra=("--max-concurrency", "0"))
+            try:
+                pids = {"server": server.pid, "upstream": fake.pid}
+                idle = proc_mem_kib(server.pid)[0]
+                sampler = RssSampler(server.pid, 0.25)
+                sampler.start()
+                # Warm-up at full width: the connections both ways are open before measuring (their memory still counts).
+                run_wrk(port, "/mcp", "call-legacy", conns, 2, pids)
+                r = run_wrk(port, "/mcp", "call-legacy", conns, secs, pids)
+                samples = sampler.stop()
+                summarize_phase(f"{label:<6} slow upstream c={conns}", r)
+                peak = max(s[1] for s in samples)
+                _, hwm = proc_mem_kib(server.pid)
+                r.update({"rss_idle_kib": idle, "rss_peak_sampled_kib": peak, "hwm_kib": hwm,
+                          "kib_per_call_in_flight": round((max(peak, hwm) - idle) / conns, 2),
+                          "fds_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0]})
+                out[label] = r
+            finally:
+                stop(server)
+    finally:
+        stop(fake)
+    return out
 
 
 def soak(args, result):
@@ -561,7 +672,7 @@ def soak(args, result):
     fake, fake_port = start_fake_upstream(args.upstream_threads)
     server = None
     try:
-        server, port = start_server(fake_port, args.rust_log)
+        server, port = start_server(args.bins[-1][1], fake_port, args.rust_log)
         time.sleep(1.0)
         idle = proc_mem_kib(server.pid)[0]
         sampler = RssSampler(server.pid, 10.0)
@@ -606,116 +717,178 @@ def soak(args, result):
 
 # ------------------------------------------------------------- targets ----
 
-def phase(result, target, mode, conns):
+def phase(result, target, mode, conns, size=None, binary=None):
     for p in result.get("phases", []):
-        if p["target"] == target and p["mode"] == mode and p["conns"] == conns:
+        if (p["target"] == target and p["mode"] == mode and p["conns"] == conns and p.get("size") == size
+                and (binary is None or p.get("binary") == binary)):
             return p
     return None
 
 
-def judge(result):
+def server_cpu_us(p):
+    return p["cpu"]["server"]["ms_per_req"] * 1000
+
+
+def judge_binary(result, label):
+    """The targets of issue 17 for one binary: a list of (target, goal, measured text, met)."""
     t = []
-    best64 = None
-    for mode in ("call-legacy", "call-2026"):
-        p = phase(result, "server", mode, 64)
-        if p and (best64 is None or p["rps"] < best64["rps"]):
-            best64 = p  # the worse of the two eras is what we claim
-    up64 = phase(result, "upstream-direct", "upstream", 64)
-    if best64:
-        t.append({"target": "tool calls/s at 64 connections (worse era)", "goal": f">= {TARGETS['calls_per_s_64']}",
-                  "measured": round(best64["rps"]), "met": best64["rps"] >= TARGETS["calls_per_s_64"]})
-    if best64 and up64:
-        ratio = best64["rps"] / up64["rps"]
-        t.append({"target": "share of the fake upstream's own rate at 64 connections", "goal": ">= 20 %",
-                  "measured": f"{ratio * 100:.1f} % ({round(best64['rps'])} / {round(up64['rps'])})",
-                  "met": ratio >= TARGETS["ratio_to_upstream_64"]})
-    up1 = phase(result, "upstream-direct", "upstream", 1)
-    worst_added = None
-    for mode in ("call-legacy", "call-2026"):
-        p = phase(result, "server", mode, 1)
-        if p and up1:
-            added = (p["latency_us"]["p50"] - up1["latency_us"]["p50"]) / 1000
-            worst_added = added if worst_added is None else max(worst_added, added)
-    if worst_added is not None:
-        t.append({"target": "added p50 latency at 1 connection (worse era)", "goal": "<= 0.3 ms",
-                  "measured": f"{worst_added:.3f} ms", "met": worst_added <= TARGETS["added_p50_ms_1"]})
-    rss = result.get("rss_kib", {})
+    sizes = result.get("answer_sizes", {})
+    for size, _ in SIZES:
+        up = phase(result, "upstream-direct", "upstream", 64, size)
+        worse = None
+        for mode in CALL_MODES:
+            p = phase(result, "server", mode, 64, size, label)
+            if p and (worse is None or p["rps"] < worse["rps"]):
+                worse = p  # the worse of the two eras is what we claim
+        if up and worse:
+            goal = TARGETS["ratio_to_upstream_64"][size]
+            ratio = worse["rps"] / up["rps"]
+            t.append((f"tool calls/s ÷ upstream alone at 64 connections, {size}", f">= {goal:.2f}",
+                      f"{ratio:.3f} ({round(worse['rps'])} / {round(up['rps'])})", ratio >= goal))
+    for size, _ in SIZES:
+        kib = sizes.get(size, {}).get("upstream_bytes", 0) / 1024
+        worst = max((server_cpu_us(p) for m in CALL_MODES if (p := phase(result, "server", m, 64, size, label))), default=None)
+        if worst is not None:
+            goal = TARGETS["cpu_us_per_call"] + TARGETS["cpu_us_per_kib"] * kib
+            t.append((f"server CPU per call at 64 connections, {size} ({kib:.1f} KiB)", f"<= {goal:.0f} µs",
+                      f"{worst:.0f} µs", worst <= goal))
+    fit = cpu_fit(result, label)
+    if fit:
+        t.append(("server CPU per call: fixed + per KiB (fit over the sizes, 64 connections)",
+                  f"<= {TARGETS['cpu_us_per_call']:.0f} + {TARGETS['cpu_us_per_kib']:.0f}/KiB µs",
+                  f"{fit[0]:.0f} + {fit[1]:.2f}/KiB µs",
+                  fit[0] <= TARGETS["cpu_us_per_call"] and fit[1] <= TARGETS["cpu_us_per_kib"]))
+    up1 = phase(result, "upstream-direct", "upstream", 1, "1kb")
+    added = [(p["latency_us"]["p50"] - up1["latency_us"]["p50"]) / 1000
+             for m in CALL_MODES if up1 and (p := phase(result, "server", m, 1, "1kb", label))]
+    if added:
+        t.append(("added p50 at 1 connection, 1kb (worse era)", f"<= {TARGETS['added_p50_ms_1']} ms", f"{max(added):.3f} ms",
+                  max(added) <= TARGETS["added_p50_ms_1"]))
+    lv = result.get("log_levels", {}).get(label)
+    if lv and lv["cost"] is not None:
+        t.append(("throughput lost to the info log line (vs warn), 64 connections", f"<= {TARGETS['log_cost'] * 100:.0f} %",
+                  f"{lv['cost'] * 100:.1f} % ({round(lv['info']['rps'])} vs {round(lv['warn']['rps'])})", lv["cost"] <= TARGETS["log_cost"]))
+    b = result.get("binaries", {}).get(label, {})
+    rss = b.get("rss_kib")
     if rss:
         idle = rss["idle_after_start"] / 1024
-        split = ""
-        if rss.get("idle_anon") is not None:
-            split = f" ({rss['idle_anon'] / 1024:.1f} anonymous + {rss['idle_file'] / 1024:.1f} file-backed code)"
-        t.append({"target": "idle RSS", "goal": "<= 8 MiB", "measured": f"{idle:.1f} MiB{split}", "met": idle <= TARGETS["idle_rss_mib"]})
-        t.append({"target": "RSS under load (peak sampled / after load)", "goal": "flat",
-                  "measured": f"{rss['peak_sampled_under_load'] / 1024:.1f} / {rss['after_load_3s'] / 1024:.1f} MiB",
-                  "met": None})
+        split = f" ({rss['idle_anon'] / 1024:.1f} anon + {rss['idle_file'] / 1024:.1f} file)" if rss.get("idle_anon") is not None else ""
+        t.append(("idle RSS", f"<= {TARGETS['idle_rss_mib']:.0f} MiB", f"{idle:.1f} MiB{split}", idle <= TARGETS["idle_rss_mib"]))
+    cs = b.get("cold_start")
+    if cs:
+        t.append(("cold start: spawn to healthy /health (median)", f"<= {TARGETS['cold_start_ms']:.0f} ms", f"{cs['median_ms']:.1f} ms",
+                  cs["median_ms"] <= TARGETS["cold_start_ms"]))
+    slow = result.get("slow_upstream", {}).get(label)
+    if slow:
+        p99 = slow["latency_us"]["p99"] / 1000
+        peak = max(slow["rss_peak_sampled_kib"], slow["hwm_kib"]) / 1024
+        ok = slow["errors_total"] == 0 and p99 <= TARGETS["slow_p99_ms"] and peak <= TARGETS["slow_rss_mib"]
+        t.append((f"upstream at 500 ms, {slow['conns']} connections: errors, p99, peak RSS", "0, <= 600 ms, <= 64 MiB",
+                  f"{slow['errors_total']}, {p99:.0f} ms, {peak:.1f} MiB ({slow['kib_per_call_in_flight']:.1f} KiB per call in flight)", ok))
+    sb = result.get("sandbox", {}).get(label)
+    if sb:
+        rps = sb["direct_64"]["rps"]
+        t.append((f"listProducts straight to the sandbox, 64 connections ({sb['answer_bytes'] / 1024:.0f} KiB)",
+                  f">= {TARGETS['sandbox_rps_64']}", f"{round(rps)} req/s", rps >= TARGETS["sandbox_rps_64"]))
+    return t
+
+
+def cpu_fit(result, label):
+    """Least squares of server CPU µs per call (worse era, 64 connections) over the answer's KiB: (fixed, per KiB)."""
+    pts = []
+    for size, _ in SIZES:
+        kib = result.get("answer_sizes", {}).get(size, {}).get("upstream_bytes", 0) / 1024
+        cpu = [server_cpu_us(p) for m in CALL_MODES if (p := phase(result, "server", m, 64, size, label))]
+        if cpu and kib:
+            pts.append((kib, max(cpu)))
+    if len(pts) < 2:
+        return None
+    n = len(pts)
+    mx, my = sum(x for x, _ in pts) / n, sum(y for _, y in pts) / n
+    sxx = sum((x - mx) ** 2 for x, _ in pts)
+    slope = sum((x - mx) * (y - my) for x, y in pts) / sxx if sxx else 0.0
+    return my - slope * mx, slope
+
+
+def judge(result, bins):
+    """Targets per binary, and the soak's (for the soak file)."""
+    labels = [label for label, _ in bins]
+    rows = {}
+    for label in labels:
+        for target, goal, measured, met in judge_binary(result, label):
+            row = rows.setdefault(target, {"target": target, "goal": goal, "measured": {}, "met": {}})
+            row["measured"][label] = measured
+            row["met"][label] = met
     soak_r = result.get("soak")
     if soak_r:
         g = soak_r["rss_kib"]["growth_kib_per_min"]
         flat = g is not None and g < 256 and soak_r["wrk"]["errors_total"] == 0  # shrinking is fine
-        t.append({"target": f"soak {soak_r['seconds']} s at 64: RSS growth, errors", "goal": "flat, 0",
-                  "measured": f"{g} KiB/min, {soak_r['wrk']['errors_total']} errors", "met": flat})
-    cs = result.get("cold_start")
-    if cs:
-        t.append({"target": "spawn to healthy /health (median)", "goal": "<= 15 ms", "measured": f"{cs['median_ms']:.1f} ms",
-                  "met": cs["median_ms"] <= TARGETS["cold_start_ms"]})
-    result["targets"] = t
+        rows["soak"] = {"target": f"soak {soak_r['seconds']} s at 64: RSS growth, errors", "goal": "flat, 0",
+                        "measured": {labels[-1]: f"{g} KiB/min, {soak_r['wrk']['errors_total']} errors"}, "met": {labels[-1]: flat}}
+    result["targets"] = list(rows.values())
 
 
 # -------------------------------------------------------------- main ----
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="2-second phases, fewer spawns (a smoke test)")
+    ap.add_argument("--quick", action="store_true", help="2-second phases at 1 and 64 connections, fewer spawns (~2 min)")
     ap.add_argument("--soak", action="store_true", help="only the soak: 64 connections, --soak-seconds long")
     ap.add_argument("--soak-seconds", type=int, default=300)
-    ap.add_argument("--seconds", type=int, default=None, help="length of each load phase (default 8, quick 2)")
-    ap.add_argument("--conns", default="1,16,64")
+    ap.add_argument("--seconds", type=int, default=None, help="length of each load phase (default 6, quick 2)")
+    ap.add_argument("--conns", default=None, help="connection counts (default 1,16,64; quick 1,64)")
     ap.add_argument("--coldstart-runs", type=int, default=None)
     ap.add_argument("--scrape-metrics", type=float, default=0, metavar="SECONDS",
-                    help="GET /metrics this often during the load, as Prometheus would (default: never, "
-                         "which shows what an unscraped server does)")
+                    help="GET /metrics this often during the soak, as Prometheus would (default: never)")
     ap.add_argument("--warmup", type=int, default=None, help="seconds of 64-connection load before measuring (default 3, quick 1)")
     ap.add_argument("--upstream-threads", type=int, default=2)
     ap.add_argument("--rust-log", default=None, help="RUST_LOG for the server (default: its own, info)")
-    ap.add_argument("--no-sandbox", dest="sandbox", action="store_false", help="skip the sandbox-as-upstream comparison")
-    ap.add_argument("--no-log-variant", dest="log_off_variant", action="store_false",
-                    help="skip the tool-call load with RUST_LOG=warn (the cost of logging; on by default, off in --quick)")
-    ap.add_argument("--modes", default=",".join(SERVER_MODES), help="server phases (default: all four)")
-    ap.add_argument("--server-bin", default=None, help="benchmark another build of the server (experiments)")
+    ap.add_argument("--no-sandbox", dest="sandbox", action="store_false", help="skip the sandbox phases")
+    ap.add_argument("--no-log-variant", dest="log_variant", action="store_false", help="skip the info vs warn comparison")
+    ap.add_argument("--no-slow", dest="slow", action="store_false", help="skip the slow upstream with many connections")
+    ap.add_argument("--slow-conns", type=int, default=2000)
+    ap.add_argument("--slow-seconds", type=int, default=None, help="length of the slow-upstream phase (default 10, quick 4)")
+    ap.add_argument("--server-bin", default=None, help="the binary measured ('after'; default target/release/digistore24-mcp)")
+    ap.add_argument("--before-bin", default=None, help="a second binary measured in the same run, phase by phase ('before')")
     ap.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment of the server, e.g. LD_PRELOAD=... (experiments)")
     ap.add_argument("--out", default=None, help="result file (default results/latest.json, soak: results/soak.json); "
                                                 "RESULTS.md is only rewritten for the default file")
     args = ap.parse_args()
-    args.modes = [m for m in args.modes.split(",") if m]
-    global SERVER_BIN
-    if args.server_bin:
-        SERVER_BIN = os.path.abspath(args.server_bin)
+    after = os.path.abspath(args.server_bin) if args.server_bin else SERVER_BIN
+    args.bins = ([("before", os.path.abspath(args.before_bin))] if args.before_bin else []) + [("after" if args.before_bin else "server", after)]
     for kv in args.server_env:
         k, _, v = kv.partition("=")
         SERVER_ENV[k] = v
-    args.seconds = args.seconds or (2 if args.quick else 8)
+    args.seconds = args.seconds or (2 if args.quick else 6)
     args.coldstart_runs = args.coldstart_runs or (5 if args.quick else 11)
     args.warmup = args.warmup if args.warmup is not None else (1 if args.quick else 3)
-    args.conns = [int(c) for c in args.conns.split(",")]
-    if args.quick:
-        args.log_off_variant = False
+    args.conns = [int(c) for c in (args.conns or ("1,64" if args.quick else "1,16,64")).split(",")]
+    args.slow_seconds = args.slow_seconds or (4 if args.quick else 10)
 
-    for path in (SERVER_BIN, HELPER_BIN):
+    for path in [p for _, p in args.bins] + [HELPER_BIN]:
         if not os.path.exists(path):
             sys.exit(f"missing {path}: run bash bench/run.sh (it builds first)")
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk (bash bench/run.sh does it)")
+    # 2,000 connections need ~2,000 descriptors in wrk and the fake, ~4,000 in the server; children inherit this.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 3 * args.slow_conns:
+        log(f"ulimit -n is {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}: too low for {args.slow_conns} connections; skipping that phase")
+        args.slow = False
 
     os.makedirs(RESULTS, exist_ok=True)
     result = {"kind": "soak" if args.soak else ("quick" if args.quick else "standard"),
               "machine": machine_info(),
-              "server": {"binary": os.path.relpath(SERVER_BIN, ROOT), "env": SERVER_ENV,
+              "server": {"binaries": {label: os.path.relpath(path, ROOT) if path.startswith(ROOT) else path for label, path in args.bins},
+                         "env": SERVER_ENV,
                          "argv": "serve --listen 127.0.0.1:P --api-base-url http://127.0.0.1:U/api/call --confirm off",
                          "rust_log": args.rust_log or "(default: info; stderr to /dev/null)"},
               "upstream": {"used": "bench fake upstream (ds24-bench upstream, hyper, "
-                                   f"{args.upstream_threads} threads, 2 products ~0.9 KB)"},
+                                   f"{args.upstream_threads} threads): listPurchases pages of 1, 12 and 48 purchases"},
               "load_generator": "wrk, 1 thread at 1 connection else 2, 64 keys rotated (Bearer key-N), every answer checked",
               "seconds_per_phase": args.seconds,
               "metrics_scraped_every_s": args.scrape_metrics or None}
@@ -725,7 +898,7 @@ def main():
         if args.soak:
             soak(args, result)
         else:
-            result["tools_list"] = tools_list_size()
+            result["tools_list"] = tools_list_size(args.bins[-1][1])
             standard(args, result)
     except Exception as e:  # a broken run still writes what it has
         result["failure"] = str(e)
@@ -733,13 +906,17 @@ def main():
         ok = False
     result["machine"]["loadavg_after"] = loadavg()
     result["wall_seconds"] = round(time.monotonic() - t0, 1)
-    judge(result)
+    judge(result, args.bins)
 
     errors = sum(p["errors_total"] for p in result.get("phases", []))
-    for key in ("sandbox_comparison", "variant_rust_log_warn"):
-        for r in result.get(key, {}).values():
-            if isinstance(r, dict) and "errors_total" in r:
-                errors += r["errors_total"]
+    for key in ("sandbox", "log_levels"):
+        for per in result.get(key, {}).values():
+            for r in per.values():
+                if isinstance(r, dict) and "errors_total" in r:
+                    errors += r["errors_total"]
+    for r in result.get("slow_upstream", {}).values():
+        if isinstance(r, dict) and "errors_total" in r:
+            errors += r["errors_total"]
     if result.get("soak"):
         errors += result["soak"]["wrk"]["errors_total"]
     result["errors_total"] = errors
@@ -750,9 +927,11 @@ def main():
     with open(out, "w") as f:
         json.dump(result, f, indent=1)
     log("wrote", os.path.relpath(out, ROOT))
+    labels = [label for label, _ in args.bins]
     for t in result["targets"]:
-        mark = {True: "met", False: "NOT met", None: "-"}[t["met"]]
-        log(f"  {t['target']:<58} {t['goal']:>10}  {str(t['measured']):>28}  {mark}")
+        cells = "  ".join(f"{label}: {t['measured'].get(label, '—')} [{ {True: 'met', False: 'NOT met', None: '-'}[t['met'].get(label)] }]"
+                          for label in labels if label in t["measured"])
+        log(f"  {t['target'][:64]:<64} {t['goal']:>14}  {cells}")
 
     if not args.quick and not args.out and os.path.exists(os.path.join(RESULTS, "latest.json")):
         import report

@@ -7,11 +7,18 @@
 #   3. inclusive time of the frames of our own pipeline (DWARF call graphs; a lower
 #      bound, as some stacks are cut).
 # Run through `bash bench/run.sh --profile [SECONDS]` (it builds first).
+# `bash bench/run.sh --profile sandbox [SECONDS]` profiles the built-in sandbox
+# instead, answering `listProducts` (28 KB) straight to wrk at 64 connections:
+# bench/results/profile-sandbox.txt.
 set -euo pipefail
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$BENCH")"
+WHAT=server
+if [ "${1:-}" = sandbox ]; then WHAT=sandbox; shift; fi
 SECS="${1:-10}"
+SERVER_BIN="${SERVER_BIN:-$ROOT/target/release/digistore24-mcp}"
 OUT="$BENCH/results/profile.txt"
+[ "$WHAT" = sandbox ] && OUT="$BENCH/results/profile-sandbox.txt"
 TMP="$BENCH/results/tmp"
 mkdir -p "$TMP"
 
@@ -22,13 +29,23 @@ command -v perf >/dev/null || { echo "profile: perf is missing (apt-get install 
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 U=$(port); S=$(port)
-"$BENCH/target/release/ds24-bench" upstream --listen "127.0.0.1:$U" >/dev/null 2>&1 & UP=$!
-"$ROOT/target/release/digistore24-mcp" serve --listen "127.0.0.1:$S" --api-base-url "http://127.0.0.1:$U/api/call" --confirm off >/dev/null 2>&1 & SP=$!
-cleanup() { kill "$UP" "$SP" 2>/dev/null || true; }
-trap cleanup EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$S/health" >/dev/null 2>&1 && break; sleep 0.05; done
-
-WRK=(wrk -t2 -c64 -s "$BENCH/wrk/mcp.lua" "http://127.0.0.1:$S/mcp" -- call-legacy 64)
+if [ "$WHAT" = sandbox ]; then
+  "$SERVER_BIN" sandbox --listen "127.0.0.1:$S" --latency-ms 0 >/dev/null 2>&1 & SP=$!
+  UP=
+  cleanup() { kill "$SP" 2>/dev/null || true; }
+  trap cleanup EXIT
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$S/sandbox/health" && break; sleep 0.05; done
+  WRK=(wrk -t2 -c64 -s "$BENCH/wrk/mcp.lua" "http://127.0.0.1:$S/api/call/listProducts" -- upstream 1 sandbox-writable)
+  TITLE="perf cpu-clock profile of the built-in sandbox, listProducts straight to it, 64 connections, $SECS s"
+else
+  "$BENCH/target/release/ds24-bench" upstream --listen "127.0.0.1:$U" >/dev/null 2>&1 & UP=$!
+  "$SERVER_BIN" serve --listen "127.0.0.1:$S" --api-base-url "http://127.0.0.1:$U/api/call" --confirm off >/dev/null 2>&1 & SP=$!
+  cleanup() { kill "$UP" "$SP" 2>/dev/null || true; }
+  trap cleanup EXIT
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$S/health" >/dev/null 2>&1 && break; sleep 0.05; done
+  WRK=(wrk -t2 -c64 -s "$BENCH/wrk/mcp.lua" "http://127.0.0.1:$S/mcp" -- call-legacy 64)
+  TITLE="perf cpu-clock profile of the server, tools/call listProducts (2025-06-18), 64 connections, $SECS s"
+fi
 "${WRK[@]:0:1}" -d2s "${WRK[@]:1}" >/dev/null   # warm-up
 
 LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -49,9 +66,9 @@ perf report -i "$TMP/perf.flat" --no-children --sort dso,sym --stdio 2>/dev/null
 perf report -i "$TMP/perf.dwarf" --children --sort sym --stdio -g none --percent-limit 0.3 2>/dev/null | grep -v '^#' \
   | grep -v '^$' | cut -c1-300 | sed 's/ *$//' > "$TMP/children.txt"
 
-python3 - "$TMP" "$OUT" "$SECS" "$LOAD" <<'PY'
+python3 - "$TMP" "$OUT" "$SECS" "$LOAD" "$TITLE" <<'PY'
 import json, re, sys
-tmp, out, secs, load = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+tmp, out, secs, load, title = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 rows = []
 for line in open(f"{tmp}/flat.txt"):
     m = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(.*)", line)
@@ -82,7 +99,7 @@ for pct, dso, kind, sym in rows:
             break
 wf = json.loads(open(f"{tmp}/wrk.flat").read().split(" ", 1)[1])
 L = []
-L.append(f"perf cpu-clock profile of the server, tools/call listProducts (2025-06-18), 64 connections, {secs} s")
+L.append(title)
 L.append(f"load meanwhile: {wf['rps']:.0f} req/s, {wf['requests']} requests, errors {sum(wf['errors'].values())}; "
          f"machine load average before: {load}")
 L.append("")
@@ -96,7 +113,7 @@ for pct, dso, kind, sym in rows[:45]:
     L.append(f"  {pct:6.2f}%  {dso:<18} {sym[:150]}")
 L.append("")
 L.append("3. Inclusive time of selected frames (DWARF call graphs; lower bounds, some stacks are cut)")
-pat = re.compile(r"digistore24_mcp|tracing_core::event::Event::dispatch|tracing_subscriber::fmt::Subscriber|rmcp::service::serve_inner|"
+pat = re.compile(r"digistore24_mcp|sandbox|tracing_core::event::Event::dispatch|tracing_subscriber::fmt::Subscriber|rmcp::service::serve_inner|"
                  r"serve_directly|StreamableHttpService.*(clone|handle_post)|parse_envelope|serde_json::ser::to_vec|"
                  r"CallToolResult::structured|url::ParseOptions::parse|reqwest::async_impl::client::Client::execute_request|"
                  r"uuid|metrics::|JsonRpcMessage.*deserialize|__GI___writev|__GI___libc_write|Stderr|do_futex|tokio::task::spawn::spawn")

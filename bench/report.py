@@ -4,6 +4,7 @@ previous run and the hand-written bench/NOTES.md), or compares two runs:
 
     python3 bench/report.py                      # regenerate RESULTS.md
     python3 bench/report.py --compare A.json B.json   # key figures side by side
+    python3 bench/report.py --render R.json OUT.md    # any result file as Markdown
 """
 
 import json
@@ -35,7 +36,8 @@ def mark(met):
 
 
 def phase_label(p):
-    return "fake upstream alone" if p["target"] == "upstream-direct" else p["mode"]
+    name = "fake upstream alone" if p["target"] == "upstream-direct" else f"{p.get('binary', 'server')} {p['mode']}"
+    return f"{name} {p['size']}" if p.get("size") else name
 
 
 def key_figures(r):
@@ -48,11 +50,12 @@ def key_figures(r):
         out[f"{k} p99 ms"] = round(p["latency_us"]["p99"] / 1000, 3)
         if "server" in p["cpu"]:
             out[f"{k} server CPU ms/req"] = p["cpu"]["server"]["ms_per_req"]
-    for k, v in r.get("rss_kib", {}).items():
-        if isinstance(v, int):
-            out[f"RSS {k} MiB"] = round(v / 1024, 1)
-    if r.get("cold_start"):
-        out["cold start median ms"] = r["cold_start"]["median_ms"]
+    for label, b in r.get("binaries", {}).items():
+        for k, v in b.get("rss_kib", {}).items():
+            if isinstance(v, int):
+                out[f"{label} RSS {k} MiB"] = round(v / 1024, 1)
+        if b.get("cold_start"):
+            out[f"{label} cold start median ms"] = b["cold_start"]["median_ms"]
     if r.get("soak"):
         out["soak growth KiB/min"] = r["soak"]["rss_kib"]["growth_kib_per_min"]
         out["soak req/s"] = round(r["soak"]["wrk"]["rps"])
@@ -71,8 +74,8 @@ def compare(a_path, b_path):
         print(f"{k:<48} {str(va):>12} {str(vb):>12} {ratio:>8}")
 
 
-def write():
-    r = load("latest.json")
+def write(source="latest.json", target=None):
+    r = load(source)
     if r is None:
         sys.exit("no results/latest.json: run bash bench/run.sh first")
     soak = load("soak.json")
@@ -99,7 +102,7 @@ def write():
         w(f"| code | commit {m['commit']}, {m.get('uncommitted_files_in_src', 0)} uncommitted file(s) in src/, Cargo.* |")
     w(f"| load generator | {(m.get('wrk') or 'wrk').split(' [')[0]}; {r['load_generator']} |")
     w(f"| upstream | {r['upstream']['used']} |")
-    w(f"| server | `{r['server']['binary']} {r['server']['argv']}`, RUST_LOG {r['server']['rust_log']} |")
+    w(f"| server | `digistore24-mcp {r['server']['argv']}`, RUST_LOG {r['server']['rust_log']} |")
     foreign = [p["machine"]["foreign_cores"] for p in r.get("phases", [])]
     w(f"| how loaded | load average {' '.join(map(str, m['loadavg_before']))} before, "
       f"{' '.join(map(str, m['loadavg_after']))} after; CPU used by other processes during the load phases: "
@@ -108,139 +111,183 @@ def write():
     w("Load generator, fake upstream and server share the same 2 cores, as the issue asks.")
     w("")
 
-    w("## Targets (issue 6)")
+    labels = list(r.get("binaries", {}))
+    w("Binaries: " + "; ".join(f"**{label}** `{b['path']}` ({b['size_bytes'] / 1e6:.1f} MB)" for label, b in r.get("binaries", {}).items())
+      + ". With two binaries every phase runs on both servers back to back under the same upstream phase, so their ratio is "
+      "the figure to read; absolute rates move with the machine's load.")
     w("")
-    w("| target | goal | measured | |")
-    w("|---|---|---|---|")
+    w("## Targets (issue 17)")
+    w("")
+    w("| target | goal | " + " | ".join(labels) + " | |")
+    w("|---|---|" + "---|" * len(labels) + "---|")
     targets = list(r.get("targets", []))
-    if soak:
+    if soak and labels:
+        # The soak runs one binary (the newest): its row goes under the last column.
         for t in soak.get("targets", []):
-            targets.append(t)
+            if isinstance(t.get("measured"), dict) and t["measured"]:
+                targets.append(dict(t, measured={labels[-1]: next(iter(t["measured"].values()))},
+                                    met={labels[-1]: next(iter(t["met"].values()))}))
     for t in targets:
-        w(f"| {t['target']} | {t['goal']} | {t['measured']} | {mark(t['met'])} |")
+        last = labels[-1] if labels else None
+        met = t["met"].get(last) if last in t["met"] else next(iter(t["met"].values()), None)
+        w(f"| {t['target']} | {t['goal']} | " + " | ".join(t["measured"].get(label, "—") for label in labels) + f" | {mark(met)} |")
     w("")
+    w("The mark is the last binary's (after). 'Ratios in one run' as the issue asks: the upstream alone and the servers are "
+      "measured in the same run, one after the other, under the same load generator.")
+    w("")
+
+    sizes = r.get("answer_sizes", {})
+    if sizes:
+        w("## Answer sizes")
+        w("")
+        w("| size | listPurchases page_size | upstream answer | answer to the agent (" + ", ".join(labels) + ") |")
+        w("|---|---|---|---|")
+        for size, a in sizes.items():
+            through = ", ".join(
+                f"{r['binaries'][label]['answer_sizes'][size]['server_answer_bytes']} B"
+                + (" (cut)" if r['binaries'][label]['answer_sizes'][size].get('truncated') else "") for label in labels)
+            w(f"| {size} | {a['page_size']} | {a['upstream_bytes']} B | {through} |")
+        w("")
 
     w("## Throughput, latency, CPU")
     w("")
-    w(f"Each phase runs {r['seconds_per_phase']} s. `listProducts` through the server against the same request "
-      "straight to the fake upstream. CPU is per request, from /proc/PID/stat (server, upstream) and wrk's rusage; "
-      "'other' is CPU used meanwhile by processes outside the benchmark, in cores.")
+    w(f"Each phase runs {r['seconds_per_phase']} s: `tools/call listPurchases {{page_size}}` through the server against the same "
+      "request straight to the fake upstream. Share = tool calls/s ÷ the upstream's own req/s in the same run. "
+      "CPU is the server's utime+stime from /proc/PID/stat ÷ the calls. 'other' is CPU used meanwhile by processes "
+      "outside the benchmark, in cores (other engineers' builds).")
     w("")
-    prev_f = key_figures(prev) if prev else {}
-    head = "| phase | conns | req/s | p50 ms | p90 ms | p99 ms | errors | server CPU ms/req | upstream CPU ms/req | wrk CPU ms/req | other |"
-    if prev_f:
-        head += " req/s vs previous |"
+    head = "| size | conns | era | upstream req/s | " + " | ".join(f"{l} req/s" for l in labels) + " | " + \
+        " | ".join(f"{l} share" for l in labels) + " | " + " | ".join(f"{l} CPU µs/call" for l in labels) + " | " + \
+        " | ".join(f"{l} p50 / p99 ms" for l in labels) + " | errors | other |"
     w(head)
     w("|" + "---|" * (head.count("|") - 1))
-    for p in r.get("phases", []):
-        lat = p["latency_us"]
-        cpu = p["cpu"]
-        row = (f"| {phase_label(p)} | {p['conns']} | {p['rps']:.0f} | {ms(lat['p50'])} | {ms(lat['p90'])} | "
-               f"{ms(lat['p99'])} | {p['errors_total']} | "
-               f"{cpu['server']['ms_per_req'] if 'server' in cpu else '—'} | {cpu['upstream']['ms_per_req']} | "
-               f"{cpu['wrk']['ms_per_req']} | {p['machine']['foreign_cores']} |")
-        if prev_f:
-            old = prev_f.get(f"{phase_label(p)} c={p['conns']} req/s")
-            row += f" {(p['rps'] / old - 1) * 100:+.0f} % |" if old else " — |"
-        w(row)
-    if prev_f:
-        pm = prev["machine"]
+    phases = r.get("phases", [])
+    ups = {(p["size"], p["conns"]): p for p in phases if p["target"] == "upstream-direct"}
+    for (size, conns), u in ups.items():
+        for mode in ("call-legacy", "call-2026"):
+            ps = {p["binary"]: p for p in phases if p["target"] == "server" and p["mode"] == mode and p["conns"] == conns and p.get("size") == size}
+            if not ps:
+                continue
+            cell = lambda f: " | ".join(f(ps[l]) if l in ps else "—" for l in labels)
+            w(f"| {size} | {conns} | {mode[5:]} | {u['rps']:.0f} | " + cell(lambda p: f"{p['rps']:.0f}") + " | "
+              + cell(lambda p: f"{p['rps'] / u['rps']:.3f}") + " | " + cell(lambda p: f"{p['cpu']['server']['ms_per_req'] * 1000:.0f}") + " | "
+              + cell(lambda p: f"{ms(p['latency_us']['p50'])} / {ms(p['latency_us']['p99'])}") + " | "
+              + str(sum(p["errors_total"] for p in ps.values())) + f" | {max(p['machine']['foreign_cores'] for p in ps.values())} |")
+    lists = [p for p in phases if p["target"] == "server" and p["mode"].startswith("list")]
+    if lists:
         w("")
-        w(f"'vs previous' compares with the run of {pm['date']} (commit {pm.get('commit') or '?'}, "
-          "`results/latest.previous.json`).")
+        w("`tools/list` at 64 connections (no upstream): " + "; ".join(
+            f"{p['binary']} {p['mode']}: {p['rps']:.0f} req/s, {p['cpu']['server']['ms_per_req'] * 1000:.0f} µs/call" for p in lists) + ".")
     w("")
-    up = {p["conns"]: p for p in r.get("phases", []) if p["target"] == "upstream-direct"}
-    lines = []
-    for p in r.get("phases", []):
-        if p["target"] == "server" and p["mode"].startswith("call") and p["conns"] in up:
-            u = up[p["conns"]]
-            lines.append(f"| {p['mode']} | {p['conns']} | {(p['latency_us']['p50'] - u['latency_us']['p50']) / 1000:.3f} | "
-                         f"{p['rps'] / u['rps'] * 100:.1f} % |")
-    if lines:
-        w("Added by the server (tool call minus the same call straight to the fake upstream):")
-        w("")
-        w("| era | conns | added p50 ms | share of the upstream's rate |")
-        w("|---|---|---|---|")
-        L.extend(lines)
-        w("")
+    # Added p50 and the CPU fit.
+    w("Added by the server at 1 connection (p50 of the tool call minus the upstream's own p50), and server CPU per call "
+      "as fixed + per KiB of the upstream answer (least squares over the three sizes, worse era, 64 connections):")
+    w("")
+    w("| | " + " | ".join(labels) + " |")
+    w("|---|" + "---|" * len(labels))
+    import bench as bench_module  # the same fit as the targets
+    for size in sizes:
+        u = ups.get((size, 1))
+        row = []
+        for label in labels:
+            added = [(p["latency_us"]["p50"] - u["latency_us"]["p50"]) / 1000 for p in phases
+                     if u and p["target"] == "server" and p.get("binary") == label and p["conns"] == 1 and p.get("size") == size]
+            row.append(f"{max(added):.3f} ms" if added else "—")
+        w(f"| added p50, {size}, 1 connection (worse era) | " + " | ".join(row) + " |")
+    fits = [bench_module.cpu_fit(r, label) for label in labels]
+    w("| server CPU µs per call (fixed + per KiB) | " + " | ".join(f"{f[0]:.0f} + {f[1]:.2f}/KiB" if f else "—" for f in fits) + " |")
+    w("")
     if r.get("errors_total") is not None:
         w(f"Errors over the whole run (non-200, no JSON-RPC result, `isError`, socket errors): **{r['errors_total']}**.")
-        cc = r.get("metrics_crosscheck")
-        if cc:
-            w(f"The server's own `/metrics` counted tool calls by outcome: `{json.dumps(cc['tool_calls_by_outcome'])}` "
-              f"({cc['measured_calls']} in the measured phases, plus warm-up and preflight).")
+        for label in labels:
+            cc = r["binaries"][label].get("metrics_crosscheck")
+            if cc:
+                w(f"{label}: the server's own `/metrics` counted tool calls by outcome `{json.dumps(cc['tool_calls_by_outcome'])}` "
+                  f"({cc['measured_calls']} in the measured phases, plus warm-up and preflight).")
         w("")
 
-    rss = r.get("rss_kib")
-    if rss:
-        w("## Memory (server RSS)")
+    lv = r.get("log_levels")
+    if lv:
+        w("## The info log line")
         w("")
-        w("| idle after start | of which anonymous / file-backed | idle after the first requests | peak sampled under load (every 0.5 s) | 3 s after load | VmHWM |")
-        w("|---|---|---|---|---|---|")
-        split = f"{mib(rss['idle_anon'])} / {mib(rss['idle_file'])} MiB" if rss.get("idle_anon") is not None else "?"
-        w(f"| {mib(rss['idle_after_start'])} MiB | {split} | {mib(rss['idle_after_first_requests'])} MiB | "
-          f"{mib(rss['peak_sampled_under_load'])} MiB | {mib(rss['after_load_3s'])} MiB | {mib(rss['hwm'])} MiB |")
-        ends = [f"{p['mode']} c={p['conns']}: {mib(p['rss_end_kib'])}" for p in r["phases"] if "rss_end_kib" in p]
+        w("`call-legacy`, 1kb, 64 connections: the running server (default `info`, one line per call) and then a fresh one with `RUST_LOG=warn`.")
         w("")
-        w("RSS at the end of each phase (MiB): " + "; ".join(ends) + ".")
+        w("| | " + " | ".join(labels) + " |")
+        w("|---|" + "---|" * len(labels))
+        w("| info req/s | " + " | ".join(f"{lv[l]['info']['rps']:.0f}" if l in lv else "—" for l in labels) + " |")
+        w("| warn req/s | " + " | ".join(f"{lv[l]['warn']['rps']:.0f}" if l in lv else "—" for l in labels) + " |")
+        w("| info server CPU µs/call | " + " | ".join(f"{lv[l]['info']['cpu']['server']['ms_per_req'] * 1000:.0f}" if l in lv else "—" for l in labels) + " |")
+        w("| warn server CPU µs/call | " + " | ".join(f"{lv[l]['warn']['cpu']['server']['ms_per_req'] * 1000:.0f}" if l in lv else "—" for l in labels) + " |")
+        w("| throughput lost to the line | " + " | ".join(f"{lv[l]['cost'] * 100:.1f} %" if l in lv else "—" for l in labels) + " |")
         w("")
 
-    cs = r.get("cold_start")
-    if cs:
-        w("## Cold start")
+    if r.get("binaries"):
+        w("## Memory (server RSS) and cold start")
         w("")
-        w(f"Spawn of `digistore24-mcp serve` to the first `200` from `/health` (polled every 100 µs), "
-          f"{cs['runs']} spawns: median **{cs['median_ms']} ms**, min {cs['min_ms']}, max {cs['max_ms']} "
-          f"(each: {', '.join(str(x) for x in cs['each_ms'])}).")
+        w("| | " + " | ".join(labels) + " |")
+        w("|---|" + "---|" * len(labels))
+        rows = [("idle after start", lambda b: f"{mib(b['rss_kib']['idle_after_start'])} MiB"),
+                ("of which anonymous / file-backed", lambda b: f"{mib(b['rss_kib']['idle_anon'])} / {mib(b['rss_kib']['idle_file'])} MiB"),
+                ("idle after the first requests", lambda b: f"{mib(b['rss_kib']['idle_after_first_requests'])} MiB"),
+                ("peak sampled under load (every 0.5 s)", lambda b: f"{mib(b['rss_kib']['peak_sampled_under_load'])} MiB"),
+                ("3 s after the load / VmHWM", lambda b: f"{mib(b['rss_kib']['after_load_3s'])} / {mib(b['rss_kib']['hwm'])} MiB"),
+                ("cold start, median (min–max)", lambda b: f"{b['cold_start']['median_ms']} ms ({b['cold_start']['min_ms']}–{b['cold_start']['max_ms']})"),
+                ("binary size", lambda b: f"{b['size_bytes'] / 1e6:.1f} MB")]
+        for name, f in rows:
+            try:
+                w(f"| {name} | " + " | ".join(f(r['binaries'][l]) for l in labels) + " |")
+            except (KeyError, TypeError):
+                pass
+        w("")
+        for label in labels:
+            sm = r["binaries"][label].get("smaps_idle")
+            if sm and sm.get("largest"):
+                w(f"{label}, idle, largest resident mappings (`/proc/PID/smaps`): "
+                  + ", ".join(f"`{name}` {kib / 1024:.1f} MiB" for name, kib in sm["largest"]) + ".")
+        w("")
+
+    slow = r.get("slow_upstream")
+    if slow:
+        w(f"## Slow upstream: {slow['latency_ms']} ms per answer, {slow['conns']} connections")
+        w("")
+        w(f"Server with {slow['server_flags']}; `call-legacy` listProducts for {slow['seconds']} s.")
+        w("")
+        w("| | " + " | ".join(labels) + " |")
+        w("|---|" + "---|" * len(labels))
+        rows = [("tool calls/s", lambda x: f"{x['rps']:.0f}"),
+                ("errors", lambda x: str(x["errors_total"])),
+                ("p50 / p99 ms", lambda x: f"{ms(x['latency_us']['p50'])} / {ms(x['latency_us']['p99'])}"),
+                ("RSS idle / peak (sampled every 0.25 s, or VmHWM)", lambda x: f"{mib(x['rss_idle_kib'])} / {mib(max(x['rss_peak_sampled_kib'], x['hwm_kib']))} MiB"),
+                ("memory per call in flight", lambda x: f"{x['kib_per_call_in_flight']:.1f} KiB"),
+                ("server CPU µs/call", lambda x: f"{x['cpu']['server']['ms_per_req'] * 1000:.0f}")]
+        for name, f in rows:
+            w(f"| {name} | " + " | ".join(f(slow[l]) if l in slow else "—" for l in labels) + " |")
+        w("")
+
+    sb = r.get("sandbox")
+    if sb:
+        w("## The built-in sandbox")
+        w("")
+        w("`listProducts` with the one key `sandbox-writable` at 64 connections: straight to `digistore24-mcp sandbox` (latency 0), "
+          "then through that binary's server.")
+        w("")
+        w("| | " + " | ".join(labels) + " |")
+        w("|---|" + "---|" * len(labels))
+        rows = [("answer", lambda x: f"{x['answer_bytes']} B"),
+                ("straight to the sandbox req/s", lambda x: f"{x['direct_64']['rps']:.0f}"),
+                ("sandbox CPU µs/req", lambda x: f"{x['direct_64']['cpu']['upstream']['ms_per_req'] * 1000:.0f}"),
+                ("p50 / p99 ms", lambda x: f"{ms(x['direct_64']['latency_us']['p50'])} / {ms(x['direct_64']['latency_us']['p99'])}"),
+                ("tool calls/s through the server", lambda x: f"{x['via_server_64']['rps']:.0f}")]
+        for name, f in rows:
+            w(f"| {name} | " + " | ".join(f(sb[l]) if l in sb else "—" for l in labels) + " |")
         w("")
 
     tl = r.get("tools_list")
     if tl:
         w("## tools/list")
         w("")
-        w("| | tools | `tools` array, compact JSON | whole HTTP answer (2025-06-18 / 2026-07-28) | cl100k tokens |")
-        w("|---|---|---|---|---|")
-        w(f"| this server | {tl['tools']} | {tl['tools_array_bytes']} B ({tl['tools_array_bytes'] / tl['tools']:.0f} B/tool) | "
-          f"{tl.get('http_bytes_legacy', '?')} / {tl.get('http_bytes_2026', '?')} B | {tl['tokens_cl100k']} "
-          f"({tl['tokens_cl100k'] / tl['tools']:.0f}/tool) |")
-        w("| TypeScript server | 93 | — | 62.8 KB (675 B/tool) | ~13.5k (145/tool) |")
-        w("")
-
-    sc = r.get("sandbox_comparison")
-    if sc:
-        sd, sv = sc["sandbox_direct_64"], sc["server_via_sandbox_64"]
-        fake = up.get(64)
-        w("## Which fake upstream")
-        w("")
-        w("| upstream, 64 connections | req/s straight to it | upstream CPU ms/req | answer size | tool calls/s through the server |")
-        w("|---|---|---|---|---|")
-        if fake:
-            best = max((p for p in r["phases"] if p["target"] == "server" and p["mode"] == "call-legacy" and p["conns"] == 64),
-                       key=lambda p: p["rps"], default=None)
-            w(f"| bench fake (`ds24-bench upstream`) | {fake['rps']:.0f} | {fake['cpu']['upstream']['ms_per_req']} | "
-              f"{r.get('call_answer_bytes', '?')} B answer to the agent | {best['rps']:.0f} |" if best else "")
-        w(f"| built-in sandbox, latency 0 | {sd['rps']:.0f} | {sd['cpu']['upstream']['ms_per_req']} | "
-          f"{sc['sandbox_answer_bytes']} B from the sandbox | {sv['rps']:.0f} (one key, `sandbox-writable`) |")
-        w("")
-        w(f"The sandbox is a stateful model (seeded account, filters, {sc['sandbox_answer_bytes'] // 1024} KB for `listProducts`) "
-          "and is itself the bottleneck, so the figures above use the bench's fake upstream; the sandbox row is for reference only.")
-        w("")
-
-    var = r.get("variant_rust_log_warn")
-    if var:
-        base64 = next((p for p in r["phases"] if p["target"] == "server" and p["mode"] == "call-legacy" and p["conns"] == 64), None)
-        base1 = next((p for p in r["phases"] if p["target"] == "server" and p["mode"] == "call-legacy" and p["conns"] == 1), None)
-        w("## Cost of the log lines")
-        w("")
-        w("| call-legacy | RUST_LOG default (info) | RUST_LOG=warn |")
-        w("|---|---|---|")
-        if base64:
-            v = var["call-legacy-64"]
-            w(f"| 64 conns req/s | {base64['rps']:.0f} | {v['rps']:.0f} |")
-            w(f"| 64 conns server CPU ms/req | {base64['cpu']['server']['ms_per_req']} | {v['cpu']['server']['ms_per_req']} |")
-        if base1:
-            v = var["call-legacy-1"]
-            w(f"| 1 conn p50 ms | {ms(base1['latency_us']['p50'])} | {ms(v['latency_us']['p50'])} |")
+        w(f"{tl['tools']} tools, `tools` array {tl['tools_array_bytes']} B compact JSON, {tl['tokens_cl100k']} cl100k tokens "
+          "(`digistore24-mcp tools --cost`).")
         w("")
 
     if soak:
@@ -313,7 +360,7 @@ def write():
             groups = "```\n" + "\n\n".join(lines[:2]).strip() + "\n```"
         w(text.replace("PROFILE_GROUPS", groups))
         w("")
-    with open(os.path.join(BENCH, "RESULTS.md"), "w") as f:
+    with open(target or os.path.join(BENCH, "RESULTS.md"), "w") as f:
         f.write("\n".join(L))
     print("[bench] wrote bench/RESULTS.md", file=sys.stderr)
 
@@ -321,5 +368,7 @@ def write():
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--compare":
         compare(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "--render":  # any result file into any Markdown file
+        write(sys.argv[2], sys.argv[3])
     else:
         write()

@@ -1,12 +1,16 @@
 -- wrk script for digistore24-mcp (see bench/README.md).
--- Usage: wrk ... -s bench/wrk/mcp.lua URL -- MODE [KEYS [FIXED_KEY]]
+-- Usage: wrk ... -s bench/wrk/mcp.lua URL -- MODE [KEYS [FIXED_KEY [TOOL [ARGUMENTS [FORM]]]]]
 --   MODE: call-legacy | call-2026 | list-legacy | list-2026 | upstream | mix
 --         mix = listProducts calls in both eras, 1 in 17 requests a tools/list
 --   KEYS: how many distinct API keys to rotate through (default 64): each
 --         request carries `Authorization: Bearer key-N` (upstream mode:
 --         `X-DS-API-KEY: key-N` and a form body, as the server sends it).
 --   FIXED_KEY: optional; every request uses this one key instead (the
---         built-in sandbox only knows its own keys, e.g. sandbox-writable).
+--         built-in sandbox only knows its own keys, e.g. sandbox-writable);
+--         "-" for none.
+--   TOOL: the function called (default listProducts); ARGUMENTS its JSON
+--         arguments in tool calls (default {}); FORM the form body of the
+--         upstream mode (default language=en).
 -- Every answer is checked: HTTP 200 and a JSON-RPC "result" (tool calls:
 -- not "isError":true; upstream: "result":"success"). Failures are counted
 -- as check_failed. done() prints one JSON line prefixed with "WRKJSON ".
@@ -24,6 +28,10 @@ local META = '"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",' 
    '"io.modelcontextprotocol/clientCapabilities":{},' ..
    '"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"0"}}'
 
+local tool = "listProducts"
+local arguments = "{}"
+local form = "language=en"
+
 local function build(mode, key)
    local h = {
       ["Content-Type"] = "application/json",
@@ -31,21 +39,21 @@ local function build(mode, key)
       ["Authorization"] = "Bearer " .. key,
    }
    if mode == "upstream" then
-      return wrk.format("POST", "/api/call/listProducts", {
+      return wrk.format("POST", "/api/call/" .. tool, {
          ["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8",
          ["Accept"] = "application/json",
          ["X-DS-API-KEY"] = key,
-      }, "language=en")
+      }, form)
    elseif mode == "call-legacy" then
       h["MCP-Protocol-Version"] = "2025-06-18"
       return wrk.format("POST", nil, h,
-         '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"listProducts","arguments":{}}}')
+         '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"' .. tool .. '","arguments":' .. arguments .. '}}')
    elseif mode == "call-2026" then
       h["MCP-Protocol-Version"] = "2026-07-28"
       h["Mcp-Method"] = "tools/call"
-      h["Mcp-Name"] = "listProducts"
+      h["Mcp-Name"] = tool
       return wrk.format("POST", nil, h,
-         '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"listProducts","arguments":{},' .. META .. '}}')
+         '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"' .. tool .. '","arguments":' .. arguments .. ',' .. META .. '}}')
    elseif mode == "list-legacy" then
       h["MCP-Protocol-Version"] = "2025-06-18"
       return wrk.format("POST", nil, h, '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
@@ -69,6 +77,10 @@ function init(args)
    local mode = args[1] or "call-legacy"
    local keys = tonumber(args[2] or "64")
    local fixed = args[3]
+   if fixed == "-" then fixed = nil end
+   tool = args[4] or tool
+   arguments = args[5] or arguments
+   form = args[6] or form
    is_call = mode:sub(1, 4) == "call" or mode == "mix"
    is_upstream = mode == "upstream"
    -- Each thread starts at its own offset, so threads do not march in step.

@@ -35,15 +35,16 @@ impl Default for Bounds {
 
 static CL100K: LazyLock<CoreBPE> = LazyLock::new(|| tiktoken_rs::cl100k_base().expect("cl100k is built into tiktoken-rs"));
 
-/// Loads the tokenizer now (it takes a moment), so no call waits for it.
-pub fn load_tokenizer() {
+/// Loads the tokenizer now (it takes a moment); the server leaves it to the first long answer.
+#[cfg(test)]
+fn load_tokenizer() {
     LazyLock::force(&CL100K);
 }
 
 /// The cl100k tokens of `text` if they are more than `max`, else `None`.
 /// Every token is at least one byte, so a text of at most `max` bytes is
 /// surely within and is not counted; only longer ones are (in a release
-/// build about 1 ms per 10 KB of JSON, measured; loading takes ~80 ms, at start).
+/// build about 1 ms per 10 KB of JSON, measured; loading takes ~80 ms, on the first long answer).
 fn tokens_over(text: &str, max: usize) -> Option<usize> {
     if text.len() <= max {
         return None;

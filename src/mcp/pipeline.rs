@@ -118,7 +118,7 @@ impl Ds24Server {
             .with_server_info(Implementation::new("digistore24-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS);
         let codec = RequestStateCodec::new_unchecked(settings.state_secret.clone());
-        answer::load_tokenizer();
+        // The tokenizer is not loaded here: only an answer longer than the token bound in bytes needs it (see `answer::shape`).
         let completions = CompletionCache::default();
         Ds24Server { shared: Arc::new(Shared { client, tools, settings, info, codec, completions, subscriptions: Default::default() }) }
     }

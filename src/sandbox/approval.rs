@@ -27,7 +27,7 @@ struct Pending {
 
 fn find(sb: &Sandbox, token: &str) -> Option<Pending> {
     sb.accounts().into_iter().find_map(|account| {
-        let account = account.read().unwrap_or_else(|e| e.into_inner());
+        let account = account.read();
         account.key_requests.get(token).filter(|r| r.approved.is_none()).map(|r| Pending {
             permissions: r.permissions.clone(),
             return_url: r.return_url.clone(),
@@ -80,7 +80,7 @@ pub(super) async fn page(State(sb): State<Arc<Sandbox>>, Path(token): Path<Strin
 pub(super) async fn answer(State(sb): State<Arc<Sandbox>>, Path(token): Path<String>, body: axum::body::Bytes) -> Response {
     let approve = form_urlencoded::parse(&body).any(|(k, v)| k == "answer" && v == "approve");
     for account in sb.accounts() {
-        let mut account = account.write().unwrap_or_else(|e| e.into_inner());
+        let mut account = account.write();
         if let Some(request) = account.key_requests.get_mut(&token).filter(|r| r.approved.is_none()) {
             request.approved = Some(approve);
             let target =

@@ -13,6 +13,7 @@
 //! contents (it is only read, for unknown functions, required arguments, types,
 //! enum values and whether a function writes).
 
+pub mod answers;
 mod approval;
 pub mod args;
 pub mod booking;
@@ -29,8 +30,9 @@ pub mod seed;
 pub mod views;
 
 use crate::catalog;
+use answers::AccountCell;
 use args::Args;
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -41,7 +43,6 @@ use faults::{FaultKind, FaultRequest, Faults};
 use handlers::{Ctx, Handler};
 use keys::Access;
 pub use keys::{READONLY_KEY, WRITABLE_KEY};
-use model::Account;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -81,8 +82,8 @@ impl Default for SandboxConfig {
 
 impl Sandbox {
     /// Every account, once each (the shared keys point at the same one).
-    fn accounts(&self) -> Vec<Arc<RwLock<Account>>> {
-        let mut seen: Vec<Arc<RwLock<Account>>> = Vec::new();
+    fn accounts(&self) -> Vec<Arc<AccountCell>> {
+        let mut seen: Vec<Arc<AccountCell>> = Vec::new();
         for entry in self.keys.values() {
             if !seen.iter().any(|a| Arc::ptr_eq(a, &entry.account)) {
                 seen.push(entry.account.clone());
@@ -94,7 +95,7 @@ impl Sandbox {
 
 struct KeyEntry {
     access: Access,
-    account: Arc<RwLock<Account>>,
+    account: Arc<AccountCell>,
 }
 
 struct Sandbox {
@@ -110,7 +111,7 @@ struct Sandbox {
 impl Sandbox {
     fn new(config: SandboxConfig) -> Sandbox {
         let mut keys = HashMap::new();
-        let shared = Arc::new(RwLock::new(seed::seed_account(config.seed, None)));
+        let shared = Arc::new(AccountCell::new(seed::seed_account(config.seed, None)));
         keys.insert(READONLY_KEY.to_string(), KeyEntry { access: Access::ReadOnly, account: shared.clone() });
         keys.insert(WRITABLE_KEY.to_string(), KeyEntry { access: Access::Writable, account: shared });
         let mut accounts = 1;
@@ -125,7 +126,7 @@ impl Sandbox {
                 break;
             }
             let access = if key.contains("readonly") { Access::ReadOnly } else { Access::Writable };
-            let account = Arc::new(RwLock::new(seed::seed_account(config.seed, Some(key))));
+            let account = Arc::new(AccountCell::new(seed::seed_account(config.seed, Some(key))));
             keys.insert(key.to_string(), KeyEntry { access, account });
             accounts += 1;
         }
@@ -133,8 +134,9 @@ impl Sandbox {
         Sandbox { config, keys, revoked: RwLock::default(), accounts, faults, started: Instant::now() }
     }
 
-    /// Runs one API call: key, function, permission, arguments, handler.
-    fn call(&self, key: Option<&str>, function: &str, mut raw: Map<String, Value>, site: &str) -> Result<Value, ApiError> {
+    /// Runs one API call: key, function, permission, arguments, handler;
+    /// answers the encoded `data`.
+    fn call(&self, key: Option<&str>, function: &str, mut raw: Map<String, Value>, site: &str) -> Result<Bytes, ApiError> {
         let key = key
             .map(str::trim)
             .filter(|k| !k.is_empty())
@@ -158,17 +160,15 @@ impl Sandbox {
         let a = Args::new(&raw);
         let mut notices = Vec::new();
         let run = || match handler {
-            Handler::Read(f) => {
-                let acct = entry.account.read().unwrap_or_else(|e| e.into_inner());
-                f(&acct, a, &ctx)
-            }
+            Handler::Read(f) if answers::CACHEABLE.contains(&func.name) => entry.account.answer(func.name, &raw, |acct| f(acct, a, &ctx)),
+            Handler::Read(f) => f(&entry.account.read(), a, &ctx).map(|data| answers::encode(&data)),
             Handler::Write(f) => {
-                let mut acct = entry.account.write().unwrap_or_else(|e| e.into_inner());
+                let mut acct = entry.account.write();
                 let result = f(&mut acct, a, &ctx);
                 if let Ok(data) = &result {
                     notices = notify::after_write(&acct, func.name, a.str("purchase_id"), data);
                 }
-                result
+                result.map(|data| answers::encode(&data))
             }
         };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
@@ -186,7 +186,7 @@ impl Sandbox {
         if entry.access == Access::ReadOnly {
             return Err(ApiError::permission("Your API key has only read access; a purchase needs full access"));
         }
-        let mut acct = entry.account.write().unwrap_or_else(|e| e.into_inner());
+        let mut acct = entry.account.write();
         let product = match product_id {
             Some(id) => acct.product_by_text(id)?.id,
             None => *acct.products.keys().next().ok_or_else(|| ApiError::params("The account has no products"))?,
@@ -214,15 +214,6 @@ impl Sandbox {
 }
 
 #[derive(Serialize)]
-struct SuccessFrame<'a> {
-    api_version: &'static str,
-    current_time: String,
-    runtime_seconds: f64,
-    result: &'static str,
-    data: &'a Value,
-}
-
-#[derive(Serialize)]
 struct ErrorFrame<'a> {
     api_version: &'static str,
     current_time: String,
@@ -238,19 +229,27 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     r
 }
 
-fn success_response(data: &Value, started: Instant) -> Response {
+fn success_response(data: &[u8], started: Instant) -> Response {
     let runtime = (started.elapsed().as_secs_f64() * 1000.0).ceil().max(1.0) / 1000.0;
-    let frame = SuccessFrame {
-        api_version: API_VERSION,
-        current_time: dates::fmt_dt(dates::now()),
-        runtime_seconds: runtime,
-        result: "success",
-        data,
-    };
-    match serde_json::to_vec(&frame) {
-        Ok(body) => json_response(StatusCode::OK, body),
-        Err(_) => error_response(&ApiError::internal("Could not encode the answer"), None),
-    }
+    json_response(StatusCode::OK, success_body(data, &dates::fmt_dt(dates::now()), runtime))
+}
+
+/// The success envelope around the encoded `data`, byte for byte what
+/// serializing `{api_version, current_time, runtime_seconds, result, data}`
+/// gives, without decoding `data` again.
+fn success_body(data: &[u8], current_time: &str, runtime_seconds: f64) -> Vec<u8> {
+    let mut body = Vec::with_capacity(data.len() + 112);
+    body.extend_from_slice(br#"{"api_version":"#);
+    // Strings and numbers into a Vec cannot fail to serialize.
+    let _ = serde_json::to_writer(&mut body, API_VERSION);
+    body.extend_from_slice(br#","current_time":"#);
+    let _ = serde_json::to_writer(&mut body, current_time);
+    body.extend_from_slice(br#","runtime_seconds":"#);
+    let _ = serde_json::to_writer(&mut body, &runtime_seconds);
+    body.extend_from_slice(br#","result":"success","data":"#);
+    body.extend_from_slice(data);
+    body.push(b'}');
+    body
 }
 
 /// An error envelope; `status` overrides the error's own HTTP status.
@@ -533,6 +532,30 @@ mod tests {
         let m = decode_arguments(None, "application/json", br#"{"n":5,"f":true,"o":{"k":null}}"#).unwrap();
         assert_eq!(Value::Object(m), json!({"n":"5","f":"Y","o":{"k":""}}));
         assert!(decode_arguments(None, "application/json", b"[1]").is_err());
+    }
+
+    #[test]
+    fn success_envelope_is_what_serializing_the_frame_gave() {
+        #[derive(Serialize)]
+        struct SuccessFrame<'a> {
+            api_version: &'static str,
+            current_time: &'a str,
+            runtime_seconds: f64,
+            result: &'static str,
+            data: &'a Value,
+        }
+        let data = json!({"products": [{"id": "1", "name": "Kurs \"A\" ü\n"}], "n": 2});
+        for runtime_seconds in [0.001, 0.012, 1.5, 12.0] {
+            let frame = SuccessFrame {
+                api_version: API_VERSION,
+                current_time: "2026-12-01 11:00:00",
+                runtime_seconds,
+                result: "success",
+                data: &data,
+            };
+            let spliced = success_body(&answers::encode(&data), "2026-12-01 11:00:00", runtime_seconds);
+            assert_eq!(String::from_utf8(spliced).unwrap(), serde_json::to_string(&frame).unwrap());
+        }
     }
 
     #[test]

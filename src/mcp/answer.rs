@@ -4,6 +4,10 @@
 //! never silently and never with a gap: a cut answer says in `_truncated.next_arguments` exactly how
 //! to get the first record it left out, with the same `fields`.
 //!
+//! An answer none of this changes is handed on as the upstream's own text
+//! when that is already what serde_json would write (see `canonical.rs`):
+//! the text is not written anew, and clients get the same bytes either way.
+//!
 //! Owns: `_fields`, `_paging`, `_truncated` and the server-side `skip`
 //! continuation. Must not touch: what is sent upstream (`skip` and `fields` never are).
 

@@ -122,7 +122,7 @@ fn php_purchase(i: usize) -> String {
         seq = i % 7,
         p = i % 4,
         name = names[i % names.len()],
-        test = if i % 3 == 0 { "true" } else { "false" },
+        test = if i.is_multiple_of(3) { "true" } else { "false" },
     )
 }
 

@@ -224,7 +224,7 @@ impl Client {
             ReadError::Transport(e) => (self.transport_error(key, e), None),
         })?;
         let error = match parse_envelope(&bytes) {
-            Ok(Envelope::Success(data)) if (200..300).contains(&status) => return Ok(data),
+            Ok(Envelope::Success(data)) if (200..300).contains(&status) => return Ok(data.with_frame(bytes)),
             Ok(Envelope::Success(_)) => CallError::Http { status, snippet: snippet(key, &bytes) },
             Ok(Envelope::Error { code, message }) => CallError::Api { status, code, message: key.redact(&message) },
             Err(_) if !(200..300).contains(&status) => CallError::Http { status, snippet: snippet(key, &bytes) },

@@ -6,6 +6,7 @@
 //! Must not touch: MCP types or the HTTP server; it knows nothing of how the
 //! call arrived.
 
+mod canonical;
 mod client;
 mod encode;
 mod envelope;

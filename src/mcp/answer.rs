@@ -5,13 +5,12 @@
 //! to get the first record it left out, with the same `fields`.
 //!
 //! An answer none of this changes is handed on as the upstream's own text
-//! when that is already what serde_json would write (see `canonical.rs`):
+//! when that is already what serde_json would write (see `ds24/canonical.rs`):
 //! the text is not written anew, and clients get the same bytes either way.
 //!
 //! Owns: `_fields`, `_paging`, `_truncated` and the server-side `skip`
 //! continuation. Must not touch: what is sent upstream (`skip` and `fields` never are).
 
-use super::canonical;
 use super::fields::{Report, Selection};
 use super::prepare::{Fields, PreparedCall, SKIP};
 use crate::ds24::Payload;
@@ -66,8 +65,8 @@ fn tokens_over(text: &str, max: usize) -> Option<usize> {
 /// once, here, and again only where it was cut.
 ///
 /// `Err` carries a message for the agent when even an empty cut is too big.
-pub fn shape(call: &PreparedCall, payload: Payload, bounds: Bounds) -> Result<(Value, String), String> {
-    let (data, upstream_text) = payload.into_parts();
+pub fn shape(call: &PreparedCall, mut payload: Payload, bounds: Bounds) -> Result<(Value, String), String> {
+    let data = payload.take_value();
     let (mut data, wrapped) = match data {
         Value::Object(map) => (map, false),
         other => (Map::from_iter([("data".to_string(), other)]), true),
@@ -94,10 +93,11 @@ pub fn shape(call: &PreparedCall, payload: Payload, bounds: Bounds) -> Result<(V
         data.insert("_paging".into(), paging.clone());
     }
     let untouched = !wrapped && !skipped && !projects && paging.is_none();
-    let text = match upstream_text {
-        Some(json) if untouched && canonical::is_canonical_object(json.get()) => String::from(Box::<str>::from(json)),
+    let text = match payload.text_as_written() {
+        Some(as_written) if untouched => as_written.to_owned(),
         _ => serde_json::to_string(&data).map_err(|e| e.to_string())?,
     };
+    drop(payload);
     let list = list.map(|(key, _)| key);
     let mut tokens = None;
     if text.len() <= bounds.max_bytes {
@@ -371,7 +371,7 @@ mod tests {
     /// Shapes an answer as it came from Digistore24, with its text.
     fn shape_body(call: &PreparedCall, body: &str, bounds: Bounds) -> Result<(Value, String), String> {
         let Ok(Envelope::Success(payload)) = parse_envelope(body.as_bytes()) else { panic!("not a success: {body}") };
-        shape(call, payload, bounds)
+        shape(call, payload.with_frame(body.as_bytes().to_vec()), bounds)
     }
 
     fn bytes(max_bytes: usize) -> Bounds {

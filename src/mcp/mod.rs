@@ -12,7 +12,6 @@
 //! `settings` and `context` are what a server and a call are given.
 
 mod answer;
-mod canonical;
 mod complete;
 mod confirm;
 mod context;

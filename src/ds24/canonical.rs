@@ -9,8 +9,108 @@
 //! float, a key with an escape): that only costs a rewrite; it must never say
 //! "yes" wrongly.
 
+/// The text of the top-level `data` of `frame` (a body already parsed as a
+/// JSON object), if it is an object written exactly as serde_json would write
+/// it. `None` also when the frame's keys could mislead a plain byte search:
+/// an escaped key (it might spell `data`) or `data` twice.
+pub(super) fn canonical_data(frame: &[u8]) -> Option<&str> {
+    let mut at = skip_space(frame, 0);
+    if frame.get(at) != Some(&b'{') {
+        return None;
+    }
+    let mut found = None;
+    loop {
+        at = skip_space(frame, at + 1);
+        let (key, escaped) = string(frame, &mut at).or_else(|| any_string(frame, &mut at).map(|k| (k, true)))?;
+        if escaped {
+            return None;
+        }
+        at = skip_space(frame, at);
+        if frame.get(at) != Some(&b':') {
+            return None;
+        }
+        at = skip_space(frame, at + 1);
+        let start = at;
+        if key == b"data" {
+            if found.is_some() {
+                return None;
+            }
+            if frame.get(at) != Some(&b'{') || !value(frame, &mut at) {
+                return None;
+            }
+            found = Some(start..at);
+        } else {
+            skip_value(frame, &mut at)?;
+        }
+        at = skip_space(frame, at);
+        match frame.get(at) {
+            Some(b',') => {}
+            Some(b'}') => break,
+            _ => return None,
+        }
+    }
+    std::str::from_utf8(&frame[found?]).ok()
+}
+
+fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+        at += 1;
+    }
+    at
+}
+
+/// A string with any escapes: its raw content.
+fn any_string<'a>(bytes: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
+    let start = *at + 1;
+    let mut i = start;
+    loop {
+        match *bytes.get(i)? {
+            b'"' => break,
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+    *at = i + 1;
+    Some(&bytes[start..i])
+}
+
+/// Moves past one value of valid JSON, whatever its form.
+fn skip_value(bytes: &[u8], at: &mut usize) -> Option<()> {
+    match *bytes.get(*at)? {
+        b'"' => drop(any_string(bytes, at)?),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            loop {
+                match *bytes.get(*at)? {
+                    b'"' => {
+                        any_string(bytes, at)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            *at += 1;
+                            return Some(());
+                        }
+                    }
+                    _ => {}
+                }
+                *at += 1;
+            }
+        }
+        _ => {
+            while bytes.get(*at).is_some_and(|b| !matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')) {
+                *at += 1;
+            }
+        }
+    }
+    Some(())
+}
+
 /// Whether `json`, an object, is written exactly as serde_json would write it.
-pub(super) fn is_canonical_object(json: &str) -> bool {
+#[cfg(test)]
+fn is_canonical_object(json: &str) -> bool {
     let bytes = json.as_bytes();
     let mut at = 0;
     bytes.first() == Some(&b'{') && value(bytes, &mut at) && at == bytes.len()
@@ -92,6 +192,7 @@ fn string<'a>(bytes: &'a [u8], at: &mut usize) -> Option<(&'a [u8], bool)> {
     let mut i = start;
     let mut escaped = false;
     loop {
+        i = plain_run_end(bytes, i);
         match *bytes.get(i)? {
             b'"' => break,
             b'\\' => {
@@ -120,6 +221,26 @@ fn string<'a>(bytes: &'a [u8], at: &mut usize) -> Option<(&'a [u8], bool)> {
     }
     *at = i + 1;
     Some((&bytes[start..i], escaped))
+}
+
+/// The first index from `i` on whose byte is `"`, `\\` or a control
+/// character, eight bytes at a time (text is mostly plain).
+fn plain_run_end(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // A byte below 0x20 (ignoring the high bit, which is checked alone), a quote, a backslash.
+        let special = zero_byte(word & !HIGHS & 0xe0e0_e0e0_e0e0_e0e0) & !(word & HIGHS)
+            | zero_byte(word ^ (ONES * u64::from(b'"')))
+            | zero_byte(word ^ (ONES * u64::from(b'\\')));
+        if special != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i
 }
 
 fn literal(bytes: &[u8], at: &mut usize, word: &[u8]) -> bool {
@@ -237,6 +358,35 @@ mod tests {
                 (prop::collection::vec(inner, 0..4)).prop_map(|items| format!("[{}]", items.join(","))),
             ]
         })
+    }
+
+    #[test]
+    fn the_data_of_a_frame_is_found_only_where_it_is_surely_the_data() {
+        fn found(frame: &str) -> Option<&str> {
+            canonical_data(frame.as_bytes())
+        }
+        assert_eq!(
+            found(r#"{"api_version":"1.2","x":{"data":[1,"}"]},"result":"success","data":{"a":"\\\"}"}}"#),
+            Some(r#"{"a":"\\\"}"}"#)
+        );
+        assert_eq!(found("{ \"result\" : \"success\" ,\n \"data\" : {\"a\":[1,2]} }\n"), Some(r#"{"a":[1,2]}"#));
+        assert_eq!(found(r#"{"n":-1.5e3,"t":true,"data":{}}"#), Some("{}"));
+        assert_eq!(found(r#"{"data":{"b":1,"a":2}}"#), None, "not as serde_json writes it");
+        assert_eq!(found(r#"{"data":{"a":1},"data":{"a":2}}"#), None, "twice");
+        assert_eq!(found(r#"{"data":{"a":1},"\u0064ata":{"a":2}}"#), None, "an escaped key might be the data");
+        assert_eq!(found(r#"{"data":[1]}"#), None, "not an object");
+        assert_eq!(found(r#"{"result":"success"}"#), None);
+    }
+
+    #[test]
+    fn plain_runs_stop_at_every_special_byte() {
+        for special in [b'"', b'\\', 0x00, 0x1f, 0x0a] {
+            for at in 0..20 {
+                let mut text = "é€abcdefghijklmnopqrstuvwxyz".as_bytes().to_vec();
+                text[at] = special;
+                assert!(plain_run_end(&text, 0) <= at, "{special:#x} at {at}");
+            }
+        }
     }
 
     proptest! {

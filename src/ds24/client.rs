@@ -4,7 +4,7 @@
 //! connection pool per host, and every call carries the caller's own key in
 //! `X-DS-API-KEY`, never anything stored.
 
-use super::{ApiKey, Envelope, EnvelopeError, FormBody, Payload, parse_envelope};
+use super::{ApiKey, Envelope, EnvelopeError, FormBody, parse_envelope};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -149,11 +149,6 @@ impl Client {
 
     /// Calls `function` with `body` as `key` once; returns the envelope's `data`.
     pub async fn call(&self, key: &ApiKey, function: &'static str, body: &FormBody) -> Result<Value, CallError> {
-        self.call_payload(key, function, body).await.map(Payload::into_value)
-    }
-
-    /// Like [`Client::call`], with the `data` also as the text Digistore24 sent.
-    pub async fn call_payload(&self, key: &ApiKey, function: &'static str, body: &FormBody) -> Result<Payload, CallError> {
         self.attempt(key, function, body).await.map_err(|(e, _)| e)
     }
 
@@ -162,11 +157,6 @@ impl Client {
     /// exponential backoff and jitter. Only for calls that change nothing:
     /// a write is never repeated automatically.
     pub async fn call_read(&self, key: &ApiKey, function: &'static str, body: &FormBody, retries: u32) -> Result<Value, CallError> {
-        self.read_payload(key, function, body, retries).await.map(Payload::into_value)
-    }
-
-    /// Like [`Client::call_read`], with the `data` also as the text Digistore24 sent.
-    pub async fn read_payload(&self, key: &ApiKey, function: &'static str, body: &FormBody, retries: u32) -> Result<Payload, CallError> {
         let mut attempt = 0;
         loop {
             match self.attempt(key, function, body).await {
@@ -183,7 +173,7 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, key: &ApiKey, function: &'static str, body: &FormBody) -> Result<Payload, (CallError, Option<Duration>)> {
+    async fn attempt(&self, key: &ApiKey, function: &'static str, body: &FormBody) -> Result<Value, (CallError, Option<Duration>)> {
         let started = std::time::Instant::now();
         let result = self.send(key, function, body).await;
         if let Some(observe) = self.observer {
@@ -201,7 +191,7 @@ impl Client {
         result
     }
 
-    async fn send(&self, key: &ApiKey, function: &str, body: &FormBody) -> Result<Payload, (CallError, Option<Duration>)> {
+    async fn send(&self, key: &ApiKey, function: &str, body: &FormBody) -> Result<Value, (CallError, Option<Duration>)> {
         let response = self
             .http
             .post(self.url_for(function))
@@ -224,7 +214,7 @@ impl Client {
             ReadError::Transport(e) => (self.transport_error(key, e), None),
         })?;
         let error = match parse_envelope(&bytes) {
-            Ok(Envelope::Success(data)) if (200..300).contains(&status) => return Ok(data.with_frame(bytes)),
+            Ok(Envelope::Success(data)) if (200..300).contains(&status) => return Ok(data),
             Ok(Envelope::Success(_)) => CallError::Http { status, snippet: snippet(key, &bytes) },
             Ok(Envelope::Error { code, message }) => CallError::Api { status, code, message: key.redact(&message) },
             Err(_) if !(200..300).contains(&status) => CallError::Http { status, snippet: snippet(key, &bytes) },

@@ -1,67 +1,13 @@
 //! Digistore24's JSON answer frame: `result` is `success` (payload under
 //! `data`) or `error` (`code`, `message`), whatever the HTTP status says.
-//!
-//! Owns: reading the frame, and keeping the body next to the parsed payload
-//! ([`Payload`]) so that an answer nothing changes can be passed on as
-//! Digistore24 wrote it. Must not touch: what is done with the payload.
 
-use super::canonical;
 use serde_json::Value;
-
-/// The `data` of a success frame: the parsed tree and, when it came from
-/// Digistore24, the whole body it was parsed from.
-#[derive(Debug, Clone)]
-pub struct Payload {
-    value: Value,
-    frame: Option<Vec<u8>>,
-}
-
-/// Equal when the trees are: the body is how it was written.
-impl PartialEq for Payload {
-    fn eq(&self, other: &Self) -> bool {
-        self.value == other.value
-    }
-}
-
-impl Payload {
-    /// A payload known only as a tree (a cached answer).
-    pub fn parsed(value: Value) -> Self {
-        Payload { value, frame: None }
-    }
-
-    /// The same payload, with the body (the frame) it was parsed from.
-    pub fn with_frame(self, body: Vec<u8>) -> Self {
-        Payload { frame: Some(body), ..self }
-    }
-
-    /// The parsed tree.
-    pub fn value(&self) -> &Value {
-        &self.value
-    }
-
-    /// Takes the tree out, leaving `null`; the frame stays.
-    pub fn take_value(&mut self) -> Value {
-        std::mem::take(&mut self.value)
-    }
-
-    /// The tree alone.
-    pub fn into_value(self) -> Value {
-        self.value
-    }
-
-    /// The frame's `data` as Digistore24 wrote it, if that is an object
-    /// written byte for byte as serde_json would write its tree (the
-    /// sandbox's answers are): one scan, nothing parsed or allocated.
-    pub fn text_as_written(&self) -> Option<&str> {
-        canonical::canonical_data(self.frame.as_deref()?)
-    }
-}
 
 /// A parsed answer frame.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Envelope {
-    /// `result: "success"`; the payload (`{}` when `data` is absent or null).
-    Success(Payload),
+    /// `result: "success"`; the payload (`{}` when `data` is absent).
+    Success(Value),
     /// `result: "error"` (or any other non-success result).
     Error {
         /// Digistore24's error code, when it sent one.
@@ -84,8 +30,6 @@ pub enum EnvelopeError {
 
 /// Parses an answer body. Like the official connector, an answer counts only
 /// if it carries `result`; `success` yields `data`, anything else an error.
-/// The body is parsed once, as a whole (a borrowing read that only delimits
-/// `data` and parses it on its own was measured slower: it scans `data` twice).
 pub fn parse_envelope(body: &[u8]) -> Result<Envelope, EnvelopeError> {
     let value: Value = serde_json::from_slice(body).map_err(|_| EnvelopeError::NotJson)?;
     let Value::Object(mut frame) = value else { return Err(EnvelopeError::NoResult) };
@@ -95,7 +39,7 @@ pub fn parse_envelope(body: &[u8]) -> Result<Envelope, EnvelopeError> {
     };
     if result == "success" {
         let data = frame.remove("data").filter(|d| !d.is_null()).unwrap_or_else(|| Value::Object(Default::default()));
-        return Ok(Envelope::Success(Payload::parsed(data)));
+        return Ok(Envelope::Success(data));
     }
     let code = match frame.get("code") {
         Some(Value::Number(n)) => n.as_i64(),
@@ -114,25 +58,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn success(body: &[u8]) -> (Value, Option<String>) {
-        match parse_envelope(body) {
-            Ok(Envelope::Success(payload)) => {
-                let payload = payload.with_frame(body.to_vec());
-                (payload.value().clone(), payload.text_as_written().map(str::to_owned))
-            }
-            other => panic!("not a success: {other:?}"),
-        }
-    }
-
     #[test]
-    fn success_yields_data_and_its_text_when_written_as_serde_json_would() {
-        let body = br#"{"api_version":"1.2","result":"success","data": {"server_time" : "2024-01-01 10:00:00","b":"a\/b"} }"#;
-        assert_eq!(success(body), (json!({"server_time":"2024-01-01 10:00:00","b":"a/b"}), None));
-        let body = br#"{"api_version":"1.2","result":"success","data":{"b":"a/b","server_time":"2024-01-01 10:00:00"}}"#;
-        assert_eq!(success(body).1.as_deref(), Some(r#"{"b":"a/b","server_time":"2024-01-01 10:00:00"}"#), "the bytes as sent");
-        assert_eq!(success(br#"{"result":"success"}"#).0, json!({}));
-        assert_eq!(success(br#"{"result":"success","data":null}"#), (json!({}), None));
-        assert_eq!(success(br#"{"result":"success","data":[1]}"#), (json!([1]), None));
+    fn success_yields_data() {
+        let body = br#"{"api_version":"1.2","result":"success","data":{"server_time":"2024-01-01 10:00:00"}}"#;
+        assert_eq!(parse_envelope(body), Ok(Envelope::Success(json!({"server_time":"2024-01-01 10:00:00"}))));
+        assert_eq!(parse_envelope(br#"{"result":"success"}"#), Ok(Envelope::Success(json!({}))));
     }
 
     #[test]

@@ -6,7 +6,6 @@
 //! Must not touch: MCP types or the HTTP server; it knows nothing of how the
 //! call arrived.
 
-mod canonical;
 mod client;
 mod encode;
 mod envelope;
@@ -14,5 +13,5 @@ mod key;
 
 pub use client::{Attempt, CallError, Client, ClientConfig, Observer};
 pub use encode::{ArgError, FormBody, encode_args, parse_bool};
-pub use envelope::{Envelope, EnvelopeError, Payload, parse_envelope};
+pub use envelope::{Envelope, EnvelopeError, parse_envelope};
 pub use key::ApiKey;

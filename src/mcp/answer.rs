@@ -4,16 +4,11 @@
 //! never silently and never with a gap: a cut answer says in `_truncated.next_arguments` exactly how
 //! to get the first record it left out, with the same `fields`.
 //!
-//! An answer none of this changes is handed on as the upstream's own text
-//! when that is already what serde_json would write (see `ds24/canonical.rs`):
-//! the text is not written anew, and clients get the same bytes either way.
-//!
 //! Owns: `_fields`, `_paging`, `_truncated` and the server-side `skip`
 //! continuation. Must not touch: what is sent upstream (`skip` and `fields` never are).
 
 use super::fields::{Report, Selection};
 use super::prepare::{Fields, PreparedCall, SKIP};
-use crate::ds24::Payload;
 use serde_json::{Map, Value, json};
 use std::sync::LazyLock;
 use tiktoken_rs::CoreBPE;
@@ -59,45 +54,31 @@ fn tokens_over(text: &str, max: usize) -> Option<usize> {
 
 /// Leaves out the call's `skip` records, keeps the selected fields (noting
 /// in `_fields` what was left out), adds `_paging` to list answers, and cuts
-/// answers over either bound. Returns the answer and its JSON text: the
-/// upstream's own text when nothing changed it and it is already written as
-/// serde_json would write it (the sandbox's answers), else the tree written
-/// once, here, and again only where it was cut.
+/// answers over either bound, all on the one parsed tree, in place. Returns
+/// the answer and its JSON text (serialized once, here, and again only where
+/// it was cut).
 ///
 /// `Err` carries a message for the agent when even an empty cut is too big.
-pub fn shape(call: &PreparedCall, mut payload: Payload, bounds: Bounds) -> Result<(Value, String), String> {
-    let data = payload.take_value();
-    let (mut data, wrapped) = match data {
-        Value::Object(map) => (map, false),
-        other => (Map::from_iter([("data".to_string(), other)]), true),
+pub fn shape(call: &PreparedCall, data: Value, bounds: Bounds) -> Result<(Value, String), String> {
+    let mut data = match data {
+        Value::Object(map) => map,
+        other => Map::from_iter([("data".to_string(), other)]),
     };
     // Paging is judged on the whole page, before anything is left out.
     let paging = if call.function.param("page_no").is_some() { paging(call, &data) } else { None };
     let list = largest_list(&data);
-    let mut skipped = false;
     if call.skip > 0
         && let Some((key, _)) = &list
     {
         skip(data.get_mut(key).expect("the key was just found"), call.skip);
-        skipped = true;
     }
-    let projects = match &call.fields {
-        Fields::All => false,
-        Fields::Paths(_) => true,
-        Fields::Default => call.function.default_fields.is_some(),
-    };
     if let Some(note) = select(call, &mut data, list.as_ref().map(|(key, _)| key.as_str())) {
         data.insert("_fields".into(), note);
     }
     if let Some(paging) = &paging {
         data.insert("_paging".into(), paging.clone());
     }
-    let untouched = !wrapped && !skipped && !projects && paging.is_none();
-    let text = match payload.text_as_written() {
-        Some(as_written) if untouched => as_written.to_owned(),
-        _ => serde_json::to_string(&data).map_err(|e| e.to_string())?,
-    };
-    drop(payload);
+    let text = serde_json::to_string(&data).map_err(|e| e.to_string())?;
     let list = list.map(|(key, _)| key);
     let mut tokens = None;
     if text.len() <= bounds.max_bytes {
@@ -357,21 +338,9 @@ fn serialized_len(value: &(impl serde::Serialize + ?Sized)) -> usize {
 mod tests {
     use super::*;
     use crate::catalog::lookup;
-    use crate::ds24::{Envelope, parse_envelope};
 
     fn call(name: &str, args: Value) -> PreparedCall {
         PreparedCall::new(lookup(name).unwrap(), args.as_object().unwrap().clone()).unwrap()
-    }
-
-    /// Shapes an answer known only as a tree (as a cached one is).
-    fn shape_tree(call: &PreparedCall, data: Value, bounds: Bounds) -> Result<(Value, String), String> {
-        shape(call, Payload::parsed(data), bounds)
-    }
-
-    /// Shapes an answer as it came from Digistore24, with its text.
-    fn shape_body(call: &PreparedCall, body: &str, bounds: Bounds) -> Result<(Value, String), String> {
-        let Ok(Envelope::Success(payload)) = parse_envelope(body.as_bytes()) else { panic!("not a success: {body}") };
-        shape(call, payload.with_frame(body.as_bytes().to_vec()), bounds)
     }
 
     fn bytes(max_bytes: usize) -> Bounds {
@@ -387,21 +356,21 @@ mod tests {
     fn small_answers_pass_unchanged_but_paged_lists_say_what_is_next() {
         let list = call("listBuyers", json!({}));
         let data = json!({"buyers": [{"id": 1}], "page_no": 1, "page_count": 3, "page_size": 1, "item_count": 3});
-        let shaped = shape_tree(&list, data, bytes(10_000)).unwrap().0;
+        let shaped = shape(&list, data, bytes(10_000)).unwrap().0;
         assert_eq!(
             shaped["_paging"],
             json!({"page_no": 1, "page_count": 3, "has_more": true, "next_page_no": 2, "next_arguments": {"page_no": 2}})
         );
-        let last = shape_tree(&list, json!({"buyers": [], "page_no": 3, "page_count": 3}), bytes(10_000)).unwrap().0;
+        let last = shape(&list, json!({"buyers": [], "page_no": 3, "page_count": 3}), bytes(10_000)).unwrap().0;
         assert_eq!(last["_paging"]["has_more"], false);
-        let ping = shape_tree(&call("ping", json!({})), json!({"server_time": "x"}), bytes(10_000)).unwrap().0;
+        let ping = shape(&call("ping", json!({})), json!({"server_time": "x"}), bytes(10_000)).unwrap().0;
         assert_eq!(ping, json!({"server_time": "x"}));
     }
 
     #[test]
     fn full_page_without_counts_means_maybe_more_and_text_page_numbers_count() {
         let page = call("listPurchases", json!({"page_size": 2, "page_no": "4"}));
-        let shaped = shape_tree(&page, purchases(2), bytes(100_000)).unwrap().0;
+        let shaped = shape(&page, purchases(2), bytes(100_000)).unwrap().0;
         assert_eq!(shaped["_paging"]["next_page_no"], 5, "page_no given as text is still page 4");
         assert_eq!(shaped["_paging"]["next_arguments"], json!({"page_size": 2, "page_no": 5}));
     }
@@ -409,7 +378,7 @@ mod tests {
     #[test]
     fn large_answers_are_cut_at_a_record_boundary_and_say_how_to_go_on() {
         let list = call("listPurchases", json!({"page_size": 1000}));
-        let (shaped, text) = shape_tree(&list, purchases(1000), bytes(20_000)).unwrap();
+        let (shaped, text) = shape(&list, purchases(1000), bytes(20_000)).unwrap();
         assert_eq!(text, serde_json::to_string(&shaped).unwrap());
         assert!(text.len() <= 20_000, "{}", text.len());
         let shown = shaped["purchase_list"].as_array().unwrap().len();
@@ -426,7 +395,7 @@ mod tests {
         let mut args = json!({"page_size": 1000});
         let mut seen = Vec::new();
         for _ in 0..100 {
-            let shaped = shape_tree(&call("listPurchases", args.clone()), purchases(1000), bytes(8_000)).unwrap().0;
+            let shaped = shape(&call("listPurchases", args.clone()), purchases(1000), bytes(8_000)).unwrap().0;
             seen.extend(shaped["purchase_list"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()));
             match shaped.get("_truncated") {
                 Some(cut) => args = cut["next_arguments"].clone(),
@@ -439,12 +408,12 @@ mod tests {
 
     #[test]
     fn lists_get_their_default_fields_and_every_continuation_carries_the_callers_fields() {
-        let shaped = shape_tree(&call("listPurchases", json!({"page_size": 1000})), purchases(1000), bytes(8_000)).unwrap().0;
+        let shaped = shape(&call("listPurchases", json!({"page_size": 1000})), purchases(1000), bytes(8_000)).unwrap().0;
         assert_eq!(shaped["purchase_list"][0], json!({"id": "P00000", "amount": "49.00"}), "the catalogue's default");
         assert_eq!(shaped["_fields"]["left_out"], json!(["note"]));
         assert_eq!(shaped["_truncated"]["next_arguments"].get("fields"), None, "the default needs no argument");
         let chosen = call("listPurchases", json!({"page_size": 1000, "fields": ["id", "note"]}));
-        let shaped = shape_tree(&chosen, purchases(1000), bytes(8_000)).unwrap().0;
+        let shaped = shape(&chosen, purchases(1000), bytes(8_000)).unwrap().0;
         assert_eq!(shaped["purchase_list"][0].as_object().unwrap().len(), 2);
         let next = &shaped["_truncated"]["next_arguments"];
         assert_eq!(next["fields"], json!(["id", "note"]));
@@ -452,20 +421,19 @@ mod tests {
         let metadata = call("listPurchases", json!({"fields": ["id", "item_count", "nothing"]}));
         let mut data = purchases(2);
         data["item_count"] = 2.into();
-        let shaped = shape_tree(&metadata, data, bytes(100_000)).unwrap().0;
+        let shaped = shape(&metadata, data, bytes(100_000)).unwrap().0;
         assert_eq!(shaped["item_count"], 2, "a list's metadata stays");
         assert_eq!(shaped["_fields"]["not_found"], json!(["nothing"]), "asking for kept metadata is no miss");
     }
 
     #[test]
     fn everything_means_the_answer_as_it_came() {
-        let all = shape_tree(&call("listPurchases", json!({"fields": "*"})), purchases(3), bytes(100_000)).unwrap();
+        let all = shape(&call("listPurchases", json!({"fields": "*"})), purchases(3), bytes(100_000)).unwrap();
         assert_eq!(all.1, serde_json::to_string(&purchases(3)).unwrap(), "byte for byte");
         let record = json!({"id": "A", "buyer": {"email": "e", "city": "c"}});
-        let get = shape_tree(&call("getPurchase", json!({"purchase_id": "A"})), record.clone(), bytes(100_000)).unwrap().0;
+        let get = shape(&call("getPurchase", json!({"purchase_id": "A"})), record.clone(), bytes(100_000)).unwrap().0;
         assert_eq!(get, record, "get tools default to all fields");
-        let get =
-            shape_tree(&call("getPurchase", json!({"purchase_id": "A", "fields": ["buyer.email"]})), record, bytes(100_000)).unwrap().0;
+        let get = shape(&call("getPurchase", json!({"purchase_id": "A", "fields": ["buyer.email"]})), record, bytes(100_000)).unwrap().0;
         assert_eq!(get["buyer"], json!({"email": "e"}), "a record's fields are paths from its top");
         assert_eq!(get["_fields"]["left_out"], json!(["buyer.city", "id"]));
     }
@@ -476,7 +444,7 @@ mod tests {
         let mut args = json!({"page_size": 1000, "fields": "*"});
         let mut seen = Vec::new();
         for _ in 0..200 {
-            let (shaped, text) = shape_tree(&call("listPurchases", args.clone()), purchases(1000), bounds).unwrap();
+            let (shaped, text) = shape(&call("listPurchases", args.clone()), purchases(1000), bounds).unwrap();
             let tokens = CL100K.encode_ordinary(&text).len();
             assert!(tokens <= 2_000, "{tokens} tokens");
             seen.extend(shaped["purchase_list"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()));
@@ -506,51 +474,15 @@ mod tests {
 
     #[test]
     fn unshortenable_answers_are_an_error_not_a_silent_cut() {
-        let err = shape_tree(&call("getProduct", json!({"product_id": "1"})), json!({"blob": "x".repeat(5000)}), bytes(1000)).unwrap_err();
+        let err = shape(&call("getProduct", json!({"product_id": "1"})), json!({"blob": "x".repeat(5000)}), bytes(1000)).unwrap_err();
         assert!(err.contains("(5011 bytes) exceeds the limit of 1000 bytes"), "{err}");
-    }
-
-    #[test]
-    fn an_unchanged_answer_is_the_upstream_text_when_that_is_how_serde_json_writes_it() {
-        let get = call("getPurchase", json!({"purchase_id": "A"}));
-        let canonical = r#"{"buyer":{"email":"e\"x"},"id":"A","n":[1,-2]}"#;
-        let (value, text) = shape_body(&get, &format!(r#"{{"result":"success","data":{canonical}}}"#), bytes(100_000)).unwrap();
-        assert_eq!(text, canonical);
-        assert_eq!(serde_json::to_string(&value).unwrap(), text, "the text is what the tree writes");
-        for (data, rewritten) in [
-            (r#"{"id":"A","buyer":{"email":"e"}}"#, r#"{"buyer":{"email":"e"},"id":"A"}"#),
-            (r#"{"id":"a\/b","n":1.50}"#, r#"{"id":"a/b","n":1.5}"#),
-            (r#"[1,2]"#, r#"{"data":[1,2]}"#),
-        ] {
-            let text = shape_body(&get, &format!(r#"{{"result":"success","data":{data}}}"#), bytes(100_000)).unwrap().1;
-            assert_eq!(text, rewritten, "written as always when not already so");
-        }
-    }
-
-    #[test]
-    fn shaping_never_hands_on_the_upstream_text_it_changed() {
-        let body = |data: &str| format!(r#"{{"result":"success","data":{data}}}"#);
-        let list = serde_json::to_string(&purchases(3)).unwrap();
-        let projected = shape_body(&call("listPurchases", json!({})), &body(&list), bytes(100_000)).unwrap();
-        assert_eq!(projected.1, serde_json::to_string(&projected.0).unwrap());
-        assert!(projected.0.get("_fields").is_some() && projected.0["purchase_list"][0].get("note").is_none());
-        let all = shape_body(&call("listPurchases", json!({"fields": "*", "page_size": 3})), &body(&list), bytes(100_000)).unwrap();
-        assert!(all.0.get("_paging").is_some(), "{}", all.1);
-        assert_eq!(all.1, serde_json::to_string(&all.0).unwrap());
-        let skipped = shape_body(&call("listPurchases", json!({"fields": "*", "skip": 1})), &body(&list), bytes(100_000)).unwrap();
-        assert_eq!(skipped.0["purchase_list"].as_array().unwrap().len(), 2);
-        assert_eq!(skipped.1, serde_json::to_string(&skipped.0).unwrap());
-        let big = serde_json::to_string(&purchases(1000)).unwrap();
-        let cut = shape_body(&call("listPurchases", json!({"fields": "*"})), &body(&big), bytes(20_000)).unwrap();
-        assert!(cut.0.get("_truncated").is_some() && cut.1.len() <= 20_000);
-        assert_eq!(cut.1, serde_json::to_string(&cut.0).unwrap());
     }
 
     #[test]
     fn a_cut_of_an_id_keyed_map_fits_and_counts_its_keys() {
         let by_id: Map<String, Value> = (0..300).map(|i| (format!("{i:04}"), json!({"id": i, "note": "x".repeat(50)}))).collect();
         let data = json!({"items": by_id});
-        let (shaped, text) = shape_tree(&call("getPurchase", json!({"purchase_id": "A"})), data, bytes(8_000)).unwrap();
+        let (shaped, text) = shape(&call("getPurchase", json!({"purchase_id": "A"})), data, bytes(8_000)).unwrap();
         assert!(text.len() <= 8_000, "{}", text.len());
         let shown = shaped["items"].as_object().unwrap().len();
         assert_eq!(shaped["_truncated"]["records_shown"], shown);
@@ -561,7 +493,7 @@ mod tests {
     fn a_projection_that_leaves_out_the_list_is_too_big_not_a_panic() {
         let data = json!({"id": "A", "items": (0..200).map(|i| json!({"n": i, "x": "y".repeat(40)})).collect::<Vec<_>>(), "blob": "z".repeat(3000)});
         let get = call("getPurchase", json!({"purchase_id": "A", "fields": ["blob"]}));
-        let err = shape_tree(&get, data, bytes(1000)).unwrap_err();
+        let err = shape(&get, data, bytes(1000)).unwrap_err();
         assert!(err.contains("exceeds the limit"), "{err}");
     }
 }

@@ -18,7 +18,7 @@ use super::prepare::PreparedCall;
 use super::settings::ServerSettings;
 use super::{ToolFilter, ToolList};
 use crate::catalog::{self, Effect, Function};
-use crate::ds24::{ApiKey, CallError, Client, Payload};
+use crate::ds24::{ApiKey, CallError, Client};
 use crate::ops::cache::ResponseCache;
 use crate::ops::limit::RateLimiter;
 use crate::ops::metrics;
@@ -299,7 +299,7 @@ impl Ds24Server {
     }
 
     /// The cache, the key's rate limit, then Digistore24 (reads retried).
-    async fn fetch(&self, call: &PreparedCall, key: &ApiKey) -> Result<(Payload, Outcome<'static>), Stop> {
+    async fn fetch(&self, call: &PreparedCall, key: &ApiKey) -> Result<(Value, Outcome<'static>), Stop> {
         let settings = &self.shared.settings;
         let name = call.function.name;
         let cache = settings.cache.as_ref().filter(|_| ResponseCache::covers(call.function));
@@ -307,7 +307,7 @@ impl Ds24Server {
             let hit = cache.get(key, name, &call.body).await;
             metrics::cache(name, hit.is_some());
             if let Some(data) = hit {
-                return Ok((Payload::parsed(data), Outcome::Cached));
+                return Ok((data, Outcome::Cached));
             }
         }
         if let Some(limiter) = &settings.limiter
@@ -317,13 +317,13 @@ impl Ds24Server {
             return Err(Refusal::RateLimited { tool: name, seconds: wait.as_secs_f64().max(0.1) }.into());
         }
         let result = if call.function.effect.is_read() {
-            self.shared.client.read_payload(key, name, &call.body, settings.read_retries).await
+            self.shared.client.call_read(key, name, &call.body, settings.read_retries).await
         } else {
-            self.shared.client.call_payload(key, name, &call.body).await
+            self.shared.client.call(key, name, &call.body).await
         };
         let data = result.map_err(|error| Stop::Failed { error, during_lookup: false })?;
         if let Some(cache) = cache {
-            cache.put(key, name, &call.body, data.value()).await;
+            cache.put(key, name, &call.body, &data).await;
         }
         Ok((data, Outcome::Success))
     }

@@ -55,8 +55,9 @@ fn tokens_over(text: &str, max: usize) -> Option<usize> {
 
 /// Leaves out the call's `skip` records, keeps the selected fields (noting
 /// in `_fields` what was left out), adds `_paging` to list answers, and cuts
-/// answers over either bound. Returns the answer and its JSON text
-/// (serialized once, here, and again only where it was cut).
+/// answers over either bound, all on the one parsed tree, in place. Returns
+/// the answer and its JSON text (serialized once, here, and again only where
+/// it was cut).
 ///
 /// `Err` carries a message for the agent when even an empty cut is too big.
 pub fn shape(call: &PreparedCall, data: Value, bounds: Bounds) -> Result<(Value, String), String> {
@@ -70,8 +71,7 @@ pub fn shape(call: &PreparedCall, data: Value, bounds: Bounds) -> Result<(Value,
     if call.skip > 0
         && let Some((key, _)) = &list
     {
-        let records = data.get_mut(key).expect("the key was just found");
-        *records = take(records, call.skip, usize::MAX);
+        skip(data.get_mut(key).expect("the key was just found"), call.skip);
     }
     if let Some(note) = select(call, &mut data, list.as_ref().map(|(key, _)| key.as_str())) {
         data.insert("_fields".into(), note);
@@ -92,6 +92,10 @@ pub fn shape(call: &PreparedCall, data: Value, bounds: Bounds) -> Result<(Value,
         Some(tokens) => format!("{tokens} tokens"),
         None => format!("{} bytes", text.len()),
     };
+    let Some(records) = list.as_deref().and_then(|key| Records::take_from(&mut data, key)) else {
+        return Err(too_big(&size, bounds));
+    };
+    let list = list.expect("records come from the list");
     // Cut to the byte bound, then, while the cut is over the token bound, to
     // fewer bytes in proportion (a few rounds at most: JSON's bytes per token
     // vary little within one list).
@@ -100,7 +104,7 @@ pub fn shape(call: &PreparedCall, data: Value, bounds: Bounds) -> Result<(Value,
         None => bounds.max_bytes,
     };
     for _ in 0..8 {
-        let cut = truncate(data.clone(), list.clone(), &size, byte_budget, bounds, call)?;
+        let cut = truncate(&data, &list, &records, &size, byte_budget, bounds, call)?;
         let text = serde_json::to_string(&cut).map_err(|e| e.to_string())?;
         match tokens_over(&text, bounds.max_tokens) {
             None => return Ok((cut, text)),
@@ -151,14 +155,14 @@ fn select_paths<S: AsRef<str>>(call: &PreparedCall, data: &mut Map<String, Value
         }
         let records = data.get_mut(list)?;
         match records {
-            Value::Array(items) => items.iter_mut().for_each(|item| *item = selection.project(item, &mut report)),
-            Value::Object(by_id) => by_id.values_mut().for_each(|item| *item = selection.project(item, &mut report)),
+            Value::Array(items) => items.iter_mut().for_each(|item| selection.project(item, &mut report)),
+            Value::Object(by_id) => by_id.values_mut().for_each(|item| selection.project(item, &mut report)),
             _ => {}
         }
     } else {
-        let Value::Object(kept) = selection.project(&Value::Object(std::mem::take(data)), &mut report) else {
-            unreachable!("an object projects to an object")
-        };
+        let mut whole = Value::Object(std::mem::take(data));
+        selection.project(&mut whole, &mut report);
+        let Value::Object(kept) = whole else { unreachable!("an object projects to an object") };
         *data = kept;
     }
     report.note()
@@ -206,47 +210,82 @@ fn largest_list(data: &Map<String, Value>) -> Option<(String, usize)> {
         .max_by_key(|(_, n)| *n)
 }
 
-/// The most leading records of the list that fit `max_bytes`, with the note
-/// on how to get the rest.
+/// The list being cut, taken out of the answer, with the bytes each record
+/// adds to the list's text measured once (not once per tried cut).
+struct Records {
+    list: Value,
+    lengths: Vec<usize>,
+}
+
+impl Records {
+    /// Takes the list at `key` out of `data`; `None` if there is none (a
+    /// projection of a whole record may have left it out).
+    fn take_from(data: &mut Map<String, Value>, key: &str) -> Option<Self> {
+        let list = data.remove(key)?;
+        let lengths = match &list {
+            Value::Array(items) => items.iter().map(serialized_len).collect(),
+            // `"id":record`
+            Value::Object(by_id) => by_id.iter().map(|(id, record)| serialized_len(id) + 1 + serialized_len(record)).collect(),
+            _ => Vec::new(),
+        };
+        Some(Records { list, lengths })
+    }
+
+    fn total(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// The most leading records whose list (`[a,b]` or `{"1":a,"2":b}`) is at most `budget` bytes.
+    fn fitting(&self, budget: usize) -> usize {
+        // The opening bracket, then each record with the comma or closing bracket after it.
+        let mut length = 1;
+        self.lengths
+            .iter()
+            .take_while(|record| {
+                length += *record + 1;
+                length <= budget
+            })
+            .count()
+    }
+}
+
+/// The answer with the most leading records of the list that fit
+/// `max_bytes`, and the note on how to get the rest. `rest` is the answer
+/// without the list.
 fn truncate(
-    mut data: Map<String, Value>,
-    list: Option<String>,
+    rest: &Map<String, Value>,
+    key: &str,
+    records: &Records,
     size: &str,
     max_bytes: usize,
     bounds: Bounds,
     call: &PreparedCall,
 ) -> Result<Value, String> {
-    let Some(key) = list else { return Err(too_big(size, bounds)) };
-    let records = data.remove(&key).expect("key exists");
-    let total = count(&records);
-    // Binary search for the most records that fit, with room for the note.
+    let total = records.total();
+    // The most records that fit, with room for the note.
     let mut next = call.continuation();
-    let budget = max_bytes.saturating_sub(serialized_len(&data) + 400 + serialized_len(&next));
-    let fits = |n: usize| serialized_len(&take(&records, 0, n)) <= budget;
-    let (mut lo, mut hi) = (0usize, total);
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if fits(mid) { lo = mid } else { hi = mid - 1 }
-    }
-    if lo == 0 {
+    let budget = max_bytes.saturating_sub(serialized_len(rest) + 400 + serialized_len(&next));
+    let shown = records.fitting(budget);
+    if shown == 0 {
         return Err(too_big(size, bounds));
     }
+    let mut data = rest.clone();
     // The rest of this page comes with the same arguments and a larger skip,
     // so the next page number must not be taken before it.
-    next.insert(SKIP.into(), (call.skip + lo).into());
+    next.insert(SKIP.into(), (call.skip + shown).into());
     if let Some(Value::Object(paging)) = data.get_mut("_paging") {
         let page_no = paging.get("page_no").cloned().unwrap_or(Value::Null);
         paging.insert("has_more".into(), true.into());
         paging.insert("next_page_no".into(), page_no);
         paging.insert("next_arguments".into(), Value::Object(next.clone()));
     }
-    data.insert(key.clone(), take(&records, 0, lo));
+    data.insert(key.to_owned(), take(&records.list, shown));
     data.insert(
         "_truncated".into(),
         json!({
             "list": key,
-            "records_shown": lo,
-            "records_left_out": total - lo,
+            "records_shown": shown,
+            "records_left_out": total - shown,
             "max_result_bytes": bounds.max_bytes,
             "max_result_tokens": bounds.max_tokens,
             "next_arguments": next,
@@ -256,25 +295,44 @@ fn truncate(
     Ok(Value::Object(data))
 }
 
-fn count(records: &Value) -> usize {
+/// The first `n` records of a list or id-keyed map.
+fn take(records: &Value, n: usize) -> Value {
     match records {
-        Value::Array(a) => a.len(),
-        Value::Object(o) => o.len(),
-        _ => 0,
-    }
-}
-
-/// Records `from..from + n` of a list or id-keyed map.
-fn take(records: &Value, from: usize, n: usize) -> Value {
-    match records {
-        Value::Array(a) => Value::Array(a.iter().skip(from).take(n).cloned().collect()),
-        Value::Object(o) => Value::Object(o.iter().skip(from).take(n).map(|(k, v)| (k.clone(), v.clone())).collect()),
+        Value::Array(a) => Value::Array(a[..n.min(a.len())].to_vec()),
+        Value::Object(o) => Value::Object(o.iter().take(n).map(|(k, v)| (k.clone(), v.clone())).collect()),
         other => other.clone(),
     }
 }
 
-fn serialized_len(value: &impl serde::Serialize) -> usize {
-    serde_json::to_vec(value).map(|v| v.len()).unwrap_or(usize::MAX)
+/// Leaves out the first `n` records of a list or id-keyed map, in place.
+fn skip(records: &mut Value, n: usize) {
+    match records {
+        Value::Array(a) => drop(a.drain(..n.min(a.len()))),
+        Value::Object(o) => *o = std::mem::take(o).into_iter().skip(n).collect(),
+        _ => {}
+    }
+}
+
+/// Counts the bytes written, keeps none.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The length of `value`'s JSON text, without writing it anywhere.
+fn serialized_len(value: &(impl serde::Serialize + ?Sized)) -> usize {
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 #[cfg(test)]
@@ -419,5 +477,24 @@ mod tests {
     fn unshortenable_answers_are_an_error_not_a_silent_cut() {
         let err = shape(&call("getProduct", json!({"product_id": "1"})), json!({"blob": "x".repeat(5000)}), bytes(1000)).unwrap_err();
         assert!(err.contains("(5011 bytes) exceeds the limit of 1000 bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_cut_of_an_id_keyed_map_fits_and_counts_its_keys() {
+        let by_id: Map<String, Value> = (0..300).map(|i| (format!("{i:04}"), json!({"id": i, "note": "x".repeat(50)}))).collect();
+        let data = json!({"items": by_id});
+        let (shaped, text) = shape(&call("getPurchase", json!({"purchase_id": "A"})), data, bytes(8_000)).unwrap();
+        assert!(text.len() <= 8_000, "{}", text.len());
+        let shown = shaped["items"].as_object().unwrap().len();
+        assert_eq!(shaped["_truncated"]["records_shown"], shown);
+        assert!(shown > 50, "most of the bound is used: {shown}");
+    }
+
+    #[test]
+    fn a_projection_that_leaves_out_the_list_is_too_big_not_a_panic() {
+        let data = json!({"id": "A", "items": (0..200).map(|i| json!({"n": i, "x": "y".repeat(40)})).collect::<Vec<_>>(), "blob": "z".repeat(3000)});
+        let get = call("getPurchase", json!({"purchase_id": "A", "fields": ["blob"]}));
+        let err = shape(&get, data, bytes(1000)).unwrap_err();
+        assert!(err.contains("exceeds the limit"), "{err}");
     }
 }

@@ -7,7 +7,7 @@
 //! Must not touch: which records an answer shows (paging and cuts are
 //! `answer.rs`'s) or the catalogue's choice of default paths.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Parsed dotted paths: a key maps to everything below it, or to a sub-tree.
@@ -51,36 +51,50 @@ impl Selection {
         selection
     }
 
-    /// `value` with only the selected parts, noting in `report` what was left out.
-    pub(super) fn project(&self, value: &Value, report: &mut Report) -> Value {
-        self.project_at(value, "", report)
+    /// Keeps only the selected parts of `value`, in place (nothing kept is
+    /// copied), noting in `report` what was left out.
+    pub(super) fn project(&self, value: &mut Value, report: &mut Report) {
+        self.project_at(value, "", report);
     }
 
-    fn project_at(&self, value: &Value, prefix: &str, report: &mut Report) -> Value {
+    fn project_at(&self, value: &mut Value, prefix: &str, report: &mut Report) {
         match value {
             Value::Object(map) => {
-                let mut kept = Map::new();
-                for (key, inner) in map {
-                    let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                let mut path = String::new();
+                map.retain(|key, inner| {
+                    path.clear();
+                    if !prefix.is_empty() {
+                        path.push_str(prefix);
+                        path.push('.');
+                    }
+                    path.push_str(key);
                     match self.keys.get(key) {
                         None => {
-                            report.left_out.insert(path);
+                            note(&mut report.left_out, &path);
+                            false
                         }
                         Some(Node::All) => {
-                            kept.insert(key.clone(), inner.clone());
-                            report.matched.insert(path);
+                            note(&mut report.matched, &path);
+                            true
                         }
                         Some(Node::Some(sub)) => {
-                            kept.insert(key.clone(), sub.project_at(inner, &path, report));
+                            sub.project_at(inner, &path, report);
+                            true
                         }
                     }
-                }
-                Value::Object(kept)
+                });
             }
-            Value::Array(items) => Value::Array(items.iter().map(|item| self.project_at(item, prefix, report)).collect()),
+            Value::Array(items) => items.iter_mut().for_each(|item| self.project_at(item, prefix, report)),
             // A path that goes deeper than the data does keeps the value itself.
-            scalar => scalar.clone(),
+            _ => {}
         }
+    }
+}
+
+/// Adds `path` to `paths`, allocating only the first time (every record of a list names the same paths).
+fn note(paths: &mut BTreeSet<String>, path: &str) {
+    if !paths.contains(path) {
+        paths.insert(path.to_owned());
     }
 }
 
@@ -126,7 +140,8 @@ mod tests {
 
     fn project(paths: &[&str], value: Value) -> (Value, Option<Value>) {
         let mut report = Report::new(paths);
-        let projected = Selection::new(paths).project(&value, &mut report);
+        let mut projected = value;
+        Selection::new(paths).project(&mut projected, &mut report);
         (projected, report.note())
     }
 

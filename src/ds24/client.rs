@@ -125,7 +125,9 @@ impl Client {
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(256)
+            // Above the default --max-concurrency (1024): calls finishing in waves
+            // would otherwise close the surplus and open new ones (TIME-WAIT churn).
+            .pool_max_idle_per_host(2048)
             .tcp_nodelay(true)
             .build()?;
         Ok(Client { http, base_url: config.base_url.trim_end_matches('/').into(), timeout: config.timeout, observer: config.observer })

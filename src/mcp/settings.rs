@@ -11,6 +11,7 @@ use crate::ds24::ApiKey;
 use crate::ipn::Events;
 use crate::ops::cache::ResponseCache;
 use crate::ops::limit::RateLimiter;
+use crate::ops::usage::Recorder;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +47,8 @@ pub struct ServerSettings {
     pub metrics_per_key: bool,
     /// The IPN store and secrets; `None` = the receiver and `events` tools are off.
     pub events: Option<Arc<Events>>,
+    /// Where a usage row of every call goes; `None` = not recorded.
+    pub usage: Option<Arc<Recorder>>,
 }
 
 impl ServerSettings {
@@ -64,6 +67,7 @@ impl ServerSettings {
             read_retries: DEFAULT_READ_RETRIES,
             metrics_per_key: false,
             events: None,
+            usage: None,
         }
     }
 

@@ -379,3 +379,56 @@ async fn a_stopped_postgres_never_fails_a_call() {
     drop(pg); // stops the server and deletes its data
     calls_survive(&server, &recorder, 20).await;
 }
+
+#[tokio::test]
+async fn the_vendor_id_is_filled_once_known_and_brings_the_vendors_events() {
+    use digistore24_mcp::ipn::Events;
+    use digistore24_mcp::store::NewEvent;
+    let (url, path) = temp_sqlite_url();
+    let database = store::open_database(&url).await.unwrap();
+    let sandbox = Sandbox::start(SandboxConfig::default()).await;
+    let recorder = Recorder::start(database.usage.clone(), quick_config("vendor"));
+    let events = Arc::new(Events::new(database.events.clone(), None, None, None));
+    let attached = (recorder.clone(), events.clone());
+    let server = TestServer::start_with(&format!("{}/api/call", sandbox.base), Options::default(), move |s| {
+        s.usage = Some(attached.0);
+        s.events = Some(attached.1);
+    })
+    .await;
+    call(&server.url(), WRITABLE_KEY, "listProducts", json!({"arguments": {}})).await;
+    let info = call(&server.url(), WRITABLE_KEY, "getUserInfo", json!({"arguments": {}})).await;
+    let vendor = common::sandbox::s(&info["structuredContent"]["user_id"]);
+    assert!(!vendor.is_empty(), "{info}");
+    call(&server.url(), WRITABLE_KEY, "listProducts", json!({"arguments": {}})).await;
+    assert!(recorder.flush(Duration::from_secs(10)).await);
+
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let vendors: Vec<Option<String>> = sqlx::query_scalar("SELECT vendor_id FROM usage_calls ORDER BY id").fetch_all(&pool).await.unwrap();
+    assert_eq!(vendors, [None, Some(vendor.clone()), Some(vendor.clone())], "known from getUserInfo on, never asked for the row");
+
+    let now = store::now_ms();
+    let event = NewEvent {
+        tenant: vendor.clone(),
+        content_hash: "h1".into(),
+        event: "on_payment".into(),
+        order_id: Some("A1".into()),
+        transaction_id: None,
+        product_id: None,
+        test_mode: false,
+        received_at: now,
+        summary: json!({}),
+        fields: json!({}),
+    };
+    database.events.insert(&event).await.unwrap();
+    let tenant = ApiKey::new(WRITABLE_KEY).unwrap().tenant_id();
+    let report = database.usage.usage_report(&tenant, Some(&vendor), today()).await.unwrap();
+    assert_eq!(report.events.len(), 1, "{:?}", report.events);
+    assert_eq!(
+        (report.events[0].day_ms, report.events[0].event.as_str(), report.events[0].count),
+        (now.div_euclid(DAY) * DAY, "on_payment", 1)
+    );
+    let operator = database.usage.operator_report(today()).await.unwrap();
+    assert_eq!(operator.tenants[0].vendor_id.as_deref(), Some(vendor.as_str()));
+    pool.close().await;
+    remove_sqlite(&path);
+}

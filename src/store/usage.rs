@@ -31,13 +31,16 @@ pub struct UsageRow {
     pub upstream_us: i64,
     /// Bytes of the answer text.
     pub answer_bytes: i64,
-    /// The upstream's error code (`code` of a `result: error`), if any.
+    /// The upstream's error code (`code` of a `result: error`), if any; `http_STATUS`
+    /// for an error answer without a code or a non-2xx answer without an envelope.
     pub upstream_code: Option<String>,
     /// Whether a confirmation round ended accepted (`Some(true)`), declined (`Some(false)`).
     pub confirmed: Option<bool>,
-    /// Protocol era of the request: `2025-06-18`-style date of the negotiated version, or `stateless`.
+    /// Protocol era of the request: `2025-06-18`-style date of the version it spoke
+    /// (2026-07-28 on: stateless requests; before: the session era), or
+    /// `unversioned` when it named none.
     pub era: String,
-    /// `http` or `stdio`.
+    /// `http` or `stdio` (`cli` for the `call` subcommand).
     pub transport: String,
 }
 

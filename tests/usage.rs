@@ -432,3 +432,65 @@ async fn the_vendor_id_is_filled_once_known_and_brings_the_vendors_events() {
     pool.close().await;
     remove_sqlite(&path);
 }
+
+/// `serve --sandbox` as an operator runs it: `calls` tool calls, then SIGTERM at once.
+fn serve_binary_and_stop(database_url: &str, extra: &[&str], calls: usize) -> std::process::Output {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_digistore24-mcp"))
+        .args(["serve", "--sandbox", "--listen", "127.0.0.1:0", "--database-url", database_url])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let url = first.split_whitespace().find(|w| w.starts_with("http")).expect("the first line names the URL").to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut headers = MCP_HEADERS.to_vec();
+        headers.push(("mcp-protocol-version", "2025-06-18"));
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "listProducts", "arguments": {}}});
+        for _ in 0..calls {
+            let (status, _, answer) = post_raw(&url, &headers, &body.to_string()).await;
+            assert_eq!(status, 200, "{answer}");
+        }
+    });
+    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn a_graceful_stop_writes_the_queued_rows_and_off_records_nothing() {
+    let (url, path) = temp_sqlite_url();
+    let stopped = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || serve_binary_and_stop(&url, &["--replica-name", "graceful"], 30)
+    })
+    .await
+    .unwrap();
+    assert!(stopped.status.success(), "{:?}", stopped.status);
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT era, transport FROM usage_calls").fetch_all(&pool).await.unwrap();
+    assert_eq!(rows.len(), 30, "every call answered before SIGTERM is stored");
+    assert!(rows.iter().all(|(era, transport)| era == "2025-06-18" && transport == "http"), "{rows:?}");
+    let replica: String = sqlx::query_scalar("SELECT replica FROM usage_replicas").fetch_one(&pool).await.unwrap();
+    assert_eq!(replica, "graceful");
+    pool.close().await;
+
+    let off = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || serve_binary_and_stop(&url, &["--usage-recording", "off"], 5)
+    })
+    .await
+    .unwrap();
+    assert!(off.status.success());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM usage_calls").fetch_one(&pool).await.unwrap();
+    assert_eq!(count, 30, "--usage-recording off adds no row");
+    pool.close().await;
+    remove_sqlite(&path);
+}

@@ -254,7 +254,11 @@ async fn heartbeat(store: Arc<dyn UsageStore>, counters: Arc<Counters>, config: 
             _ = tick.tick() => {}
         }
         let health = counters.health(&config.replica);
-        match tokio::time::timeout(config.write_timeout, store.heartbeat(&health)).await {
+        let beat = tokio::select! {
+            _ = stop.cancelled() => return,
+            beat = tokio::time::timeout(config.write_timeout, store.heartbeat(&health)) => beat,
+        };
+        match beat {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "usage heartbeat failed"),
             Err(_) => tracing::warn!("usage heartbeat timed out"),
@@ -274,7 +278,11 @@ async fn prune(store: Arc<dyn UsageStore>, config: RecorderConfig, stop: Cancell
         let now = now_ms();
         let raw_before = now - i64::from(config.retention_days.max(1)) * 86_400_000;
         let hourly_before = now - i64::from(HOURLY_RETENTION_DAYS) * 86_400_000;
-        match store.prune_usage(raw_before, hourly_before).await {
+        let pruned = tokio::select! {
+            _ = stop.cancelled() => return,
+            pruned = store.prune_usage(raw_before, hourly_before) => pruned,
+        };
+        match pruned {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, retention_days = config.retention_days, "old usage rows pruned"),
             Err(e) => tracing::warn!(error = %e, "pruning usage rows failed"),

@@ -152,3 +152,19 @@ impl CallContext {
         request.extensions.get::<http::request::Parts>().and_then(|parts| parts.extensions.get::<CallContext>())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_era_is_a_known_protocol_version_or_unversioned() {
+        assert_eq!(known_era("2026-07-28"), Some("2026-07-28"));
+        assert_eq!(known_era("2025-06-18"), Some("2025-06-18"));
+        assert_eq!(known_era("1999-01-01"), None, "a made-up version is not recorded as sent");
+        assert_eq!(CallContext::default().era_label(), "unversioned");
+        let context = CallContext { era: "2025-06-18", transport: Transport::Stdio, ..CallContext::default() };
+        assert_eq!((context.era_label(), context.transport.as_str()), ("2025-06-18", "stdio"));
+        assert_eq!(CallContext::default().transport.as_str(), "cli");
+    }
+}

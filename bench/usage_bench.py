@@ -52,6 +52,7 @@ def run_variant(variant, url, psql, upstream_port, args):
     rows_before = count_rows(variant, url, psql)
     bench.run_wrk(port, "/mcp", "call-legacy", 64, args.warmup, {"server": proc.pid})
     r = bench.run_wrk(port, "/mcp", "call-legacy", 64, args.seconds, {"server": proc.pid})
+    time.sleep(1)  # calls still in flight when wrk stopped are answered (and counted) first
     calls, dropped, written = tool_calls(port)
     # A graceful stop flushes the queue; then every answered call must be a row.
     proc.send_signal(signal.SIGTERM)

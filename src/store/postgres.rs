@@ -170,4 +170,4 @@ impl EventStore for PostgresStore {
     }
 }
 
-super::usage_sql::usage_store!(PostgresStore, sqlx::Postgres);
+super::usage_sql::usage_store!(PostgresStore, sqlx::Postgres, "ANALYZE usage_calls, usage_hourly");

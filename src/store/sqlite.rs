@@ -159,4 +159,4 @@ impl EventStore for SqliteStore {
     }
 }
 
-super::usage_sql::usage_store!(SqliteStore, sqlx::Sqlite);
+super::usage_sql::usage_store!(SqliteStore, sqlx::Sqlite, "PRAGMA optimize");

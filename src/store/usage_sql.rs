@@ -47,8 +47,9 @@ pub(super) static UPSERT_HOURLY_TAIL: LazyLock<String> = LazyLock::new(|| {
     format!(" ON CONFLICT (tenant, hour_ms, tool, class, detail, upstream_code) DO UPDATE SET {}", summed.join(", "))
 });
 
-pub(super) const UPSERT_TENANT: &str = "INSERT INTO usage_tenants (tenant, vendor_id, first_call_ms, last_call_ms) VALUES ($1, $2, $3, $4) \
-    ON CONFLICT (tenant) DO UPDATE SET vendor_id = COALESCE(excluded.vendor_id, usage_tenants.vendor_id), \
+pub(super) const UPSERT_TENANTS_HEAD: &str = "INSERT INTO usage_tenants (tenant, vendor_id, first_call_ms, last_call_ms) ";
+
+pub(super) const UPSERT_TENANTS_TAIL: &str = " ON CONFLICT (tenant) DO UPDATE SET vendor_id = COALESCE(excluded.vendor_id, usage_tenants.vendor_id), \
     first_call_ms = CASE WHEN excluded.first_call_ms < usage_tenants.first_call_ms THEN excluded.first_call_ms ELSE usage_tenants.first_call_ms END, \
     last_call_ms = CASE WHEN excluded.last_call_ms > usage_tenants.last_call_ms THEN excluded.last_call_ms ELSE usage_tenants.last_call_ms END";
 
@@ -238,8 +239,10 @@ pub(super) fn slowest(tools: &[ToolUsage]) -> Vec<ToolUsage> {
 }
 
 /// Implements `UsageStore` for a backend struct with a `pool` of database `$db`.
+/// `$refresh_statistics` runs after each pruning: the planner needs current
+/// statistics to read "the last 50 calls" from the index instead of sorting.
 macro_rules! usage_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $refresh_statistics:expr) => {
         impl $crate::store::usage::UsageStore for $store {
             fn insert_usage<'a>(
                 &'a self,
@@ -306,14 +309,15 @@ macro_rules! usage_store {
                         upsert.push(q::UPSERT_HOURLY_TAIL.as_str());
                         upsert.build().execute(&mut *tx).await?;
                     }
-                    for seen in q::tenants_seen(rows) {
-                        sqlx::query(q::UPSERT_TENANT)
-                            .bind(seen.tenant)
-                            .bind(seen.vendor_id)
-                            .bind(seen.first_ms)
-                            .bind(seen.last_ms)
-                            .execute(&mut *tx)
-                            .await?;
+                    // One statement for all tenants of the batch: a round trip each would
+                    // make a batch of many tenants slower than the calls come in.
+                    for chunk in q::tenants_seen(rows).chunks(q::UPSERT_CHUNK) {
+                        let mut upsert = sqlx::QueryBuilder::<$db>::new(q::UPSERT_TENANTS_HEAD);
+                        upsert.push_values(chunk, |mut values, seen| {
+                            values.push_bind(seen.tenant).push_bind(seen.vendor_id).push_bind(seen.first_ms).push_bind(seen.last_ms);
+                        });
+                        upsert.push(q::UPSERT_TENANTS_TAIL);
+                        upsert.build().execute(&mut *tx).await?;
                     }
                     tx.commit().await?;
                     Ok(())
@@ -453,6 +457,7 @@ macro_rules! usage_store {
                 Box::pin(async move {
                     let raw = sqlx::query("DELETE FROM usage_calls WHERE at_ms < $1").bind(raw_before).execute(&self.pool).await?;
                     let hourly = sqlx::query("DELETE FROM usage_hourly WHERE hour_ms < $1").bind(hourly_before).execute(&self.pool).await?;
+                    sqlx::raw_sql($refresh_statistics).execute(&self.pool).await?;
                     Ok(raw.rows_affected() + hourly.rows_affected())
                 })
             }

@@ -191,6 +191,41 @@ struct ServeArgs {
     operator_token: Option<String>,
     #[command(flatten)]
     events: EventsArgs,
+    #[command(flatten)]
+    usage: UsageArgs,
+}
+
+/// Recording every tool call into the database (when one is open).
+#[derive(Debug, Args)]
+struct UsageArgs {
+    /// Record a usage row per tool call into the database (on whenever one is open).
+    #[arg(long, env = "DS24_USAGE_RECORDING", value_enum, default_value_t = Switch::On)]
+    usage_recording: Switch,
+    /// Days raw usage rows are kept (hourly aggregates are kept a year).
+    #[arg(long, env = "DS24_USAGE_RETENTION_DAYS", default_value_t = ops::usage::DEFAULT_RETENTION_DAYS)]
+    usage_retention_days: u32,
+    /// This replica's name in its heartbeat row (default hostname-pid).
+    #[arg(long, env = "DS24_REPLICA_NAME")]
+    replica_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Switch {
+    On,
+    Off,
+}
+
+impl UsageArgs {
+    /// The recorder, when a database is open and recording is not switched off.
+    fn recorder(&self, store: Option<Arc<dyn crate::store::usage::UsageStore>>) -> Option<Arc<ops::usage::Recorder>> {
+        let store = store.filter(|_| self.usage_recording == Switch::On)?;
+        let config = ops::usage::RecorderConfig {
+            replica: self.replica_name.clone().unwrap_or_else(ops::usage::default_replica_name),
+            retention_days: self.usage_retention_days.max(1),
+            ..ops::usage::RecorderConfig::default()
+        };
+        Some(ops::usage::Recorder::start(store, config))
+    }
 }
 
 /// The IPN receiver and the database of its events.
@@ -250,7 +285,7 @@ impl EventsArgs {
         listening: SocketAddr,
         public_url: Option<&str>,
         redis_url: Option<&str>,
-    ) -> Result<Option<Arc<crate::ipn::Events>>, String> {
+    ) -> Result<Option<(Arc<crate::ipn::Events>, Arc<dyn crate::store::usage::UsageStore>)>, String> {
         let on = sandbox || self.database_url.is_some() || self.ipn_secret.is_some() || self.ipn_passphrase.is_some();
         if !on {
             return Ok(None);
@@ -272,7 +307,8 @@ impl EventsArgs {
             None if sandbox => Some(random_secret()),
             None => None,
         };
-        let store = crate::store::open(&url).await.map_err(|e| format!("cannot open the events database: {e}"))?;
+        let database = crate::store::open_database(&url).await.map_err(|e| format!("cannot open the events database: {e}"))?;
+        let store = database.events;
         tracing::info!(backend = store.backend(), retention_days = self.events_retention_days, "IPN events database ready");
         crate::store::spawn_pruning(store.clone(), self.events_retention_days.max(1));
         let public_url = public_url.map(str::to_owned).or_else(|| sandbox.then(|| format!("http://{listening}")));
@@ -280,7 +316,7 @@ impl EventsArgs {
         if let Some(limiter) = self.ipn_limiter(redis_url).await? {
             events = events.with_rate_limit(limiter);
         }
-        Ok(Some(Arc::new(if sandbox { events.with_loopback_urls() } else { events })))
+        Ok(Some((Arc::new(if sandbox { events.with_loopback_urls() } else { events }), database.usage)))
     }
 
     /// The receiver's own rate limit, in Redis when given (so it holds across replicas).
@@ -302,8 +338,14 @@ impl EventsArgs {
 
 impl ServeArgs {
     /// The usage dashboards: on whenever a database is open (`serve --sandbox` always has one).
-    fn dashboard(&self, server: &Ds24Server, oauth: Option<&Arc<OAuth>>) -> Result<Option<Arc<dashboard::Dashboard>>, String> {
-        let Some(events) = server.events() else { return Ok(None) };
+    fn dashboard(
+        &self,
+        server: &Ds24Server,
+        oauth: Option<&Arc<OAuth>>,
+        usage: Option<Arc<dyn crate::store::usage::UsageStore>>,
+    ) -> Result<Option<Arc<dashboard::Dashboard>>, String> {
+        // The pages read the database even with recording off (earlier rows).
+        let (Some(events), Some(usage)) = (server.events(), usage) else { return Ok(None) };
         let operator_token = self.operator_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
         if operator_token.is_some_and(|t| t.len() < 16) {
             return Err("--operator-token must be at least 16 characters (e.g. openssl rand -base64 24)".into());
@@ -311,8 +353,7 @@ impl ServeArgs {
         let oauth_secret = if self.oauth { self.oauth_secret.as_deref() } else { None };
         let ring = dashboard::session_ring(oauth_secret, self.upstream.state_secret.as_deref().map(str::as_bytes))?;
         Ok(Some(Arc::new(dashboard::Dashboard::new(dashboard::DashboardConfig {
-            // Until usage is recorded into the database, every report is empty.
-            usage: Arc::new(dashboard::NotRecorded),
+            usage,
             events: Some(events.clone()),
             ring,
             client: server.client().clone(),
@@ -585,7 +626,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     let (limiter, cache) = args.ops().await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let events = args.events.open(args.upstream.sandbox, addr, args.public_url.as_deref(), args.redis_url.as_deref()).await?;
+    let opened = args.events.open(args.upstream.sandbox, addr, args.public_url.as_deref(), args.redis_url.as_deref()).await?;
+    let (events, usage_store) = opened.map_or((None, None), |(events, usage)| (Some(events), Some(usage)));
+    let recorder = args.usage.recorder(usage_store.clone());
     let shutdown = Shutdown::default();
     let upstream = args
         .upstream
@@ -596,6 +639,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
             settings.read_retries = args.read_retries;
             settings.metrics_per_key = args.metrics_per_key;
             settings.events = events;
+            settings.usage = recorder.clone();
         })
         .await?;
     let readiness = Readiness::default();
@@ -606,7 +650,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         max_body_bytes: args.max_body_bytes,
         max_concurrency: args.max_concurrency,
         readiness: readiness.clone(),
-        dashboard: args.dashboard(&upstream.server, oauth.as_ref())?,
+        dashboard: args.dashboard(&upstream.server, oauth.as_ref(), usage_store)?,
         oauth,
         sse_keep_alive: http::SSE_KEEP_ALIVE,
     };
@@ -634,6 +678,13 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
             upstream.sandbox_url.as_ref().map(|u| format!("; sandbox purchases: POST {}", u.replace("/api/call", "/sandbox/purchases")));
         say(format_args!("IPN events: {} database, receiver at /ipn/{{token}}{}", events.store.backend(), purchases.unwrap_or_default()));
     }
+    if let Some(recorder) = &recorder {
+        say(format_args!(
+            "usage recording: on (replica {}, raw rows kept {} days, hourly aggregates a year)",
+            recorder.replica(),
+            args.usage.usage_retention_days.max(1)
+        ));
+    }
     let delay = Duration::from_secs(args.shutdown_delay_secs);
     let grace = Duration::from_secs(args.shutdown_grace_secs);
     tokio::spawn(drain_on_signal(readiness, shutdown.clone(), delay, grace));
@@ -642,10 +693,18 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         _ => None,
     };
     let served = http::serve(listener, app, &shutdown, tls).await;
+    if let Some(recorder) = &recorder {
+        // The calls are answered; their rows still queued go out now, within a bound.
+        let flushed = recorder.flush(USAGE_FLUSH_WAIT).await;
+        tracing::info!(flushed, written = recorder.rows_written(), dropped = recorder.rows_dropped(), "usage rows flushed");
+    }
     served.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
+
+/// Longest a graceful stop waits for queued usage rows to be written.
+const USAGE_FLUSH_WAIT: Duration = Duration::from_secs(5);
 
 /// Prints a status line; a closed stdout must not take the server down.
 fn say(line: std::fmt::Arguments<'_>) {

@@ -2,8 +2,8 @@
 //! empty (with one empty bucket per step of the period, so the pages show
 //! their empty state, not a broken chart).
 //!
-//! Owns: [`NotRecorded`]. Must not touch: real storage; the database's
-//! `UsageStore` replaces this wherever usage is recorded.
+//! Owns: [`NotRecorded`], the report of a tenant without rows (the test
+//! double's fallback). Must not touch: real storage.
 
 use crate::store::StoreError;
 use crate::store::usage::{Bucket, Confirmations, Counts, OperatorReport, Period, ReplicaHealth, UsageReport, UsageRow, UsageStore};
@@ -15,12 +15,7 @@ pub struct NotRecorded;
 
 /// One empty bucket per step of `period`, oldest first.
 pub fn empty_series(period: &Period) -> Vec<Bucket> {
-    let step = period.granularity.millis();
-    (0..)
-        .map(|i| period.from_ms + i * step)
-        .take_while(|start| *start < period.to_ms)
-        .map(|start_ms| Bucket { start_ms, counts: Counts::default() })
-        .collect()
+    period.bucket_starts().into_iter().map(|start_ms| Bucket { start_ms, counts: Counts::default() }).collect()
 }
 
 impl UsageStore for NotRecorded {

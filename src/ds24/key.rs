@@ -26,7 +26,8 @@ impl ApiKey {
         hex::encode(&digest[..4])
     }
 
-    /// The customer a usage row belongs to: 16 hex digits, long enough that two keys never share one.
+    /// The tenant of usage records: 16 hex digits of SHA-256 (64 bits), long
+    /// enough that two customers never share one, unlike the 8-digit fingerprint.
     pub fn tenant_id(&self) -> String {
         let digest = Sha256::digest(self.0.as_bytes());
         hex::encode(&digest[..8])
@@ -65,5 +66,17 @@ mod tests {
         assert_eq!(key.fingerprint(), ApiKey::new("123-secretsecret").unwrap().fingerprint());
         assert_eq!(key.redact("bad key 123-secretsecret!"), "bad key [redacted]!");
         assert!(ApiKey::new("  ").is_none());
+    }
+
+    #[test]
+    fn the_tenant_id_is_a_longer_stable_hash_that_separates_keys() {
+        let key = ApiKey::new("123-secretsecret").unwrap();
+        let tenant = key.tenant_id();
+        assert_eq!(tenant.len(), 16);
+        assert!(tenant.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(tenant.starts_with(&key.fingerprint()), "the fingerprint is its prefix, so logs and dashboards agree");
+        assert_eq!(tenant, ApiKey::new(" 123-secretsecret").unwrap().tenant_id());
+        assert_ne!(tenant, ApiKey::new("123-secretsecreu").unwrap().tenant_id());
+        assert!(!tenant.contains("secret"));
     }
 }

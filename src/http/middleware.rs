@@ -10,7 +10,7 @@
 use super::errors::{INVALID_REQUEST, PARSE_ERROR, SERVER_ERROR, jsonrpc_error, missing_key};
 use super::{AppState, Readiness, narrowing};
 use crate::ds24::ApiKey;
-use crate::mcp::{CallContext, GrantContext, GrantProblem, Narrowing, Slot};
+use crate::mcp::{CallContext, GrantContext, GrantProblem, Narrowing, Slot, Transport, known_era};
 use crate::oauth::{Authenticated, Scope};
 use crate::ops::metrics;
 use axum::extract::{Request, State};
@@ -68,7 +68,19 @@ pub(super) async fn attach_key(State(state): State<AppState>, mut request: Reque
     let problem = grant.as_ref().map(|g| g.problem.clone());
     // Over stateless HTTP the server can never ask the client mid-call.
     let slot = request.extensions().get::<Slot>().cloned();
-    request.extensions_mut().insert(CallContext { key: Some(key), narrowing, request_id, can_ask_mid_call: false, grant, slot });
+    // The usage record's era: the version the request speaks (the header every request after the first carries).
+    let era = request.headers().get("mcp-protocol-version").and_then(|v| v.to_str().ok()).and_then(known_era).unwrap_or_default();
+    let transport = Transport::Http;
+    request.extensions_mut().insert(CallContext {
+        key: Some(key),
+        narrowing,
+        request_id,
+        can_ask_mid_call: false,
+        grant,
+        slot,
+        era,
+        transport,
+    });
     let response = next.run(request).await;
     match (problem.as_ref().and_then(|p| p.get()), state.oauth.as_deref()) {
         (Some(GrantProblem::KeyRejected), Some(oauth)) => {

@@ -1,6 +1,7 @@
 //! What a tool call brings besides its name and arguments, independent of
-//! the transport: the key, the client's narrowing, the request id, and
-//! whether the client can be asked something in the middle of the call.
+//! the transport: the key, the client's narrowing, the request id, whether
+//! the client can be asked something in the middle of the call, and the
+//! protocol era and transport the usage record notes.
 //!
 //! Owns: [`CallContext`] and how the handler finds it. The HTTP front puts
 //! one into every request; over stdio there is none and the server's own
@@ -53,6 +54,38 @@ pub struct CallContext {
     pub grant: Option<GrantContext>,
     /// The transport's concurrency slot, which a long idle wait gives back.
     pub slot: Option<Slot>,
+    /// The protocol version the request speaks (a known `YYYY-MM-DD`), `""` when unknown.
+    pub era: &'static str,
+    /// Which way the call came.
+    pub transport: Transport,
+}
+
+/// Which way a call came, for the usage record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Transport {
+    /// Streamable HTTP.
+    Http,
+    /// A live stdio connection.
+    Stdio,
+    /// The `call` subcommand (and whatever did not say).
+    #[default]
+    CommandLine,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Http => "http",
+            Transport::Stdio => "stdio",
+            Transport::CommandLine => "cli",
+        }
+    }
+}
+
+/// The protocol version `version` names, if it is one rmcp knows; stateless
+/// requests (2026-07-28 on) and session-era ones (before) tell apart by it.
+pub fn known_era(version: &str) -> Option<&'static str> {
+    rmcp::model::ProtocolVersion::KNOWN_VERSIONS.iter().map(|v| v.as_str()).find(|known| *known == version)
 }
 
 /// A call made with an OAuth access token: what it may do, and where the
@@ -108,9 +141,30 @@ impl std::fmt::Debug for Slot {
 }
 
 impl CallContext {
+    /// The era for the usage record: the protocol version, else `unversioned`.
+    pub fn era_label(&self) -> &'static str {
+        if self.era.is_empty() { "unversioned" } else { self.era }
+    }
+
     /// The context the HTTP front attached to this request, if any. rmcp
     /// hands the handler the request head; only our context is read from it.
     pub fn of(request: &RequestContext<RoleServer>) -> Option<&CallContext> {
         request.extensions.get::<http::request::Parts>().and_then(|parts| parts.extensions.get::<CallContext>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_era_is_a_known_protocol_version_or_unversioned() {
+        assert_eq!(known_era("2026-07-28"), Some("2026-07-28"));
+        assert_eq!(known_era("2025-06-18"), Some("2025-06-18"));
+        assert_eq!(known_era("1999-01-01"), None, "a made-up version is not recorded as sent");
+        assert_eq!(CallContext::default().era_label(), "unversioned");
+        let context = CallContext { era: "2025-06-18", transport: Transport::Stdio, ..CallContext::default() };
+        assert_eq!((context.era_label(), context.transport.as_str()), ("2025-06-18", "stdio"));
+        assert_eq!(CallContext::default().transport.as_str(), "cli");
     }
 }

@@ -7,7 +7,7 @@
 //! confirmation. Must not touch: the stages of a call (see `pipeline.rs`).
 
 use super::confirm::Asker;
-use super::context::CallContext;
+use super::context::{CallContext, Transport};
 use super::pipeline::{Ds24Server, Reply};
 use super::{prompts, resources, subscriptions};
 use crate::ops::metrics;
@@ -37,7 +37,11 @@ fn modern(context: &RequestContext<RoleServer>) -> bool {
 impl Ds24Server {
     /// The context the HTTP front attached, else (stdio) the server's own key.
     fn context_of(&self, context: &RequestContext<RoleServer>) -> CallContext {
-        CallContext::of(context).cloned().unwrap_or_else(|| CallContext { key: self.key_for(None), ..CallContext::default() })
+        CallContext::of(context).cloned().unwrap_or_else(|| CallContext {
+            key: self.key_for(None),
+            transport: Transport::Stdio,
+            ..CallContext::default()
+        })
     }
 }
 
@@ -236,7 +240,14 @@ impl ServerHandler for Ds24Server {
         let call_context = match CallContext::of(&context) {
             Some(attached) => attached,
             None => {
-                live = CallContext { key: self.key_for(None), can_ask_mid_call: true, ..CallContext::default() };
+                let era = context.protocol_version().and_then(|v| super::context::known_era(v.as_str())).unwrap_or_default();
+                live = CallContext {
+                    key: self.key_for(None),
+                    can_ask_mid_call: true,
+                    era,
+                    transport: Transport::Stdio,
+                    ..CallContext::default()
+                };
                 &live
             }
         };

@@ -154,12 +154,8 @@ impl Ds24Server {
         }
         let function = catalog::lookup(catalog::ACCOUNT_INFO).expect("a catalogue test checks the tenant function");
         let body = PreparedCall::new(function, Map::new())?.body;
-        let info = self
-            .shared
-            .client
-            .call_read(key, function.name, &body, self.shared.settings.read_retries)
-            .await
-            .map_err(|error| Stop::Failed { error, during_lookup: true })?;
+        let asked = self.shared.client.call_read(key, function.name, &body, self.shared.settings.read_retries);
+        let info = crate::ops::usage::upstream(asked).await.map_err(|error| Stop::Failed { error, during_lookup: true })?;
         let tenant = match &info["user_id"] {
             Value::String(s) if !s.is_empty() => s.clone(),
             Value::Number(n) => n.to_string(),

@@ -29,7 +29,7 @@ mod subscriptions;
 mod tools;
 
 pub use answer::{Bounds, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULT_TOKENS};
-pub use context::{CallContext, GrantContext, GrantProblem, Narrowing, Slot};
+pub use context::{CallContext, GrantContext, GrantProblem, Narrowing, Slot, Transport, known_era};
 pub use outcome::{Class, Outcome, Refusal};
 pub use pipeline::{Ds24Server, INSTRUCTIONS};
 pub use policy::{ConfirmPolicy, Limits, summarize};

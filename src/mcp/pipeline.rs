@@ -2,8 +2,8 @@
 //! arguments to an answer, each stage able to stop the call with a typed
 //! reason. In order: offered? → prepared (checked, encoded) → dry run? →
 //! key → lookup (only if a cap or the summary needs it) → caps → confirmation
-//! → cache → rate limit → Digistore24 → answer shaping; then one log line and
-//! the metrics from the [`Outcome`].
+//! → cache → rate limit → Digistore24 → answer shaping; then one log line,
+//! the metrics and the usage row from the [`Outcome`].
 //!
 //! Owns: [`Ds24Server`] and the order of the stages. Must not touch: the
 //! transport (see `handler.rs` for rmcp, `crate::http` for HTTP).
@@ -22,6 +22,8 @@ use crate::ds24::{ApiKey, CallError, Client};
 use crate::ops::cache::ResponseCache;
 use crate::ops::limit::RateLimiter;
 use crate::ops::metrics;
+use crate::ops::usage::{self, Metered};
+use crate::store::usage::UsageRow;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, InputRequiredResult, RequestStateCodec, ServerCapabilities, ServerConfig};
 use serde_json::{Map, Value, json};
@@ -143,6 +145,11 @@ impl Ds24Server {
         self.shared.settings.events.as_ref()
     }
 
+    /// The usage recorder (and through it the usage database), when recording is on.
+    pub fn usage(&self) -> Option<&Arc<crate::ops::usage::Recorder>> {
+        self.shared.settings.usage.as_ref()
+    }
+
     /// The upstream client.
     pub fn client(&self) -> &Client {
         &self.shared.client
@@ -192,7 +199,7 @@ impl Ds24Server {
         asker: Asker<'_>,
     ) -> Result<Answered, Stop> {
         let started = Instant::now();
-        let ended = self.run(function, arguments, context, asker).await;
+        let (ended, metered) = usage::metered(self.run(function, arguments, context, asker)).await;
         let outcome = match &ended {
             Ok(answered) => answered.outcome,
             Err(Stop::Refused(refusal)) => Outcome::Refused(refusal),
@@ -200,6 +207,13 @@ impl Ds24Server {
             Err(Stop::Ask(_)) => Outcome::ConfirmationRequested,
         };
         self.record(function, context, outcome, started);
+        if let Some(recorder) = &self.shared.settings.usage {
+            let answered = ended.as_ref().ok();
+            if let Some(answered) = answered.filter(|_| function.name == catalog::ACCOUNT_INFO) {
+                self.learn_vendor(context, answered);
+            }
+            recorder.record(self.usage_row(function, context, outcome, started, metered, answered));
+        }
         // A token whose key Digistore24 refused (or whose scope is short) is
         // the HTTP layer's to answer with 401/403; it reads this after the call.
         if let (Some(grant), Some(problem)) = (&context.grant, outcome.grant_problem()) {
@@ -259,6 +273,7 @@ impl Ds24Server {
         if confirming {
             let summary = policy::summarize(&call, record.as_ref());
             self.confirmer().confirm(&call, key, summary, asker).await?;
+            usage::note_confirmation(true);
         }
         let (data, outcome) = self.fetch(&call, key).await?;
         let (shaped, text) =
@@ -294,7 +309,7 @@ impl Ds24Server {
         let Some(id) = call.field(lookup.by) else { return Ok(None) };
         let read = catalog::lookup(lookup.function).expect("a catalogue test checks that lookups name catalogue reads");
         let lookup_call = PreparedCall::single(read, lookup.by, id)?;
-        match self.shared.client.call(key, read.name, &lookup_call.body).await {
+        match usage::upstream(self.shared.client.call(key, read.name, &lookup_call.body)).await {
             Ok(record) => Ok(Some(record)),
             Err(error) => Err(Stop::Failed { error, during_lookup: true }),
         }
@@ -323,11 +338,14 @@ impl Ds24Server {
             metrics::rate_limited("tool_call");
             return Err(Refusal::RateLimited { tool: name, seconds: wait.as_secs_f64().max(0.1) }.into());
         }
-        let result = if call.function.effect.is_read() {
-            self.shared.client.call_read(key, name, &call.body, settings.read_retries).await
-        } else {
-            self.shared.client.call(key, name, &call.body).await
-        };
+        let result = usage::upstream(async {
+            if call.function.effect.is_read() {
+                self.shared.client.call_read(key, name, &call.body, settings.read_retries).await
+            } else {
+                self.shared.client.call(key, name, &call.body).await
+            }
+        })
+        .await;
         let data = result.map_err(|error| Stop::Failed { error, during_lookup: false })?;
         if let Some(cache) = cache {
             cache.put(key, name, &call.body, &data).await;
@@ -379,6 +397,55 @@ impl Ds24Server {
             duration_ms = elapsed.as_secs_f64() * 1000.0,
             "tool call"
         );
+    }
+
+    /// The usage row of a finished call: never the key, arguments or answer.
+    fn usage_row(
+        &self,
+        function: &Function,
+        context: &CallContext,
+        outcome: Outcome<'_>,
+        started: Instant,
+        metered: Metered,
+        answered: Option<&Answered>,
+    ) -> UsageRow {
+        let events = self.shared.settings.events.as_ref();
+        // Known only once asked (events tools, getUserInfo); never asked for the row.
+        let vendor_id = events.zip(context.key.as_ref()).and_then(|(events, key)| events.cached_tenant(key));
+        let upstream_code = match outcome {
+            Outcome::Failed(CallError::Api { code: Some(code), .. }) => Some(code.to_string()),
+            Outcome::Failed(CallError::Api { status, .. } | CallError::Http { status, .. }) => Some(format!("http_{status}")),
+            _ => None,
+        };
+        let declined = matches!(outcome, Outcome::Refused(Refusal::Declined { .. } | Refusal::NoConfirmation { .. }));
+        let answer_bytes = answered.map_or(0, |a| a.result.content.iter().filter_map(|c| c.as_text()).map(|t| t.text.len()).sum::<usize>());
+        UsageRow {
+            at_ms: crate::store::now_ms(),
+            tenant: context.key.as_ref().map_or_else(|| "none".to_owned(), ApiKey::tenant_id),
+            vendor_id,
+            tool: function.name.to_owned(),
+            class: outcome.class().as_str().to_owned(),
+            detail: outcome.label().to_owned(),
+            duration_us: started.elapsed().as_micros() as i64,
+            upstream_us: metered.upstream_us,
+            answer_bytes: answer_bytes as i64,
+            upstream_code,
+            confirmed: metered.confirmed.or(declined.then_some(false)),
+            era: context.era_label().to_owned(),
+            transport: context.transport.as_str().to_owned(),
+        }
+    }
+
+    /// Remembers the vendor id a successful getUserInfo showed, so later rows
+    /// of the key carry it without asking Digistore24 again.
+    fn learn_vendor(&self, context: &CallContext, answered: &Answered) {
+        let (Some(events), Some(key)) = (self.shared.settings.events.as_ref(), context.key.as_ref()) else { return };
+        let Some(data) = answered.result.structured_content.as_ref() else { return };
+        match &data["user_id"] {
+            Value::String(id) if !id.is_empty() => events.remember_tenant(key, id),
+            Value::Number(id) => events.remember_tenant(key, &id.to_string()),
+            _ => {}
+        }
     }
 
     /// The narrowed tool list of a request, or the whole one.

@@ -11,6 +11,7 @@ use crate::ds24::ApiKey;
 use crate::ipn::Events;
 use crate::ops::cache::ResponseCache;
 use crate::ops::limit::RateLimiter;
+use crate::ops::usage::Recorder;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,6 +51,8 @@ pub struct ServerSettings {
     /// `subscriptions/listen` streams then end gracefully, so their clients
     /// listen again on another replica instead of holding up the stop.
     pub stopping: tokio_util::sync::CancellationToken,
+    /// Where a usage row of every call goes; `None` = not recorded.
+    pub usage: Option<Arc<Recorder>>,
 }
 
 impl ServerSettings {
@@ -69,6 +72,7 @@ impl ServerSettings {
             metrics_per_key: false,
             events: None,
             stopping: tokio_util::sync::CancellationToken::new(),
+            usage: None,
         }
     }
 

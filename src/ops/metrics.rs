@@ -27,6 +27,10 @@ pub const CACHE: &str = "ds24_mcp_cache_lookups_total";
 pub const CALLS_PER_KEY: &str = "ds24_mcp_tool_calls_by_key_total";
 /// IPNs received, by outcome.
 pub const IPN_RECEIVED: &str = "ds24_mcp_ipn_received_total";
+/// Usage rows written to the database (`ops::usage`).
+pub const USAGE_ROWS_WRITTEN: &str = "ds24_mcp_usage_rows_written_total";
+/// Usage rows dropped: the queue was full or the database failed every try.
+pub const USAGE_ROWS_DROPPED: &str = "ds24_mcp_usage_rows_dropped_total";
 /// Always 1; labels carry the version.
 pub const BUILD_INFO: &str = "ds24_mcp_build_info";
 /// Log lines dropped because the log writer's buffer was full.
@@ -113,6 +117,16 @@ pub fn upstream(function: &'static str, attempt: Attempt, elapsed: Duration) {
 /// Records a refusal by a limit (`tool_call`, `http`, `concurrency`).
 pub fn rate_limited(scope: &'static str) {
     metrics::counter!(RATE_LIMITED, "scope" => scope).increment(1);
+}
+
+/// Counts usage rows written.
+pub fn usage_rows_written(rows: u64) {
+    metrics::counter!(USAGE_ROWS_WRITTEN).increment(rows);
+}
+
+/// Counts usage rows dropped.
+pub fn usage_rows_dropped(rows: u64) {
+    metrics::counter!(USAGE_ROWS_DROPPED).increment(rows);
 }
 
 /// Records a cache lookup.

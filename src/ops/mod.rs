@@ -1,5 +1,6 @@
 //! Operating the hosted service: metrics, per-key rate limits, the response
-//! cache for rarely-changing reference data, and the shared Redis connection.
+//! cache for rarely-changing reference data, the shared Redis connection, and
+//! the usage recorder.
 //!
 //! Owns: cross-request, cross-replica bookkeeping. Must not touch: tool
 //! semantics or wire encoding; callers ask "may this key call now?" or "is
@@ -9,6 +10,7 @@
 pub mod cache;
 pub mod limit;
 pub mod metrics;
+pub mod usage;
 
 use crate::ds24::ApiKey;
 use sha2::{Digest, Sha256};

@@ -1,5 +1,6 @@
-//! Durable storage of received IPN events, behind one trait with two real
-//! backends: SQLite (embedded, the default) and PostgreSQL (shared by replicas).
+//! Durable storage of received IPN events and of the service's usage, behind
+//! two traits ([`EventStore`], [`usage::UsageStore`]) with two real backends:
+//! SQLite (embedded, the default) and PostgreSQL (shared by replicas).
 //!
 //! Owns: the schema and its embedded migrations, the queries, and the wake-up
 //! signal "a new event for tenant T was committed" (Postgres `LISTEN/NOTIFY`
@@ -9,6 +10,7 @@
 mod postgres;
 mod sqlite;
 pub mod usage;
+mod usage_sql;
 
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -130,10 +132,26 @@ pub trait EventStore: Send + Sync + 'static {
 /// Opens the database named by `url`, creating a SQLite file if missing,
 /// and runs the embedded migrations. A failure here stops the start.
 pub async fn open(url: &str) -> Result<Arc<dyn EventStore>, StoreError> {
+    Ok(open_database(url).await?.events)
+}
+
+/// One open database, as both of its halves (the same backend and pool).
+#[derive(Clone)]
+pub struct Database {
+    pub events: Arc<dyn EventStore>,
+    pub usage: Arc<dyn usage::UsageStore>,
+}
+
+/// Like [`open`], handing out the usage half too.
+pub async fn open_database(url: &str) -> Result<Database, StoreError> {
+    fn both<S: EventStore + usage::UsageStore>(store: S) -> Database {
+        let store = Arc::new(store);
+        Database { events: store.clone(), usage: store }
+    }
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+        Ok(both(sqlite::SqliteStore::open(url).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PostgresStore::open(url).await?))
+        Ok(both(postgres::PostgresStore::open(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl)
     }

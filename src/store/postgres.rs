@@ -11,7 +11,8 @@ use std::sync::LazyLock;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "events", include_str!("migrations/postgres_0001_events.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "events", include_str!("migrations/postgres_0001_events.sql")), (2, "usage", include_str!("migrations/postgres_0002_usage.sql"))];
 
 /// The notification channel; the payload is the tenant.
 const CHANNEL: &str = "ds24_ipn_events";
@@ -176,3 +177,5 @@ impl EventStore for PostgresStore {
         "postgres"
     }
 }
+
+super::usage_sql::usage_store!(PostgresStore, sqlx::Postgres, "ANALYZE usage_calls, usage_hourly");

@@ -14,7 +14,8 @@ use tokio::sync::broadcast;
 
 type SqlPool = sqlx::SqlitePool;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "events", include_str!("migrations/sqlite_0001_events.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "events", include_str!("migrations/sqlite_0001_events.sql")), (2, "usage", include_str!("migrations/sqlite_0002_usage.sql"))];
 
 static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {COLUMNS} FROM ipn_events WHERE {}", LIST_WHERE.replace("{contains}", "instr($9, ',' || event || ',') > 0"))
@@ -165,3 +166,5 @@ impl EventStore for SqliteStore {
         "sqlite"
     }
 }
+
+super::usage_sql::usage_store!(SqliteStore, sqlx::Sqlite, "PRAGMA optimize");

@@ -765,19 +765,19 @@ fn tools(args: ToolsArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(list.tools()).map_err(|e| e.to_string())?);
+        say(format_args!("{}", serde_json::to_string_pretty(list.tools()).map_err(|e| e.to_string())?));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<36} {:<17} EFFECT", "TOOL", "TOOLSET");
+    say(format_args!("{:<36} {:<17} EFFECT", "TOOL", "TOOLSET"));
     for f in catalog::all_tools().filter(|f| filter.allows(f)) {
         let effect = match (f.effect, f.idempotent) {
             (Effect::Read, _) => "read".to_string(),
             (e, true) => format!("{} (idempotent)", e.as_str()),
             (e, false) => e.as_str().to_string(),
         };
-        println!("{:<36} {:<17} {effect}", f.name, f.toolset);
+        say(format_args!("{:<36} {:<17} {effect}", f.name, f.toolset));
     }
-    println!("{} tools", list.tools().len());
+    say(format_args!("{} tools", list.tools().len()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -785,7 +785,7 @@ fn tools(args: ToolsArgs) -> Result<ExitCode, String> {
 fn print_cost(filter: &ToolFilter) {
     let bpe = tiktoken_rs::cl100k_base_singleton();
     let tokens = |tools: &[rmcp::model::Tool]| bpe.encode_with_special_tokens(&serde_json::to_string(tools).unwrap_or_default()).len();
-    println!("{:<17} {:>5} {:>7}", "TOOLSET", "TOOLS", "TOKENS");
+    say(format_args!("{:<17} {:>5} {:>7}", "TOOLSET", "TOOLS", "TOKENS"));
     for set in TOOLSETS.iter().chain([&LOCAL_TOOLSET]) {
         let mut narrowed = filter.clone();
         narrowed.toolsets = Some(match &filter.toolsets {
@@ -794,11 +794,11 @@ fn print_cost(filter: &ToolFilter) {
         });
         let list = ToolList::new(&narrowed);
         if !list.tools().is_empty() {
-            println!("{:<17} {:>5} {:>7}", set, list.tools().len(), tokens(list.tools()));
+            say(format_args!("{:<17} {:>5} {:>7}", set, list.tools().len(), tokens(list.tools())));
         }
     }
     let all = ToolList::new(filter);
-    println!("{:<17} {:>5} {:>7}", "all", all.tools().len(), tokens(all.tools()));
+    say(format_args!("{:<17} {:>5} {:>7}", "all", all.tools().len(), tokens(all.tools())));
 }
 
 async fn call(args: CallArgs) -> Result<ExitCode, String> {
@@ -810,11 +810,11 @@ async fn call(args: CallArgs) -> Result<ExitCode, String> {
     let result = upstream.server.call(&args.name, Some(arguments), None).await.map_err(|e| e.message.to_string())?;
     let failed = result.is_error == Some(true);
     match &result.structured_content {
-        Some(value) => println!("{}", serde_json::to_string_pretty(value).map_err(|e| e.to_string())?),
+        Some(value) => say(format_args!("{}", serde_json::to_string_pretty(value).map_err(|e| e.to_string())?)),
         None => {
             for block in &result.content {
                 if let Some(text) = block.as_text() {
-                    if failed { eprintln!("{}", text.text) } else { println!("{}", text.text) }
+                    if failed { eprintln!("{}", text.text) } else { say(format_args!("{}", text.text)) }
                 }
             }
         }
@@ -830,11 +830,11 @@ async fn test_key(args: UpstreamArgs) -> Result<ExitCode, String> {
     match upstream.server.client().ping(&key).await {
         Ok(data) => {
             let time = data.get("server_time").and_then(|t| t.as_str()).unwrap_or("?");
-            println!("key {key} works: Digistore24 answered ping (server time {time})");
+            say(format_args!("key {key} works: Digistore24 answered ping (server time {time})"));
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("key {key} does not work: {e}");
+            say(format_args!("key {key} does not work: {e}"));
             Ok(ExitCode::FAILURE)
         }
     }
@@ -844,8 +844,8 @@ async fn run_sandbox(args: SandboxArgs) -> Result<ExitCode, String> {
     let config = SandboxConfig { seed: args.seed, latency_ms: args.latency_ms, fault_rate: args.fault_rate, extra_keys: args.extra_keys };
     let (addr, task) =
         sandbox::spawn(config, args.listen).await.map_err(|e| format!("cannot start the sandbox on {}: {e}", args.listen))?;
-    println!("sandbox Digistore24 API at http://{addr}/api/call/{{function}}");
-    println!("keys: {} (full access), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY);
+    say(format_args!("sandbox Digistore24 API at http://{addr}/api/call/{{function}}"));
+    say(format_args!("keys: {} (full access), {} (read access)", sandbox::WRITABLE_KEY, sandbox::READONLY_KEY));
     tokio::select! {
         _ = task => {},
         _ = tokio::signal::ctrl_c() => {},

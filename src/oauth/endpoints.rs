@@ -301,17 +301,6 @@ fn render_sign_in(oauth: &OAuth, lang: Lang, request: &SignInRequest, sealed: &s
     page::respond(status, page::sign_in(&view), Some(&form_target))
 }
 
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v)
-}
-
 /// The sign-in request a form (or return URL) carries, if it is ours, fresh
 /// and comes with the cookie set with its page (double submit: another site
 /// cannot post a key into someone's sign-in). Returns the sealed text too,
@@ -326,7 +315,7 @@ fn signed_in_request<'a>(
     let Ok(request) = oauth.ring().open::<SignInRequest>(Kind::SignIn, sealed, now()) else {
         return Err(Box::new(error_page(lang, StatusCode::BAD_REQUEST, page::expired(lang))));
     };
-    let cookie_ok = cookie_value(headers, CSRF_COOKIE).is_some_and(|c| constant_time_eq(c.as_bytes(), request.csrf.as_bytes()));
+    let cookie_ok = super::request_cookie(headers, CSRF_COOKIE).is_some_and(|c| constant_time_eq(c.as_bytes(), request.csrf.as_bytes()));
     if !cookie_ok {
         return Err(Box::new(error_page(lang, StatusCode::FORBIDDEN, page::expired(lang))));
     }
@@ -461,7 +450,8 @@ async fn key_returned(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, RawQu
         Ok(opened) => opened,
         Err(response) => return *response,
     };
-    let pending = cookie_value(&headers, KEY_REQUEST_COOKIE).and_then(|c| oauth.ring().open::<KeyRequest>(Kind::KeyRequest, c, now()).ok());
+    let pending =
+        super::request_cookie(&headers, KEY_REQUEST_COOKIE).and_then(|c| oauth.ring().open::<KeyRequest>(Kind::KeyRequest, c, now()).ok());
     let (Some(pending), Some(developer_key)) = (pending.filter(|k| k.csrf == request.csrf), &oauth.config.developer_key) else {
         return error_page(lang, StatusCode::FORBIDDEN, page::expired(lang));
     };

@@ -238,3 +238,16 @@ fn random_id(bytes: usize) -> String {
     aws_lc_rs::rand::fill(&mut buf).expect("the system random source works");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
+
+/// The value of cookie `name`, if the request sent it (the sign-in pages'
+/// cookies; the dashboard reads its session with the same rule).
+pub fn request_cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}

@@ -783,8 +783,8 @@ fn tools(args: ToolsArgs) -> Result<ExitCode, String> {
 
 /// Context cost of each toolset's list and of the whole list.
 fn print_cost(filter: &ToolFilter) {
-    let bpe = tiktoken_rs::cl100k_base_singleton();
-    let tokens = |tools: &[rmcp::model::Tool]| bpe.encode_with_special_tokens(&serde_json::to_string(tools).unwrap_or_default()).len();
+    let bpe = bpe_openai::cl100k_base();
+    let tokens = |tools: &[rmcp::model::Tool]| bpe.count(&serde_json::to_string(tools).unwrap_or_default());
     say(format_args!("{:<17} {:>5} {:>7}", "TOOLSET", "TOOLS", "TOKENS"));
     for set in TOOLSETS.iter().chain([&LOCAL_TOOLSET]) {
         let mut narrowed = filter.clone();

@@ -13,8 +13,8 @@ use super::charts::calls_chart;
 use crate::oauth::page::Lang;
 use crate::store::StoredEvent;
 use crate::store::usage::{Counts, OperatorReport, ToolUsage, UsageReport};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 
@@ -667,14 +667,7 @@ pub const CSP: &str =
 
 /// An HTML answer with the dashboard's security headers.
 pub fn respond(status: StatusCode, markup: Markup) -> Response {
-    let mut response = (status, axum::response::Html(markup.into_string())).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    response
+    crate::oauth::page::html_with_csp(status, markup, HeaderValue::from_static(CSP))
 }
 
 #[cfg(test)]

@@ -415,11 +415,16 @@ pub fn respond(status: StatusCode, markup: Markup, form_target: Option<&str>) ->
         "default-src 'none'; style-src {}; img-src 'none'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'",
         *STYLE_HASH
     );
+    let csp = HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static("default-src 'none'"));
+    html_with_csp(status, markup, csp)
+}
+
+/// An HTML answer under `csp`, never framed, cached or sniffed, without a
+/// referrer: the sign-in pages and the dashboard share these headers.
+pub fn html_with_csp(status: StatusCode, markup: Markup, csp: HeaderValue) -> Response {
     let mut response = (status, axum::response::Html(markup.into_string())).into_response();
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&csp) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-    }
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -28,6 +28,7 @@ import http.client
 import http.server
 import json
 import os
+import shutil
 import socket
 import socketserver
 import subprocess
@@ -155,6 +156,8 @@ def main():
     parser.add_argument("--server-arg", action="append", default=[], help="extra server flag, e.g. --max-result-tokens=100000")
     parser.add_argument("--label", default="")
     parser.add_argument("--out")
+    parser.add_argument("--sizes", default="1,12,48", help="answer sizes in KB, e.g. 1 or 1,48")
+    parser.add_argument("--keep", help="callgrind: copy each case's dump to this folder (for callgrind_annotate)")
     args = parser.parse_args()
     calls = args.calls or (2000 if args.mode == "proc" else 100)
 
@@ -180,7 +183,7 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
-        for kb in SIZES_KB:
+        for kb in [int(size) for size in args.sizes.split(",")]:
             for style in STYLES:
                 key = f"bench-{kb}-{style}"
                 for fields in ["default", "*"]:
@@ -202,6 +205,9 @@ def main():
                         dumps = set(glob.glob(f"{tmp}/cg.out*"))
                         callgrind("-d", process.pid, caller)
                         new = sorted(set(glob.glob(f"{tmp}/cg.out*")) - dumps or dumps, key=os.path.getmtime)[-1]
+                        if args.keep:
+                            os.makedirs(args.keep, exist_ok=True)
+                            shutil.copy(new, os.path.join(args.keep, f"cg-{kb}kb-{style}-{'all' if fields == '*' else 'default'}.out"))
                         totals = 0
                         with open(new) as f:
                             for line in f:

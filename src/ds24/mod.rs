@@ -11,7 +11,7 @@ mod encode;
 mod envelope;
 mod key;
 
-pub use client::{Attempt, CallError, Client, ClientConfig, Observer};
+pub use client::{Attempt, CallError, Client, ClientBuildError, ClientConfig, Observer};
 pub use encode::{ArgError, FormBody, encode_args, parse_bool};
 pub use envelope::{Envelope, EnvelopeError, parse_envelope};
 pub use key::ApiKey;

@@ -147,7 +147,14 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
     };
     let handler = server.clone();
     let ipn = server.events().map(|events| crate::ipn::receiver::routes(events.clone())).unwrap_or_default();
-    let mcp = StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), mcp_config);
+    // Behind one Arc and called through `handle`: axum clones a route's
+    // service for every request (once per middleware layer), and rmcp's
+    // clone copies its whole config, allowed hosts and origins included.
+    let mcp = Arc::new(StreamableHttpService::new(move || Ok(handler.clone()), Arc::new(NeverSessionManager::default()), mcp_config));
+    let mcp = any(move |request: axum::extract::Request| {
+        let mcp = mcp.clone();
+        async move { mcp.handle(request).await }
+    });
     let slots = (config.max_concurrency > 0).then(|| Arc::new(Semaphore::new(config.max_concurrency)));
     let state = AppState { server, started: Instant::now(), readiness: config.readiness.clone(), slots, oauth: config.oauth.clone() };
     let origins = cors::Origins::new(&config.allowed_origins);
@@ -155,10 +162,10 @@ pub fn router(server: Ds24Server, config: &HttpConfig, hard_stop: CancellationTo
     // The narrowing paths serve the same stateless service; the middleware
     // reads the narrowing from the path and headers.
     let mcp_routes = Router::new()
-        .route_service("/mcp", mcp.clone())
-        .route_service("/mcp/readonly", mcp.clone())
-        .route_service("/mcp/x/{toolsets}", mcp.clone())
-        .route_service("/mcp/x/{toolsets}/readonly", mcp)
+        .route("/mcp", mcp.clone())
+        .route("/mcp/readonly", mcp.clone())
+        .route("/mcp/x/{toolsets}", mcp.clone())
+        .route("/mcp/x/{toolsets}/readonly", mcp)
         .layer(from_fn_with_state(state.clone(), middleware::attach_key))
         .layer(from_fn_with_state(config.max_body_bytes, middleware::check_jsonrpc_body))
         .layer(from_fn_with_state(state.clone(), middleware::limit_concurrency))

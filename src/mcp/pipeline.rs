@@ -199,7 +199,10 @@ impl Ds24Server {
         asker: Asker<'_>,
     ) -> Result<Answered, Stop> {
         let started = Instant::now();
-        let (ended, metered) = usage::metered(self.run(function, arguments, context, asker)).await;
+        // The stages' state (~9 KB: every branch's futures) goes on the heap
+        // once: inline, rmcp and tokio would copy it at each move (measured:
+        // memcpy was 29 % of a 1 KB call's instructions).
+        let (ended, metered) = usage::metered(Box::pin(self.run(function, arguments, context, asker))).await;
         let outcome = match &ended {
             Ok(answered) => answered.outcome,
             Err(Stop::Refused(refusal)) => Outcome::Refused(refusal),
@@ -368,7 +371,7 @@ impl Ds24Server {
             "needs_confirmation": self.shared.settings.confirm.requires(function.effect),
             "request": {
                 "method": "POST",
-                "url": self.shared.client.url_for(function.name),
+                "url": self.shared.client.url_for(function.name).as_str(),
                 "headers": {
                     "X-DS-API-KEY": shown_key,
                     "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
@@ -472,4 +475,25 @@ fn describe_failure(function: &Function, error: &CallError) -> String {
         _ => "",
     };
     format!("{} failed: {error}.{hint}", function.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// rmcp keeps the handler's future inside its per-request task, and every
+    /// move of a future copies all of it: the stages' state lives on the heap
+    /// (measured: with it inline, ~9 KB, memcpy was 29 % of a 1 KB call).
+    #[test]
+    fn the_future_of_a_call_stays_small() {
+        let config = crate::ds24::ClientConfig {
+            base_url: "http://127.0.0.1:9/api/call".into(),
+            timeout: std::time::Duration::from_secs(1),
+            observer: None,
+        };
+        let server = Ds24Server::new(Client::new(config).unwrap(), ServerSettings::default());
+        let context = CallContext::default();
+        let call = server.dispatch("listProducts", Map::new(), &context, Asker::Nobody("a test"));
+        assert!(std::mem::size_of_val(&call) <= 1024, "{} bytes", std::mem::size_of_val(&call));
+    }
 }

@@ -9,6 +9,9 @@
 
 use super::fields::{Report, Selection};
 use super::prepare::{Fields, PreparedCall, SKIP};
+use super::tokens::TokenCounter;
+#[cfg(test)]
+use super::tokens::cl100k;
 use serde_json::{Map, Value, json};
 
 /// Default bound of one answer: ~48 KiB of JSON stays well under 25,000 tokens.
@@ -31,12 +34,6 @@ impl Default for Bounds {
     }
 }
 
-/// cl100k (bpe-openai: the same counts as tiktoken, several times faster;
-/// its tables load on first use).
-fn cl100k() -> &'static bpe_openai::Tokenizer {
-    bpe_openai::cl100k_base()
-}
-
 /// Loads the tokenizer now (it takes a moment); the server leaves it to the first long answer.
 #[cfg(test)]
 fn load_tokenizer() {
@@ -45,13 +42,14 @@ fn load_tokenizer() {
 
 /// The cl100k tokens of `text` if they are more than `max`, else `None`.
 /// Every token is at least one byte, so a text of at most `max` bytes is
-/// surely within and is not counted; only longer ones are (in a release
-/// build ~0.3 ms per 10 KB of JSON, measured; loading takes ~30 ms, on the first long answer).
-fn tokens_over(text: &str, max: usize) -> Option<usize> {
+/// surely within and is not counted; only longer ones are (loading the
+/// tokenizer takes ~30 ms, on the first long answer). One `counter` serves
+/// every text of one answer: a cut repeats the pieces already counted.
+fn tokens_over(counter: &mut TokenCounter, text: &str, max: usize) -> Option<usize> {
     if text.len() <= max {
         return None;
     }
-    let tokens = cl100k().count(text);
+    let tokens = counter.count(text);
     (tokens > max).then_some(tokens)
 }
 
@@ -84,8 +82,9 @@ pub fn shape(call: &PreparedCall, data: Value, bounds: Bounds) -> Result<(Value,
     let text = serde_json::to_string(&data).map_err(|e| e.to_string())?;
     let list = list.map(|(key, _)| key);
     let mut tokens = None;
+    let mut counter = TokenCounter::default();
     if text.len() <= bounds.max_bytes {
-        tokens = tokens_over(&text, bounds.max_tokens);
+        tokens = tokens_over(&mut counter, &text, bounds.max_tokens);
         if tokens.is_none() {
             return Ok((Value::Object(data), text));
         }
@@ -108,7 +107,7 @@ pub fn shape(call: &PreparedCall, data: Value, bounds: Bounds) -> Result<(Value,
     for _ in 0..8 {
         let cut = truncate(&data, &list, &records, &size, byte_budget, bounds, call)?;
         let text = serde_json::to_string(&cut).map_err(|e| e.to_string())?;
-        match tokens_over(&text, bounds.max_tokens) {
+        match tokens_over(&mut counter, &text, bounds.max_tokens) {
             None => return Ok((cut, text)),
             Some(tokens) => byte_budget = scaled(byte_budget.min(text.len()), bounds.max_tokens, tokens),
         }
@@ -484,8 +483,9 @@ mod tests {
             .map(String::from),
         );
         texts.push(serde_json::to_string(&purchases(300)).unwrap());
+        let mut counter = TokenCounter::default();
         for text in &texts {
-            assert_eq!(cl100k().count(text), reference_tokens(text), "{}", &text[..text.len().min(80)]);
+            assert_eq!(counter.count(text), reference_tokens(text), "{}", &text[..text.len().min(80)]);
         }
     }
 
@@ -496,9 +496,10 @@ mod tests {
         let started = std::time::Instant::now();
         let tokens = reference_tokens(&text);
         println!("cl100k: {} bytes -> {tokens} tokens in {:?}", text.len(), started.elapsed());
-        assert_eq!(tokens_over(&text, tokens), None);
-        assert_eq!(tokens_over(&text, tokens - 1), Some(tokens));
-        assert_eq!(tokens_over("{}", 2), None, "at most as many tokens as bytes");
+        let mut counter = TokenCounter::default();
+        assert_eq!(tokens_over(&mut counter, &text, tokens), None);
+        assert_eq!(tokens_over(&mut counter, &text, tokens - 1), Some(tokens));
+        assert_eq!(tokens_over(&mut counter, "{}", 2), None, "at most as many tokens as bytes");
     }
 
     #[test]

@@ -1,0 +1,326 @@
+//! Counting cl100k tokens exactly and cheaply, for the answer bound.
+//!
+//! The count is bpe-openai's (equal to tiktoken's): the text is split into
+//! the pieces of cl100k's pre-tokenizer pattern and each piece is encoded
+//! on its own. Two things make it cheaper than `cl100k_base().count`: ASCII
+//! pieces are split by hand, exactly as the pattern splits them (the regex
+//! decides every piece whose decision reads a non-ASCII byte), and each
+//! distinct piece is encoded once per [`TokenCounter`] (JSON repeats its
+//! keys and punctuation). Owns: counting. Must not touch: shaping (what is
+//! cut, where, and the notes; see `answer.rs`).
+
+use rustc_hash::FxHashMap;
+
+/// cl100k (bpe-openai: the same counts as tiktoken; its tables load on first use).
+pub(super) fn cl100k() -> &'static bpe_openai::Tokenizer {
+    bpe_openai::cl100k_base()
+}
+
+/// Counts cl100k tokens, remembering the count of each distinct piece it
+/// has encoded (keep one for the texts of one answer: they share pieces).
+#[derive(Default)]
+pub(super) struct TokenCounter {
+    tokens_of_piece: FxHashMap<Box<str>, usize>,
+}
+
+impl TokenCounter {
+    /// The cl100k tokens of `text`, exactly.
+    pub(super) fn count(&mut self, text: &str) -> usize {
+        pieces(text).map(|piece| self.piece_tokens(piece)).sum()
+    }
+
+    fn piece_tokens(&mut self, piece: &str) -> usize {
+        // Every single byte is a cl100k token.
+        if piece.len() == 1 {
+            return 1;
+        }
+        if let Some(&tokens) = self.tokens_of_piece.get(piece) {
+            return tokens;
+        }
+        let tokens = cl100k().bpe.count(piece.as_bytes());
+        self.tokens_of_piece.insert(piece.into(), tokens);
+        tokens
+    }
+}
+
+/// The pieces cl100k's pre-tokenizer splits `text` into: the same as
+/// `cl100k().split(text)`.
+pub(super) fn pieces(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start == text.len() {
+            return None;
+        }
+        let end = match ascii_piece_end(text.as_bytes(), start) {
+            Some(end) => end,
+            // The regex on the rest of the text, as bpe-openai's own split
+            // matches it there (anchored at `start`, the rest as haystack).
+            None => start + cl100k().split(&text[start..]).next().expect("a non-empty text has a first piece").len(),
+        };
+        let piece = &text[start..end];
+        start = end;
+        Some(piece)
+    })
+}
+
+/// What the pattern needs to know of one byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// `A-Z a-z`: `\p{L}`.
+    Letter,
+    /// `0-9`: `\p{N}`.
+    Digit,
+    /// `\r \n`.
+    Newline,
+    /// ` `, the one blank the punctuation alternative may start with.
+    Space,
+    /// `\t`, vertical tab, form feed: the rest of ASCII's `\s`.
+    Blank,
+    /// Any other ASCII byte: `[^\s\p{L}\p{N}]`.
+    Other,
+    /// Past the end of the text.
+    End,
+    /// A byte of a non-ASCII character: only the regex knows its classes.
+    NonAscii,
+}
+
+/// The class of every byte value, looked up once per byte read.
+const CLASSES: [Class; 256] = {
+    let mut classes = [Class::Other; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        classes[byte] = match byte as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
+            b'0'..=b'9' => Class::Digit,
+            b'\r' | b'\n' => Class::Newline,
+            b' ' => Class::Space,
+            b'\t' | 0x0B | 0x0C => Class::Blank,
+            0x80.. => Class::NonAscii,
+            _ => Class::Other,
+        };
+        byte += 1;
+    }
+    classes
+};
+
+fn class(bytes: &[u8], at: usize) -> Class {
+    match bytes.get(at) {
+        Some(&byte) => CLASSES[byte as usize],
+        None => Class::End,
+    }
+}
+
+/// Where the piece starting at `start` ends, by the pattern
+/// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+/// (leftmost-first: the first alternative that matches wins, each as long as
+/// it can be), or `None` if deciding it means reading a non-ASCII byte.
+fn ascii_piece_end(bytes: &[u8], start: usize) -> Option<usize> {
+    use Class::*;
+    let first = class(bytes, start);
+    let second = class(bytes, start + 1);
+    if bytes[start] == b'\'' {
+        if second == NonAscii {
+            return None;
+        }
+        if second == Letter {
+            match bytes[start + 1].to_ascii_lowercase() {
+                b's' | b't' | b'm' | b'd' => return Some(start + 2),
+                letter @ (b'r' | b'v' | b'l') => {
+                    let wanted = if letter == b'l' { b'l' } else { b'e' };
+                    match class(bytes, start + 2) {
+                        NonAscii => return None,
+                        Letter if bytes[start + 2].to_ascii_lowercase() == wanted => return Some(start + 3),
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    match first {
+        NonAscii | End => None,
+        Letter => letters_end(bytes, start),
+        Digit => {
+            let mut end = start + 1;
+            while end < start + 3 {
+                match class(bytes, end) {
+                    Digit => end += 1,
+                    NonAscii => return None,
+                    _ => break,
+                }
+            }
+            Some(end)
+        }
+        Other | Space | Blank => match second {
+            NonAscii => None,
+            Letter => letters_end(bytes, start + 1),
+            _ if first == Other => punctuation_end(bytes, start),
+            Other if first == Space => punctuation_end(bytes, start + 1),
+            _ => whitespace_end(bytes, start),
+        },
+        Newline => whitespace_end(bytes, start),
+    }
+}
+
+/// `\p{L}+` from `from`.
+fn letters_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut end = from;
+    loop {
+        match class(bytes, end) {
+            Class::Letter => end += 1,
+            Class::NonAscii => return None,
+            _ => return Some(end),
+        }
+    }
+}
+
+/// `[^\s\p{L}\p{N}]+[\r\n]*` from `from`.
+fn punctuation_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut end = from;
+    loop {
+        match class(bytes, end) {
+            Class::Other => end += 1,
+            Class::NonAscii => return None,
+            _ => break,
+        }
+    }
+    // A non-ASCII character is never `\r` or `\n`: this part needs no regex.
+    while class(bytes, end) == Class::Newline {
+        end += 1;
+    }
+    Some(end)
+}
+
+/// `\s*[\r\n]+|\s+(?!\S)|\s+` from `start`, which is a blank or a newline.
+fn whitespace_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut end = start;
+    let mut last_newline = None;
+    loop {
+        match class(bytes, end) {
+            Class::Space | Class::Blank => end += 1,
+            Class::Newline => {
+                last_newline = Some(end);
+                end += 1;
+            }
+            Class::NonAscii => return None,
+            _ => break,
+        }
+    }
+    Some(match last_newline {
+        // `\s*` gives back what follows the last newline.
+        Some(newline) => newline + 1,
+        None if end == bytes.len() => end,
+        // `\s+(?!\S)` leaves the last blank to the piece after it.
+        None if end - start >= 2 => end - 1,
+        None => end,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Texts where a hand split could go wrong: every alternative of the
+    /// pattern, at its edges, next to non-ASCII characters of each class.
+    const AWKWARD: &[&str] = &[
+        "",
+        "a",
+        " ",
+        "  spaces\t\ttabs\r\n\n\nnewlines   ",
+        "Ärger über Öl 🎉🎉 \u{2028} 中文 العربية",
+        "<|endoftext|> is text here",
+        "1234567890 3.14159 -0 1e3 ''s 've 'LL",
+        "it's 'S 'Re 'rE 'vE 'll 'Ll 'd 'M 't 'x 'r 'v 'l '",
+        "'ſ 'K 're\u{301} 'r\u{e9} 'l\u{131}",
+        "  \n  x \n\n y\t\n\tz \r\n\r\n",
+        " \u{a0}x \u{3000}\u{3000}y \u{85}z\u{2028}\n",
+        "12\u{663}4 1\u{2460}2 ①②③④ Ⅻ 99\u{ff19}",
+        "a\u{301}b e\u{301}\u{302}  \u{301}x",
+        "{\"id\":\"635003\",\"name\":\"Yoga für Anfänger\",\"url\":\"https:\\/\\/cdn.example\\/N0000001.png\"}",
+        "\u{0}\u{1}\u{1f}\u{7f} \u{b}\u{c} \u{1c}\u{1d}\u{1e}x",
+        "   ",
+        "\n",
+        "x  ",
+        "!!!\n\n\r?? ...\n ,,\r\nword",
+    ];
+
+    /// The fragments generated texts are made of.
+    const FRAGMENTS: &[&str] = &[
+        "a", "Z", "word", "JSON", "s", "S", "t", "re", "RE", "ve", "m", "ll", "LL", "d", "'", "\"", "0", "7", "123", "4567", " ", "  ",
+        "\t", "\n", "\r", "\r\n", "\u{b}", "\u{c}", "{", "}", "[", "]", ":", ",", "\":\"", "\",\"", ".", "-", "_", "\\/", "\\u00fc", "ü",
+        "ſ", "K", "\u{a0}", "\u{85}", "\u{2028}", "\u{3000}", "中文", "\u{663}", "①", "Ⅻ", "\u{301}", "🎉", "ß", "İ", "\u{0}", "\u{7f}",
+        "\u{1f}",
+    ];
+
+    fn generated(rng: &mut impl Rng) -> String {
+        let fragments = rng.random_range(0..40);
+        (0..fragments).map(|_| FRAGMENTS[rng.random_range(0..FRAGMENTS.len())]).collect()
+    }
+
+    /// The raw golden files and the answer texts inside them.
+    fn golden_texts() -> Vec<String> {
+        let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+        let mut texts = Vec::new();
+        for entry in std::fs::read_dir(golden).unwrap() {
+            let raw = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let message: serde_json::Value = serde_json::from_str(&raw).unwrap();
+            if let Some(content) = message["result"]["content"].as_array() {
+                texts.extend(content.iter().filter_map(|part| part["text"].as_str().map(String::from)));
+            }
+            texts.push(raw);
+        }
+        assert!(texts.len() > 20, "the golden answers are there");
+        texts
+    }
+
+    fn assert_split_and_count_are_cl100ks(counter: &mut TokenCounter, text: &str) {
+        let ours: Vec<&str> = pieces(text).collect();
+        let theirs: Vec<&str> = cl100k().split(text).collect();
+        assert_eq!(ours, theirs, "{text:?}");
+        let tiktoken = tiktoken_rs::cl100k_base_singleton().encode_ordinary(text).len();
+        assert_eq!(counter.count(text), tiktoken, "{text:?}");
+    }
+
+    #[test]
+    fn pieces_and_counts_are_cl100ks_on_every_golden_answer_and_awkward_text() {
+        let mut counter = TokenCounter::default();
+        for text in golden_texts().iter().map(String::as_str).chain(AWKWARD.iter().copied()) {
+            assert_split_and_count_are_cl100ks(&mut counter, text);
+        }
+    }
+
+    #[test]
+    fn pieces_and_counts_are_cl100ks_on_generated_texts() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        let mut counter = TokenCounter::default();
+        for round in 0..20_000 {
+            // A fresh counter now and then, so first encodings are checked too, not only remembered ones.
+            if round % 500 == 0 {
+                counter = TokenCounter::default();
+            }
+            assert_split_and_count_are_cl100ks(&mut counter, &generated(&mut rng));
+        }
+    }
+
+    #[test]
+    fn the_hand_split_decides_ascii_and_leaves_non_ascii_to_the_regex() {
+        let text = br#"{"name":"Yoga f"#;
+        assert_eq!(ascii_piece_end(text, 0), Some(2), "{{\" is one piece");
+        assert_eq!(ascii_piece_end(b" f\xc3\xbcr", 0), None, "whether the word goes on is the regex's question");
+        assert_eq!(ascii_piece_end(b"'s\xc3\xbc", 0), Some(2), "a contraction is decided before what follows");
+        assert_eq!(ascii_piece_end(b"   x", 0), Some(2), "the last blank goes with the word");
+    }
+
+    #[test]
+    fn a_counter_remembers_pieces_and_counts_a_text_again_the_same() {
+        let text =
+            serde_json::to_string(&serde_json::json!({"list": vec![serde_json::json!({"id": "P1", "amount": "49.00"}); 100]})).unwrap();
+        let mut counter = TokenCounter::default();
+        let first = counter.count(&text);
+        let remembered = counter.tokens_of_piece.len();
+        assert!(remembered > 0 && remembered < 20, "JSON repeats its pieces: {remembered}");
+        assert_eq!(counter.count(&text), first);
+        assert_eq!(first, cl100k().count(text.as_str()));
+    }
+}

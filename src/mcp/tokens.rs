@@ -20,7 +20,9 @@ pub(super) fn cl100k() -> &'static bpe_openai::Tokenizer {
 /// has encoded (keep one for the texts of one answer: they share pieces).
 #[derive(Default)]
 pub(super) struct TokenCounter {
-    tokens_of_piece: FxHashMap<Box<str>, usize>,
+    /// Pieces of at most 7 bytes (nearly all of JSON's), keyed by [`short_key`]: cheaper to hash and compare.
+    tokens_of_short_piece: FxHashMap<u64, usize>,
+    tokens_of_long_piece: FxHashMap<Box<str>, usize>,
 }
 
 impl TokenCounter {
@@ -34,13 +36,32 @@ impl TokenCounter {
         if piece.len() == 1 {
             return 1;
         }
-        if let Some(&tokens) = self.tokens_of_piece.get(piece) {
-            return tokens;
+        let encode = |piece: &str| cl100k().bpe.count(piece.as_bytes());
+        match short_key(piece.as_bytes()) {
+            Some(key) => *self.tokens_of_short_piece.entry(key).or_insert_with(|| encode(piece)),
+            None => match self.tokens_of_long_piece.get(piece) {
+                Some(&tokens) => tokens,
+                None => *self.tokens_of_long_piece.entry(piece.into()).or_insert(encode(piece)),
+            },
         }
-        let tokens = cl100k().bpe.count(piece.as_bytes());
-        self.tokens_of_piece.insert(piece.into(), tokens);
-        tokens
     }
+
+    #[cfg(test)]
+    fn pieces_remembered(&self) -> usize {
+        self.tokens_of_short_piece.len() + self.tokens_of_long_piece.len()
+    }
+}
+
+/// A piece of at most 7 bytes as one number: its bytes, and its length in
+/// the top byte (so trailing NUL bytes stay apart).
+fn short_key(piece: &[u8]) -> Option<u64> {
+    if piece.len() > 7 {
+        return None;
+    }
+    let mut key = [0; 8];
+    key[..piece.len()].copy_from_slice(piece);
+    key[7] = piece.len() as u8;
+    Some(u64::from_le_bytes(key))
 }
 
 /// The pieces cl100k's pre-tokenizer splits `text` into: the same as
@@ -68,6 +89,10 @@ pub(super) fn pieces(text: &str) -> impl Iterator<Item = &str> {
 enum Class {
     /// `A-Z a-z`: `\p{L}`.
     Letter,
+    /// `0xC3`, the first byte of `À-ÿ`: German's and the other Western
+    /// languages' non-ASCII letters (`\p{L}`), but for `×` and `÷`
+    /// (`[^\s\p{L}\p{N}]`), see [`latin1_letter`].
+    Latin1,
     /// `0-9`: `\p{N}`.
     Digit,
     /// `\r \n`.
@@ -80,7 +105,7 @@ enum Class {
     Other,
     /// Past the end of the text.
     End,
-    /// A byte of a non-ASCII character: only the regex knows its classes.
+    /// Any other non-ASCII character: only the regex knows its classes.
     NonAscii,
 }
 
@@ -95,6 +120,7 @@ const CLASSES: [Class; 256] = {
             b'\r' | b'\n' => Class::Newline,
             b' ' => Class::Space,
             b'\t' | 0x0B | 0x0C => Class::Blank,
+            0xC3 => Class::Latin1,
             0x80.. => Class::NonAscii,
             _ => Class::Other,
         };
@@ -110,10 +136,17 @@ fn class(bytes: &[u8], at: usize) -> Class {
     }
 }
 
+/// Whether the character at `at`, of class [`Class::Latin1`], is a letter:
+/// all of U+00C0..=U+00FF are but `×` (0xC3 0x97) and `÷` (0xC3 0xB7).
+fn latin1_letter(bytes: &[u8], at: usize) -> bool {
+    !matches!(bytes.get(at + 1), Some(0x97 | 0xB7))
+}
+
 /// Where the piece starting at `start` ends, by the pattern
 /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 /// (leftmost-first: the first alternative that matches wins, each as long as
-/// it can be), or `None` if deciding it means reading a non-ASCII byte.
+/// it can be), or `None` if deciding it means reading a non-ASCII character
+/// other than U+00C0..=U+00FF.
 fn ascii_piece_end(bytes: &[u8], start: usize) -> Option<usize> {
     use Class::*;
     let first = class(bytes, start);
@@ -140,6 +173,8 @@ fn ascii_piece_end(bytes: &[u8], start: usize) -> Option<usize> {
     match first {
         NonAscii | End => None,
         Letter => letters_end(bytes, start),
+        Latin1 if latin1_letter(bytes, start) => letters_end(bytes, start),
+        Latin1 => None,
         Digit => {
             let mut end = start + 1;
             while end < start + 3 {
@@ -154,6 +189,8 @@ fn ascii_piece_end(bytes: &[u8], start: usize) -> Option<usize> {
         Other | Space | Blank => match second {
             NonAscii => None,
             Letter => letters_end(bytes, start + 1),
+            Latin1 if latin1_letter(bytes, start + 1) => letters_end(bytes, start + 1),
+            Latin1 => None,
             _ if first == Other => punctuation_end(bytes, start),
             Other if first == Space => punctuation_end(bytes, start + 1),
             _ => whitespace_end(bytes, start),
@@ -168,7 +205,9 @@ fn letters_end(bytes: &[u8], from: usize) -> Option<usize> {
     loop {
         match class(bytes, end) {
             Class::Letter => end += 1,
+            Class::Latin1 if latin1_letter(bytes, end) => end += 2,
             Class::NonAscii => return None,
+            // Past the letters, `×` and `÷` included.
             _ => return Some(end),
         }
     }
@@ -180,6 +219,7 @@ fn punctuation_end(bytes: &[u8], from: usize) -> Option<usize> {
     loop {
         match class(bytes, end) {
             Class::Other => end += 1,
+            Class::Latin1 if !latin1_letter(bytes, end) => end += 2,
             Class::NonAscii => return None,
             _ => break,
         }
@@ -237,6 +277,7 @@ mod tests {
         " \u{a0}x \u{3000}\u{3000}y \u{85}z\u{2028}\n",
         "12\u{663}4 1\u{2460}2 ①②③④ Ⅻ 99\u{ff19}",
         "a\u{301}b e\u{301}\u{302}  \u{301}x",
+        "Größe × 2 ÷ 3 'é 'rÉ 're 'ÿ 'llé ÄÖÜäöüß àé ª µ º ¿ À\u{bf}",
         "{\"id\":\"635003\",\"name\":\"Yoga für Anfänger\",\"url\":\"https:\\/\\/cdn.example\\/N0000001.png\"}",
         "\u{0}\u{1}\u{1f}\u{7f} \u{b}\u{c} \u{1c}\u{1d}\u{1e}x",
         "   ",
@@ -249,8 +290,8 @@ mod tests {
     const FRAGMENTS: &[&str] = &[
         "a", "Z", "word", "JSON", "s", "S", "t", "re", "RE", "ve", "m", "ll", "LL", "d", "'", "\"", "0", "7", "123", "4567", " ", "  ",
         "\t", "\n", "\r", "\r\n", "\u{b}", "\u{c}", "{", "}", "[", "]", ":", ",", "\":\"", "\",\"", ".", "-", "_", "\\/", "\\u00fc", "ü",
-        "ſ", "K", "\u{a0}", "\u{85}", "\u{2028}", "\u{3000}", "中文", "\u{663}", "①", "Ⅻ", "\u{301}", "🎉", "ß", "İ", "\u{0}", "\u{7f}",
-        "\u{1f}",
+        "ſ", "K", "\u{a0}", "\u{85}", "é", "Ä", "ÿ", "×", "÷", "ª", "µ", "\u{c0}", "\u{bf}", "Ā", "\u{2028}", "\u{3000}", "中文",
+        "\u{663}", "①", "Ⅻ", "\u{301}", "🎉", "ß", "İ", "\u{0}", "\u{7f}", "\u{1f}",
     ];
 
     fn generated(rng: &mut impl Rng) -> String {
@@ -304,10 +345,12 @@ mod tests {
     }
 
     #[test]
-    fn the_hand_split_decides_ascii_and_leaves_non_ascii_to_the_regex() {
+    fn the_hand_split_decides_ascii_and_latin1_and_leaves_the_rest_to_the_regex() {
         let text = br#"{"name":"Yoga f"#;
         assert_eq!(ascii_piece_end(text, 0), Some(2), "{{\" is one piece");
-        assert_eq!(ascii_piece_end(b" f\xc3\xbcr", 0), None, "whether the word goes on is the regex's question");
+        assert_eq!(ascii_piece_end(" für".as_bytes(), 0), Some(5), "ü is a letter, decided by hand");
+        assert_eq!(ascii_piece_end("x×2".as_bytes(), 0), Some(1), "× is not");
+        assert_eq!(ascii_piece_end(" fār".as_bytes(), 0), None, "whether the word goes on past ā is the regex's question");
         assert_eq!(ascii_piece_end(b"'s\xc3\xbc", 0), Some(2), "a contraction is decided before what follows");
         assert_eq!(ascii_piece_end(b"   x", 0), Some(2), "the last blank goes with the word");
     }
@@ -318,7 +361,7 @@ mod tests {
             serde_json::to_string(&serde_json::json!({"list": vec![serde_json::json!({"id": "P1", "amount": "49.00"}); 100]})).unwrap();
         let mut counter = TokenCounter::default();
         let first = counter.count(&text);
-        let remembered = counter.tokens_of_piece.len();
+        let remembered = counter.pieces_remembered();
         assert!(remembered > 0 && remembered < 20, "JSON repeats its pieces: {remembered}");
         assert_eq!(counter.count(&text), first);
         assert_eq!(first, cl100k().count(text.as_str()));

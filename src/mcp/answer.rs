@@ -9,7 +9,7 @@
 
 use super::fields::{Report, Selection};
 use super::prepare::{Fields, PreparedCall, SKIP};
-use super::tokens::TokenCounter;
+use super::tokens;
 #[cfg(test)]
 use super::tokens::cl100k;
 use serde_json::{Map, Value, json};
@@ -43,13 +43,14 @@ fn load_tokenizer() {
 /// The cl100k tokens of `text` if they are more than `max`, else `None`.
 /// Every token is at least one byte, so a text of at most `max` bytes is
 /// surely within and is not counted; only longer ones are (loading the
-/// tokenizer takes ~30 ms, on the first long answer). One `counter` serves
-/// every text of one answer: a cut repeats the pieces already counted.
-fn tokens_over(counter: &mut TokenCounter, text: &str, max: usize) -> Option<usize> {
+/// tokenizer takes ~30 ms, on the first long answer; counting is ~70
+/// instructions per byte, ~40 where the pieces were counted before, as in
+/// a cut of the text just counted: see `tokens.rs`).
+fn tokens_over(text: &str, max: usize) -> Option<usize> {
     if text.len() <= max {
         return None;
     }
-    let tokens = counter.count(text);
+    let tokens = tokens::count(text);
     (tokens > max).then_some(tokens)
 }
 
@@ -82,9 +83,8 @@ pub fn shape(call: &PreparedCall, data: Value, bounds: Bounds) -> Result<(Value,
     let text = serde_json::to_string(&data).map_err(|e| e.to_string())?;
     let list = list.map(|(key, _)| key);
     let mut tokens = None;
-    let mut counter = TokenCounter::default();
     if text.len() <= bounds.max_bytes {
-        tokens = tokens_over(&mut counter, &text, bounds.max_tokens);
+        tokens = tokens_over(&text, bounds.max_tokens);
         if tokens.is_none() {
             return Ok((Value::Object(data), text));
         }
@@ -107,7 +107,7 @@ pub fn shape(call: &PreparedCall, data: Value, bounds: Bounds) -> Result<(Value,
     for _ in 0..8 {
         let cut = truncate(&data, &list, &records, &size, byte_budget, bounds, call)?;
         let text = serde_json::to_string(&cut).map_err(|e| e.to_string())?;
-        match tokens_over(&mut counter, &text, bounds.max_tokens) {
+        match tokens_over(&text, bounds.max_tokens) {
             None => return Ok((cut, text)),
             Some(tokens) => byte_budget = scaled(byte_budget.min(text.len()), bounds.max_tokens, tokens),
         }
@@ -483,9 +483,8 @@ mod tests {
             .map(String::from),
         );
         texts.push(serde_json::to_string(&purchases(300)).unwrap());
-        let mut counter = TokenCounter::default();
         for text in &texts {
-            assert_eq!(counter.count(text), reference_tokens(text), "{}", &text[..text.len().min(80)]);
+            assert_eq!(tokens::count(text), reference_tokens(text), "{}", &text[..text.len().min(80)]);
         }
     }
 
@@ -496,10 +495,9 @@ mod tests {
         let started = std::time::Instant::now();
         let tokens = reference_tokens(&text);
         println!("cl100k: {} bytes -> {tokens} tokens in {:?}", text.len(), started.elapsed());
-        let mut counter = TokenCounter::default();
-        assert_eq!(tokens_over(&mut counter, &text, tokens), None);
-        assert_eq!(tokens_over(&mut counter, &text, tokens - 1), Some(tokens));
-        assert_eq!(tokens_over(&mut counter, "{}", 2), None, "at most as many tokens as bytes");
+        assert_eq!(tokens_over(&text, tokens), None);
+        assert_eq!(tokens_over(&text, tokens - 1), Some(tokens));
+        assert_eq!(tokens_over("{}", 2), None, "at most as many tokens as bytes");
     }
 
     #[test]

@@ -3,46 +3,78 @@
 //! The count is bpe-openai's (equal to tiktoken's): the text is split into
 //! the pieces of cl100k's pre-tokenizer pattern and each piece is encoded
 //! on its own. Two things make it cheaper than `cl100k_base().count`: ASCII
-//! pieces are split by hand, exactly as the pattern splits them (the regex
-//! decides every piece whose decision reads a non-ASCII byte), and each
-//! distinct piece is encoded once per [`TokenCounter`] (JSON repeats its
-//! keys and punctuation). Owns: counting. Must not touch: shaping (what is
-//! cut, where, and the notes; see `answer.rs`).
+//! and Latin-1 pieces are split by hand, exactly as the pattern splits them (the regex
+//! decides every piece whose decision needs a character above U+00FF), and
+//! each distinct piece is encoded once per thread, up to a bound (JSON
+//! repeats its keys and punctuation, and one API its answers' shapes).
+//! Owns: counting. Must not touch: shaping (what is cut, where, and the
+//! notes; see `answer.rs`).
 
 use rustc_hash::FxHashMap;
+use std::cell::RefCell;
 
 /// cl100k (bpe-openai: the same counts as tiktoken; its tables load on first use).
 pub(super) fn cl100k() -> &'static bpe_openai::Tokenizer {
     bpe_openai::cl100k_base()
 }
 
-/// Counts cl100k tokens, remembering the count of each distinct piece it
-/// has encoded (keep one for the texts of one answer: they share pieces).
+/// The cl100k tokens of `text`, exactly, with the pieces this thread has
+/// already encoded remembered (answers of one API repeat their keys, ids and
+/// punctuation from call to call).
+pub(super) fn count(text: &str) -> usize {
+    thread_local! {
+        static COUNTER: RefCell<TokenCounter> = RefCell::default();
+    }
+    COUNTER.with_borrow_mut(|counter| counter.count(text))
+}
+
+/// How many pieces of each kind a counter remembers at most: both tables
+/// full take ~1 MiB (of a thread's counter; JSON answers of one API have a
+/// few thousand distinct pieces).
+const MAX_REMEMBERED: usize = 8_192;
+/// Longer pieces are encoded each time (they are rare, and memory must stay bounded).
+const MAX_REMEMBERED_LENGTH: usize = 24;
+
+/// Counts cl100k tokens, remembering the count of each distinct piece it has
+/// encoded, up to [`MAX_REMEMBERED`] (then it starts afresh).
 #[derive(Default)]
 pub(super) struct TokenCounter {
     /// Pieces of at most 7 bytes (nearly all of JSON's), keyed by [`short_key`]: cheaper to hash and compare.
     tokens_of_short_piece: FxHashMap<u64, usize>,
-    tokens_of_long_piece: FxHashMap<Box<str>, usize>,
+    tokens_of_long_piece: FxHashMap<Box<[u8]>, usize>,
 }
 
 impl TokenCounter {
     /// The cl100k tokens of `text`, exactly.
     pub(super) fn count(&mut self, text: &str) -> usize {
-        pieces(text).map(|piece| self.piece_tokens(piece)).sum()
+        let mut tokens = 0;
+        let mut start = 0;
+        while start < text.len() {
+            let end = piece_end(text, start);
+            tokens += self.piece_tokens(&text.as_bytes()[start..end]);
+            start = end;
+        }
+        tokens
     }
 
-    fn piece_tokens(&mut self, piece: &str) -> usize {
+    fn piece_tokens(&mut self, piece: &[u8]) -> usize {
         // Every single byte is a cl100k token.
         if piece.len() == 1 {
             return 1;
         }
-        let encode = |piece: &str| cl100k().bpe.count(piece.as_bytes());
-        match short_key(piece.as_bytes()) {
-            Some(key) => *self.tokens_of_short_piece.entry(key).or_insert_with(|| encode(piece)),
-            None => match self.tokens_of_long_piece.get(piece) {
-                Some(&tokens) => tokens,
-                None => *self.tokens_of_long_piece.entry(piece.into()).or_insert(encode(piece)),
-            },
+        let encode = |piece: &[u8]| cl100k().bpe.count(piece);
+        if let Some(key) = short_key(piece) {
+            if let Some(&tokens) = self.tokens_of_short_piece.get(&key) {
+                return tokens;
+            }
+            remember(&mut self.tokens_of_short_piece, key, encode(piece))
+        } else if piece.len() <= MAX_REMEMBERED_LENGTH {
+            if let Some(&tokens) = self.tokens_of_long_piece.get(piece) {
+                return tokens;
+            }
+            remember(&mut self.tokens_of_long_piece, piece.into(), encode(piece))
+        } else {
+            encode(piece)
         }
     }
 
@@ -52,36 +84,49 @@ impl TokenCounter {
     }
 }
 
+/// Keeps `tokens` for `key`, forgetting all else first if `memo` is full.
+fn remember<K: std::hash::Hash + Eq>(memo: &mut FxHashMap<K, usize>, key: K, tokens: usize) -> usize {
+    if memo.len() >= MAX_REMEMBERED {
+        memo.clear();
+    }
+    memo.insert(key, tokens);
+    tokens
+}
+
 /// A piece of at most 7 bytes as one number: its bytes, and its length in
 /// the top byte (so trailing NUL bytes stay apart).
 fn short_key(piece: &[u8]) -> Option<u64> {
     if piece.len() > 7 {
         return None;
     }
-    let mut key = [0; 8];
-    key[..piece.len()].copy_from_slice(piece);
-    key[7] = piece.len() as u8;
-    Some(u64::from_le_bytes(key))
+    // A loop, not `copy_from_slice`: a call to memcpy costs more than the piece.
+    let bytes = piece.iter().enumerate().fold(0, |key, (at, &byte)| key | u64::from(byte) << (8 * at));
+    Some(bytes | (piece.len() as u64) << 56)
 }
 
 /// The pieces cl100k's pre-tokenizer splits `text` into: the same as
 /// `cl100k().split(text)`.
-pub(super) fn pieces(text: &str) -> impl Iterator<Item = &str> {
+#[cfg(test)]
+fn pieces(text: &str) -> impl Iterator<Item = &str> {
     let mut start = 0;
     std::iter::from_fn(move || {
-        if start == text.len() {
-            return None;
-        }
-        let end = match ascii_piece_end(text.as_bytes(), start) {
-            Some(end) => end,
-            // The regex on the rest of the text, as bpe-openai's own split
-            // matches it there (anchored at `start`, the rest as haystack).
-            None => start + cl100k().split(&text[start..]).next().expect("a non-empty text has a first piece").len(),
-        };
-        let piece = &text[start..end];
-        start = end;
-        Some(piece)
+        (start < text.len()).then(|| {
+            let end = piece_end(text, start);
+            let piece = &text[start..end];
+            start = end;
+            piece
+        })
     })
+}
+
+/// Where the piece that starts at `start` (a piece boundary) ends.
+pub(super) fn piece_end(text: &str, start: usize) -> usize {
+    match ascii_piece_end(text.as_bytes(), start) {
+        Some(end) => end,
+        // The regex on the rest of the text, as bpe-openai's own split
+        // matches it there (anchored at `start`, the rest as haystack).
+        None => start + cl100k().split(&text[start..]).next().expect("a non-empty text has a first piece").len(),
+    }
 }
 
 /// What the pattern needs to know of one byte.
@@ -89,10 +134,6 @@ pub(super) fn pieces(text: &str) -> impl Iterator<Item = &str> {
 enum Class {
     /// `A-Z a-z`: `\p{L}`.
     Letter,
-    /// `0xC3`, the first byte of `À-ÿ`: German's and the other Western
-    /// languages' non-ASCII letters (`\p{L}`), but for `×` and `÷`
-    /// (`[^\s\p{L}\p{N}]`), see [`latin1_letter`].
-    Latin1,
     /// `0-9`: `\p{N}`.
     Digit,
     /// `\r \n`.
@@ -103,6 +144,9 @@ enum Class {
     Blank,
     /// Any other ASCII byte: `[^\s\p{L}\p{N}]`.
     Other,
+    /// `0xC2` or `0xC3`, the first byte of U+0080..=U+00FF: German's and the
+    /// other Western languages' letters, `«»` and the like; see [`Latin1`].
+    Latin1,
     /// Past the end of the text.
     End,
     /// Any other non-ASCII character: only the regex knows its classes.
@@ -120,7 +164,7 @@ const CLASSES: [Class; 256] = {
             b'\r' | b'\n' => Class::Newline,
             b' ' => Class::Space,
             b'\t' | 0x0B | 0x0C => Class::Blank,
-            0xC3 => Class::Latin1,
+            0xC2 | 0xC3 => Class::Latin1,
             0x80.. => Class::NonAscii,
             _ => Class::Other,
         };
@@ -136,65 +180,95 @@ fn class(bytes: &[u8], at: usize) -> Class {
     }
 }
 
-/// Whether the character at `at`, of class [`Class::Latin1`], is a letter:
-/// all of U+00C0..=U+00FF are but `×` (0xC3 0x97) and `÷` (0xC3 0xB7).
-fn latin1_letter(bytes: &[u8], at: usize) -> bool {
-    !matches!(bytes.get(at + 1), Some(0x97 | 0xB7))
+/// What a two-byte character of U+0080..=U+00FF is to the pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Latin1 {
+    /// `\p{L}`: `À-ÿ` but `×` and `÷`, and `ª µ º`.
+    Letter,
+    /// `\p{N}`: `² ³ ¹ ¼ ½ ¾`.
+    Number,
+    /// `\s`: U+0085 and the no-break space.
+    Space,
+    /// `[^\s\p{L}\p{N}]`: `« » ¿ × ÷ ©`, controls and the rest.
+    Other,
+}
+
+/// The character at `at`, of class [`Class::Latin1`].
+fn latin1(bytes: &[u8], at: usize) -> Latin1 {
+    match (bytes[at], bytes.get(at + 1)) {
+        (0xC3, Some(0x97 | 0xB7)) => Latin1::Other,
+        (0xC3, _) => Latin1::Letter,
+        (_, Some(0xAA | 0xB5 | 0xBA)) => Latin1::Letter,
+        (_, Some(0xB2 | 0xB3 | 0xB9 | 0xBC..=0xBE)) => Latin1::Number,
+        (_, Some(0x85 | 0xA0)) => Latin1::Space,
+        _ => Latin1::Other,
+    }
+}
+
+/// The class and length of the character at `at`, a Latin-1 letter or
+/// other one as [`Class::Letter`] or [`Class::Other`], its numbers and
+/// blanks left to the regex.
+fn character(bytes: &[u8], at: usize) -> (Class, usize) {
+    match class(bytes, at) {
+        Class::Latin1 => match latin1(bytes, at) {
+            Latin1::Letter => (Class::Letter, 2),
+            Latin1::Other => (Class::Other, 2),
+            Latin1::Number | Latin1::Space => (Class::NonAscii, 2),
+        },
+        class => (class, 1),
+    }
 }
 
 /// Where the piece starting at `start` ends, by the pattern
 /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 /// (leftmost-first: the first alternative that matches wins, each as long as
-/// it can be), or `None` if deciding it means reading a non-ASCII character
-/// other than U+00C0..=U+00FF.
+/// it can be), or `None` if deciding it means knowing a character above
+/// U+00FF, or a number or blank of Latin-1.
 fn ascii_piece_end(bytes: &[u8], start: usize) -> Option<usize> {
     use Class::*;
-    let first = class(bytes, start);
-    let second = class(bytes, start + 1);
-    if bytes[start] == b'\'' {
-        if second == NonAscii {
-            return None;
-        }
-        if second == Letter {
-            match bytes[start + 1].to_ascii_lowercase() {
-                b's' | b't' | b'm' | b'd' => return Some(start + 2),
-                letter @ (b'r' | b'v' | b'l') => {
-                    let wanted = if letter == b'l' { b'l' } else { b'e' };
-                    match class(bytes, start + 2) {
-                        NonAscii => return None,
-                        Letter if bytes[start + 2].to_ascii_lowercase() == wanted => return Some(start + 3),
-                        _ => {}
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
+    let (first, first_len) = character(bytes, start);
     match first {
-        NonAscii | End => None,
+        NonAscii | End | Latin1 => None,
         Letter => letters_end(bytes, start),
-        Latin1 if latin1_letter(bytes, start) => letters_end(bytes, start),
-        Latin1 => None,
         Digit => {
             let mut end = start + 1;
             while end < start + 3 {
                 match class(bytes, end) {
                     Digit => end += 1,
                     NonAscii => return None,
+                    Latin1 if latin1(bytes, end) == self::Latin1::Number => return None,
                     _ => break,
                 }
             }
             Some(end)
         }
-        Other | Space | Blank => match second {
-            NonAscii => None,
-            Letter => letters_end(bytes, start + 1),
-            Latin1 if latin1_letter(bytes, start + 1) => letters_end(bytes, start + 1),
-            Latin1 => None,
-            _ if first == Other => punctuation_end(bytes, start),
-            Other if first == Space => punctuation_end(bytes, start + 1),
-            _ => whitespace_end(bytes, start),
-        },
+        Other | Space | Blank => {
+            let (second, _) = character(bytes, start + first_len);
+            if second == NonAscii {
+                return None;
+            }
+            if bytes[start] == b'\'' && second == Letter {
+                // No character but these ASCII letters folds to s, t, r, e, v, m, l or d.
+                match bytes[start + 1].to_ascii_lowercase() {
+                    b's' | b't' | b'm' | b'd' => return Some(start + 2),
+                    letter @ (b'r' | b'v' | b'l') => {
+                        let wanted = if letter == b'l' { b'l' } else { b'e' };
+                        match class(bytes, start + 2) {
+                            NonAscii => return None,
+                            Letter if bytes[start + 2].to_ascii_lowercase() == wanted => return Some(start + 3),
+                            _ => {}
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            match second {
+                Letter => letters_end(bytes, start + first_len),
+                _ if first == Other => punctuation_end(bytes, start),
+                Other if first == Space => punctuation_end(bytes, start + 1),
+                _ => whitespace_end(bytes, start),
+            }
+        }
         Newline => whitespace_end(bytes, start),
     }
 }
@@ -205,9 +279,9 @@ fn letters_end(bytes: &[u8], from: usize) -> Option<usize> {
     loop {
         match class(bytes, end) {
             Class::Letter => end += 1,
-            Class::Latin1 if latin1_letter(bytes, end) => end += 2,
+            Class::Latin1 if latin1(bytes, end) == Latin1::Letter => end += 2,
             Class::NonAscii => return None,
-            // Past the letters, `×` and `÷` included.
+            // Past the letters, Latin-1's other characters included.
             _ => return Some(end),
         }
     }
@@ -219,7 +293,7 @@ fn punctuation_end(bytes: &[u8], from: usize) -> Option<usize> {
     loop {
         match class(bytes, end) {
             Class::Other => end += 1,
-            Class::Latin1 if !latin1_letter(bytes, end) => end += 2,
+            Class::Latin1 if latin1(bytes, end) == Latin1::Other => end += 2,
             Class::NonAscii => return None,
             _ => break,
         }
@@ -243,6 +317,7 @@ fn whitespace_end(bytes: &[u8], start: usize) -> Option<usize> {
                 end += 1;
             }
             Class::NonAscii => return None,
+            Class::Latin1 if latin1(bytes, end) == Latin1::Space => return None,
             _ => break,
         }
     }
@@ -278,6 +353,7 @@ mod tests {
         "12\u{663}4 1\u{2460}2 ①②③④ Ⅻ 99\u{ff19}",
         "a\u{301}b e\u{301}\u{302}  \u{301}x",
         "Größe × 2 ÷ 3 'é 'rÉ 're 'ÿ 'llé ÄÖÜäöüß àé ª µ º ¿ À\u{bf}",
+        "»Yoga«,\"«» x² 1²3 12³ ½½ ¾x x\u{a0}\u{a0}y \u{85}\n «\n»\r\n 'ª '»",
         "{\"id\":\"635003\",\"name\":\"Yoga für Anfänger\",\"url\":\"https:\\/\\/cdn.example\\/N0000001.png\"}",
         "\u{0}\u{1}\u{1f}\u{7f} \u{b}\u{c} \u{1c}\u{1d}\u{1e}x",
         "   ",
@@ -290,8 +366,9 @@ mod tests {
     const FRAGMENTS: &[&str] = &[
         "a", "Z", "word", "JSON", "s", "S", "t", "re", "RE", "ve", "m", "ll", "LL", "d", "'", "\"", "0", "7", "123", "4567", " ", "  ",
         "\t", "\n", "\r", "\r\n", "\u{b}", "\u{c}", "{", "}", "[", "]", ":", ",", "\":\"", "\",\"", ".", "-", "_", "\\/", "\\u00fc", "ü",
-        "ſ", "K", "\u{a0}", "\u{85}", "é", "Ä", "ÿ", "×", "÷", "ª", "µ", "\u{c0}", "\u{bf}", "Ā", "\u{2028}", "\u{3000}", "中文",
-        "\u{663}", "①", "Ⅻ", "\u{301}", "🎉", "ß", "İ", "\u{0}", "\u{7f}", "\u{1f}",
+        "ſ", "K", "\u{a0}", "\u{85}", "é", "Ä", "ÿ", "×", "÷", "ª", "µ", "º", "²", "¹", "½", "«", "»", "¿", "\u{ad}", "\u{80}", "\u{9f}",
+        "\u{c0}", "\u{bf}", "Ā", "\u{2028}", "\u{3000}", "中文", "\u{663}", "①", "Ⅻ", "\u{301}", "🎉", "ß", "İ", "\u{0}", "\u{7f}",
+        "\u{1f}",
     ];
 
     fn generated(rng: &mut impl Rng) -> String {
@@ -365,5 +442,25 @@ mod tests {
         assert!(remembered > 0 && remembered < 20, "JSON repeats its pieces: {remembered}");
         assert_eq!(counter.count(&text), first);
         assert_eq!(first, cl100k().count(text.as_str()));
+        assert_eq!(count(&text), first, "the thread's counter, twice");
+        assert_eq!(count(&text), first);
+    }
+
+    #[test]
+    fn a_counter_stays_bounded_and_exact_past_its_bound() {
+        // More distinct short pieces (" abc") and long ones than it keeps, and longer ones it never keeps.
+        let words: Vec<String> = (0..3 * MAX_REMEMBERED)
+            .map(|i| {
+                let short: String = [i % 26, i / 26 % 26, i / 676 % 26].iter().map(|&l| char::from(b'a' + l as u8)).collect();
+                format!(" {short} {}{short}", "q".repeat(8 + i % 30))
+            })
+            .collect();
+        let text = words.concat();
+        let mut counter = TokenCounter::default();
+        assert_eq!(counter.count(&text), cl100k().count(text.as_str()));
+        assert!(counter.tokens_of_short_piece.len() <= MAX_REMEMBERED);
+        assert!(counter.tokens_of_long_piece.len() <= MAX_REMEMBERED);
+        assert!(counter.tokens_of_long_piece.keys().all(|piece| piece.len() <= MAX_REMEMBERED_LENGTH));
+        assert_eq!(counter.count(&text), cl100k().count(text.as_str()), "after forgetting");
     }
 }

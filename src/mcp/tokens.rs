@@ -51,30 +51,31 @@ impl TokenCounter {
         let mut start = 0;
         while start < text.len() {
             let end = piece_end(text, start);
-            tokens += self.piece_tokens(&text.as_bytes()[start..end]);
+            tokens += self.piece_tokens(text.as_bytes(), start, end);
             start = end;
         }
         tokens
     }
 
-    fn piece_tokens(&mut self, piece: &[u8]) -> usize {
+    /// The tokens of the piece `text[start..end]`.
+    fn piece_tokens(&mut self, text: &[u8], start: usize, end: usize) -> usize {
         // Every single byte is a cl100k token.
-        if piece.len() == 1 {
+        if end - start == 1 {
             return 1;
         }
-        let encode = |piece: &[u8]| cl100k().bpe.count(piece);
-        if let Some(key) = short_key(piece) {
-            if let Some(&tokens) = self.tokens_of_short_piece.get(&key) {
-                return tokens;
+        let piece = &text[start..end];
+        if let Some(key) = short_key(text, start, end) {
+            match self.tokens_of_short_piece.get(&key) {
+                Some(&tokens) => tokens,
+                None => encode_and_remember(&mut self.tokens_of_short_piece, key, piece),
             }
-            remember(&mut self.tokens_of_short_piece, key, encode(piece))
         } else if piece.len() <= MAX_REMEMBERED_LENGTH {
-            if let Some(&tokens) = self.tokens_of_long_piece.get(piece) {
-                return tokens;
+            match self.tokens_of_long_piece.get(piece) {
+                Some(&tokens) => tokens,
+                None => encode_and_remember(&mut self.tokens_of_long_piece, piece.into(), piece),
             }
-            remember(&mut self.tokens_of_long_piece, piece.into(), encode(piece))
         } else {
-            encode(piece)
+            cl100k().bpe.count(piece)
         }
     }
 
@@ -84,8 +85,13 @@ impl TokenCounter {
     }
 }
 
-/// Keeps `tokens` for `key`, forgetting all else first if `memo` is full.
-fn remember<K: std::hash::Hash + Eq>(memo: &mut FxHashMap<K, usize>, key: K, tokens: usize) -> usize {
+/// Encodes `piece` and keeps its tokens under `key`, forgetting all else
+/// first if `memo` is full. Out of line: the rare path must not make the
+/// common one (a remembered piece) a call.
+#[cold]
+#[inline(never)]
+fn encode_and_remember<K: std::hash::Hash + Eq>(memo: &mut FxHashMap<K, usize>, key: K, piece: &[u8]) -> usize {
+    let tokens = cl100k().bpe.count(piece);
     if memo.len() >= MAX_REMEMBERED {
         memo.clear();
     }
@@ -93,15 +99,19 @@ fn remember<K: std::hash::Hash + Eq>(memo: &mut FxHashMap<K, usize>, key: K, tok
     tokens
 }
 
-/// A piece of at most 7 bytes as one number: its bytes, and its length in
-/// the top byte (so trailing NUL bytes stay apart).
-fn short_key(piece: &[u8]) -> Option<u64> {
-    if piece.len() > 7 {
+/// The piece `text[start..end]`, if at most 7 bytes, as one number: its
+/// bytes, and its length in the top byte (so trailing NUL bytes stay apart).
+fn short_key(text: &[u8], start: usize, end: usize) -> Option<u64> {
+    let length = end - start;
+    if length > 7 {
         return None;
     }
-    // A loop, not `copy_from_slice`: a call to memcpy costs more than the piece.
-    let bytes = piece.iter().enumerate().fold(0, |key, (at, &byte)| key | u64::from(byte) << (8 * at));
-    Some(bytes | (piece.len() as u64) << 56)
+    // One load of the eight bytes from `start`, where the text has them.
+    let bytes = match text.get(start..start + 8) {
+        Some(eight) => u64::from_le_bytes(eight.try_into().expect("eight bytes")),
+        None => text[start..end].iter().rev().fold(0, |key, &byte| key << 8 | u64::from(byte)),
+    };
+    Some(bytes & ((1 << (8 * length)) - 1) | (length as u64) << 56)
 }
 
 /// The pieces cl100k's pre-tokenizer splits `text` into: the same as

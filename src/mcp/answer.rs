@@ -9,6 +9,9 @@
 
 use super::fields::{Report, Selection};
 use super::prepare::{Fields, PreparedCall, SKIP};
+use super::tokens;
+#[cfg(test)]
+use super::tokens::cl100k;
 use serde_json::{Map, Value, json};
 
 /// Default bound of one answer: ~48 KiB of JSON stays well under 25,000 tokens.
@@ -31,12 +34,6 @@ impl Default for Bounds {
     }
 }
 
-/// cl100k (bpe-openai: the same counts as tiktoken, several times faster;
-/// its tables load on first use).
-fn cl100k() -> &'static bpe_openai::Tokenizer {
-    bpe_openai::cl100k_base()
-}
-
 /// Loads the tokenizer now (it takes a moment); the server leaves it to the first long answer.
 #[cfg(test)]
 fn load_tokenizer() {
@@ -45,13 +42,15 @@ fn load_tokenizer() {
 
 /// The cl100k tokens of `text` if they are more than `max`, else `None`.
 /// Every token is at least one byte, so a text of at most `max` bytes is
-/// surely within and is not counted; only longer ones are (in a release
-/// build ~0.3 ms per 10 KB of JSON, measured; loading takes ~30 ms, on the first long answer).
+/// surely within and is not counted; only longer ones are (loading the
+/// tokenizer takes ~30 ms, on the first long answer; counting is ~70
+/// instructions per byte, ~40 where the pieces were counted before, as in
+/// a cut of the text just counted: see `tokens.rs`).
 fn tokens_over(text: &str, max: usize) -> Option<usize> {
     if text.len() <= max {
         return None;
     }
-    let tokens = cl100k().count(text);
+    let tokens = tokens::count(text);
     (tokens > max).then_some(tokens)
 }
 
@@ -485,7 +484,7 @@ mod tests {
         );
         texts.push(serde_json::to_string(&purchases(300)).unwrap());
         for text in &texts {
-            assert_eq!(cl100k().count(text), reference_tokens(text), "{}", &text[..text.len().min(80)]);
+            assert_eq!(tokens::count(text), reference_tokens(text), "{}", &text[..text.len().min(80)]);
         }
     }
 

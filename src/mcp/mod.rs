@@ -8,7 +8,7 @@
 //!
 //! Rooms: `pipeline` (the stages of a call) reads `prepare` (parse once),
 //! `policy` (caps, summaries), `confirm` (asking the user), `answer` (paging,
-//! size bound) and records an `outcome`; `handler` is the rmcp face;
+//! size bound, its cl100k counts from `tokens`) and records an `outcome`; `handler` is the rmcp face;
 //! `settings` and `context` are what a server and a call are given.
 
 mod answer;
@@ -26,6 +26,7 @@ mod prompts;
 mod resources;
 mod settings;
 mod subscriptions;
+mod tokens;
 mod tools;
 
 pub use answer::{Bounds, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_RESULT_TOKENS};

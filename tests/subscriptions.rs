@@ -376,3 +376,21 @@ async fn a_stopping_replica_ends_its_listen_streams_gracefully() {
     assert!(ended.unwrap().is_none(), "no more notifications");
     assert!(matches!(subscription.end(), Some(rmcp::service::SubscriptionEnd::Graceful(_))), "{:?}", subscription.end());
 }
+
+#[tokio::test]
+async fn a_stopping_replica_answers_a_waiting_events_wait_at_once() {
+    let setup = Setup::start(HttpConfig::default().sse_keep_alive).await;
+    setup.connect().await;
+    let client = ().serve(setup.transport()).await.unwrap();
+    let waiting = tokio::spawn(async move { common::call(&client, "events_wait", json!({"timeout": 50})).await });
+    // Let the wait begin before the stop.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    setup.shutdown.stop_accepting.cancel();
+    // Its own timeout is 50 s: without the stop it would still be waiting.
+    let result = tokio::time::timeout(Duration::from_secs(10), waiting).await.expect("answered long before its timeout").unwrap();
+    assert_eq!(result.is_error, Some(false), "{}", common::text(&result));
+    let answer = result.structured_content.unwrap();
+    assert_eq!(answer["timed_out"], true, "{answer}");
+    assert!(answer["server_stopping"].as_str().unwrap().contains("again with the cursor"), "{answer}");
+    assert!(answer["cursor"].is_string(), "the agent can go on from where it was: {answer}");
+}

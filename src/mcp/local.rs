@@ -86,7 +86,7 @@ impl Ds24Server {
                 if let Some(slot) = &context.slot {
                     slot.release();
                 }
-                wait(tool, &events, &tenant, &call).await?
+                wait(tool, &events, &tenant, &call, &self.shared.settings.stopping).await?
             }
             "events_status" => status(tool, &events, &tenant).await?,
             other => unreachable!("local tool {other} has no handler; a test calls every one"),
@@ -300,7 +300,16 @@ async fn get(tool: &'static Function, events: &Events, tenant: &str, call: &Prep
 /// Waits for the first matching event after the cursor (or after the newest
 /// event, without one), waking on any replica's commit. Holds no database
 /// connection and, over HTTP, no concurrency slot while idle.
-async fn wait(tool: &'static Function, events: &Events, tenant: &str, call: &PreparedCall) -> Result<Value, Stop> {
+/// Waits for the tenant's next events, until the timeout or until this
+/// replica stops taking traffic: then it answers at once with the cursor, so
+/// the agent waits again elsewhere instead of holding the stop for up to a minute.
+async fn wait(
+    tool: &'static Function,
+    events: &Events,
+    tenant: &str,
+    call: &PreparedCall,
+    stopping: &tokio_util::sync::CancellationToken,
+) -> Result<Value, Stop> {
     let seconds = call.int("timeout").map_or(WAIT_DEFAULT_SECS, |t| t.clamp(1, WAIT_MAX_SECS as i64) as u64);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
     let mut query = query(tool, tenant, call)?;
@@ -316,9 +325,12 @@ async fn wait(tool: &'static Function, events: &Events, tenant: &str, call: &Pre
             return Ok(page(found, query.after));
         }
         let now = tokio::time::Instant::now();
-        if now >= deadline {
+        if now >= deadline || stopping.is_cancelled() {
             let mut out = page(Vec::new(), query.after);
             out["timed_out"] = true.into();
+            if stopping.is_cancelled() {
+                out["server_stopping"] = "this server is restarting: call events_wait again with the cursor".into();
+            }
             return Ok(out);
         }
         let nap = tokio::time::sleep((deadline - now).min(poll));
@@ -326,6 +338,7 @@ async fn wait(tool: &'static Function, events: &Events, tenant: &str, call: &Pre
         loop {
             tokio::select! {
                 _ = &mut nap => break,
+                _ = stopping.cancelled() => break,
                 woke = wakeups.recv() => match woke {
                     Ok(t) if t == tenant => break,
                     Ok(_) => continue,

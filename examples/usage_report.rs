@@ -71,7 +71,7 @@ async fn main() {
             transport: "http".into(),
         });
         if batch.len() == 500 || i + 1 == rows {
-            usage.insert_usage(&batch).await.expect("seeding writes");
+            usage.insert_usage(&format!("seed-{i}"), &batch).await.expect("seeding writes");
             batch.clear();
         }
     }

@@ -69,7 +69,7 @@ fn known_report(period: Period) -> UsageReport {
 }
 
 impl UsageStore for Fixed {
-    fn insert_usage<'a>(&'a self, _rows: &'a [UsageRow]) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn insert_usage<'a>(&'a self, _batch: &'a str, _rows: &'a [UsageRow]) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async { Ok(()) })
     }
     fn usage_report<'a>(

@@ -207,11 +207,13 @@ async fn store_contract(usage: Arc<dyn UsageStore>) {
     // 200 calls of 1..=200 ms in this hour, two batches that hit the same aggregates.
     let durations: Vec<i64> = (1..=200).map(|ms| ms * 1000).collect();
     let rows: Vec<UsageRow> = durations.iter().map(|&us| row("t1", this_hour + 1, "listPurchases", "success", us)).collect();
-    usage.insert_usage(&rows[..120]).await.unwrap();
-    usage.insert_usage(&rows[120..]).await.unwrap();
+    usage.insert_usage("seed-1", &rows[..120]).await.unwrap();
+    usage.insert_usage("seed-2", &rows[120..]).await.unwrap();
     // Three hours ago: errors; and another tenant.
-    usage.insert_usage(&[row("t1", this_hour - 3 * HOUR + 5, "refundPurchase", "tool_error", 3_000)]).await.unwrap();
-    usage.insert_usage(&[row("t2", this_hour + 2, "listPurchases", "success", 1_000)]).await.unwrap();
+    usage.insert_usage("seed-3", &[row("t1", this_hour - 3 * HOUR + 5, "refundPurchase", "tool_error", 3_000)]).await.unwrap();
+    usage.insert_usage("seed-4", &[row("t2", this_hour + 2, "listPurchases", "success", 1_000)]).await.unwrap();
+    // A retry of a batch that was already committed (its answer lost) adds nothing.
+    usage.insert_usage("seed-2", &rows[120..]).await.unwrap();
 
     let report = usage.usage_report("t1", None, day).await.unwrap();
     assert_eq!(report.series.len(), 24, "one bucket per hour of the day");
@@ -239,7 +241,7 @@ async fn store_contract(usage: Arc<dyn UsageStore>) {
 
     // A raw row 40 days old (its aggregate too); pruning at 30 days keeps the aggregate.
     let old = now - 40 * DAY;
-    usage.insert_usage(&[row("t1", old, "listPurchases", "success", 2_000)]).await.unwrap();
+    usage.insert_usage("old-1", &[row("t1", old, "listPurchases", "success", 2_000)]).await.unwrap();
     let old_period = Period { from_ms: old - HOUR, to_ms: old + HOUR, granularity: Granularity::Hour };
     assert_eq!(usage.usage_report("t1", None, old_period).await.unwrap().recent.len(), 1);
     let deleted = usage.prune_usage(now - 30 * DAY, now - 365 * DAY).await.unwrap();
@@ -317,7 +319,7 @@ async fn postgres_store_buckets_percentiles_and_pruning() {
 struct Hanging;
 
 impl UsageStore for Hanging {
-    fn insert_usage<'a>(&'a self, _: &'a [UsageRow]) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn insert_usage<'a>(&'a self, _: &'a str, _: &'a [UsageRow]) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(futures::future::pending())
     }
     fn usage_report<'a>(&'a self, _: &'a str, _: Option<&'a str>, _: Period) -> BoxFuture<'a, Result<UsageReport, StoreError>> {

@@ -19,7 +19,7 @@ pub fn empty_series(period: &Period) -> Vec<Bucket> {
 }
 
 impl UsageStore for NotRecorded {
-    fn insert_usage<'a>(&'a self, _rows: &'a [UsageRow]) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn insert_usage<'a>(&'a self, _batch: &'a str, _rows: &'a [UsageRow]) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async { Ok(()) })
     }
 

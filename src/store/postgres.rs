@@ -11,8 +11,11 @@ use std::sync::LazyLock;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "events", include_str!("migrations/postgres_0001_events.sql")), (2, "usage", include_str!("migrations/postgres_0002_usage.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "events", include_str!("migrations/postgres_0001_events.sql")),
+    (2, "usage", include_str!("migrations/postgres_0002_usage.sql")),
+    (3, "usage batches", include_str!("migrations/postgres_0003_usage_batches.sql")),
+];
 
 /// The notification channel; the payload is the tenant.
 const CHANNEL: &str = "ds24_ipn_events";

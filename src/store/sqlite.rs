@@ -14,8 +14,11 @@ use tokio::sync::broadcast;
 
 type SqlPool = sqlx::SqlitePool;
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "events", include_str!("migrations/sqlite_0001_events.sql")), (2, "usage", include_str!("migrations/sqlite_0002_usage.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "events", include_str!("migrations/sqlite_0001_events.sql")),
+    (2, "usage", include_str!("migrations/sqlite_0002_usage.sql")),
+    (3, "usage batches", include_str!("migrations/sqlite_0003_usage_batches.sql")),
+];
 
 static LIST_SQL: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {COLUMNS} FROM ipn_events WHERE {}", LIST_WHERE.replace("{contains}", "instr($9, ',' || event || ',') > 0"))

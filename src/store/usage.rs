@@ -189,7 +189,9 @@ pub struct OperatorReport {
 /// The usage half of the database; both backends implement it.
 pub trait UsageStore: Send + Sync + 'static {
     /// Writes a batch of rows (and their hourly aggregates) in one transaction.
-    fn insert_usage<'a>(&'a self, rows: &'a [UsageRow]) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// `batch` names it: the same batch written again (a retry after an
+    /// acknowledgement that was lost) changes nothing.
+    fn insert_usage<'a>(&'a self, batch: &'a str, rows: &'a [UsageRow]) -> BoxFuture<'a, Result<(), StoreError>>;
     /// One customer's report; `vendor_id` adds their IPN events.
     fn usage_report<'a>(
         &'a self,

@@ -246,6 +246,7 @@ macro_rules! usage_store {
         impl $crate::store::usage::UsageStore for $store {
             fn insert_usage<'a>(
                 &'a self,
+                batch: &'a str,
                 rows: &'a [$crate::store::usage::UsageRow],
             ) -> futures::future::BoxFuture<'a, Result<(), $crate::store::StoreError>> {
                 use $crate::store::usage_sql as q;
@@ -254,6 +255,17 @@ macro_rules! usage_store {
                         return Ok(());
                     }
                     let mut tx = self.pool.begin().await?;
+                    // A batch already committed (its acknowledgement lost, the
+                    // writer retrying) is not counted twice.
+                    let first = sqlx::query("INSERT INTO usage_batches (id, at_ms) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+                        .bind(batch)
+                        .bind($crate::store::now_ms())
+                        .execute(&mut *tx)
+                        .await?;
+                    if first.rows_affected() == 0 {
+                        tx.rollback().await?;
+                        return Ok(());
+                    }
                     for chunk in rows.chunks(q::INSERT_CHUNK) {
                         let mut insert = sqlx::QueryBuilder::<$db>::new(q::INSERT_RAW);
                         insert.push_values(chunk, |mut values, r| {
@@ -457,6 +469,7 @@ macro_rules! usage_store {
                 Box::pin(async move {
                     let raw = sqlx::query("DELETE FROM usage_calls WHERE at_ms < $1").bind(raw_before).execute(&self.pool).await?;
                     let hourly = sqlx::query("DELETE FROM usage_hourly WHERE hour_ms < $1").bind(hourly_before).execute(&self.pool).await?;
+                    sqlx::query("DELETE FROM usage_batches WHERE at_ms < $1").bind(raw_before).execute(&self.pool).await?;
                     sqlx::raw_sql($refresh_statistics).execute(&self.pool).await?;
                     Ok(raw.rows_affected() + hourly.rows_affected())
                 })

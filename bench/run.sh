@@ -15,13 +15,7 @@ BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$BENCH")"
 
 need() { command -v "$1" >/dev/null 2>&1; }
-install_pkg() {  # Debian packages the benchmark needs, if missing and we may.
-  if [ "$(id -u)" = 0 ] && need apt-get; then
-    (apt-get install -y "$@" >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y "$@" >/dev/null 2>&1; }) || true
-  fi
-}
-need wrk || install_pkg wrk
-need wrk || { echo "bench: wrk is missing (apt-get install wrk)" >&2; exit 2; }
+. "$BENCH/need-wrk.sh"
 need python3 || { echo "bench: python3 is missing" >&2; exit 2; }
 
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then

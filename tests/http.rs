@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Answer, FakeUpstream, MCP_HEADERS, Options, TestServer, call, post_raw, text};
+use common::{Answer, FakeUpstream, MCP_HEADERS, Options, TestServer, call, post_raw, send_raw, text};
 use digistore24_mcp::http::HttpConfig;
 use digistore24_mcp::mcp::ToolFilter;
 use serde_json::{Value, json};
@@ -238,17 +238,6 @@ async fn origin_host_and_body_limits() {
     assert!(body["error"]["message"].as_str().unwrap().contains("--allowed-host"), "{body}");
 }
 
-/// One raw request: method, URL, headers, body → status, headers, body text.
-async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u16, reqwest::header::HeaderMap, String) {
-    let mut request = reqwest::Client::new().request(method.parse().unwrap(), url).body(body.to_owned());
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
-    let (status, headers) = (response.status().as_u16(), response.headers().clone());
-    (status, headers, response.text().await.unwrap())
-}
-
 /// Asserts the JSON-RPC error shape every refusal under /mcp has, and returns the message.
 fn assert_jsonrpc_error(what: &str, expected: u16, (status, headers, body): &(u16, reqwest::header::HeaderMap, String)) -> String {
     assert_eq!(*status, expected, "{what}: {body}");
@@ -278,42 +267,42 @@ async fn every_refusal_under_mcp_is_a_json_rpc_error_that_says_what_to_do() {
     };
     for path in ["/mcp", "/mcp/readonly", "/mcp/x/products", "/mcp/x/products/readonly"] {
         let url = format!("{base}{path}");
-        let get = send("GET", &url, &[("accept", "text/event-stream")], "").await;
+        let get = send_raw("GET", &url, &[("accept", "text/event-stream")], "").await;
         let message = assert_jsonrpc_error(&format!("GET {path}"), 405, &get);
         assert_eq!(get.1["allow"], "POST", "GET {path}");
         assert!(message.contains("POST"), "{message}");
-        assert_jsonrpc_error(&format!("DELETE {path}"), 405, &send("DELETE", &url, &[], "").await);
+        assert_jsonrpc_error(&format!("DELETE {path}"), 405, &send_raw("DELETE", &url, &[], "").await);
         let message = assert_jsonrpc_error(
             &format!("{path} Accept"),
             406,
-            &send("POST", &url, &[MCP_HEADERS[0], ("accept", "text/html")], &init).await,
+            &send_raw("POST", &url, &[MCP_HEADERS[0], ("accept", "text/html")], &init).await,
         );
         assert!(message.contains("text/event-stream"), "{message}");
         let plain = [("content-type", "text/plain"), MCP_HEADERS[1]];
-        let message = assert_jsonrpc_error(&format!("{path} Content-Type"), 415, &send("POST", &url, &plain, &init).await);
+        let message = assert_jsonrpc_error(&format!("{path} Content-Type"), 415, &send_raw("POST", &url, &plain, &init).await);
         assert!(message.contains("application/json"), "{message}");
         let version = with(&[("mcp-protocol-version", "1999-01-01")]);
-        let message = assert_jsonrpc_error(&format!("{path} version"), 400, &send("POST", &url, &version, &list).await);
+        let message = assert_jsonrpc_error(&format!("{path} version"), 400, &send_raw("POST", &url, &version, &list).await);
         assert!(message.contains("2025-11-25"), "the known versions are listed: {message}");
         let origin = with(&[("origin", "https://evil.example")]);
-        let message = assert_jsonrpc_error(&format!("{path} Origin"), 403, &send("POST", &url, &origin, &init).await);
+        let message = assert_jsonrpc_error(&format!("{path} Origin"), 403, &send_raw("POST", &url, &origin, &init).await);
         assert!(message.contains("--allowed-origin"), "{message}");
         let message =
-            assert_jsonrpc_error(&format!("{path} Host"), 403, &send("POST", &url, &with(&[("host", "evil.example")]), &init).await);
+            assert_jsonrpc_error(&format!("{path} Host"), 403, &send_raw("POST", &url, &with(&[("host", "evil.example")]), &init).await);
         assert!(message.contains("--allowed-host"), "{message}");
         let big = "x".repeat(100 * 1024);
-        let message = assert_jsonrpc_error(&format!("{path} body"), 413, &send("POST", &url, &MCP_HEADERS, &big).await);
+        let message = assert_jsonrpc_error(&format!("{path} body"), 413, &send_raw("POST", &url, &MCP_HEADERS, &big).await);
         assert!(message.contains("65536"), "{message}");
         assert_jsonrpc_error(
             &format!("{path} no key"),
             401,
-            &send("POST", &keyless.url().replace("/mcp", path), &MCP_HEADERS, &init).await,
+            &send_raw("POST", &keyless.url().replace("/mcp", path), &MCP_HEADERS, &init).await,
         );
     }
-    assert_jsonrpc_error("bad narrowing", 400, &send("POST", &format!("{base}/mcp/x/nonsense"), &MCP_HEADERS, &init).await);
+    assert_jsonrpc_error("bad narrowing", 400, &send_raw("POST", &format!("{base}/mcp/x/nonsense"), &MCP_HEADERS, &init).await);
     for path in ["/mcp/", "/mcp/nope", "/mcp/x/products/extra", "/mcp/readonly/x"] {
         let message =
-            assert_jsonrpc_error(&format!("POST {path}"), 404, &send("POST", &format!("{base}{path}"), &MCP_HEADERS, &init).await);
+            assert_jsonrpc_error(&format!("POST {path}"), 404, &send_raw("POST", &format!("{base}{path}"), &MCP_HEADERS, &init).await);
         assert!(message.contains("/mcp/x/{toolsets}"), "{message}");
     }
     // 503: the one slot is taken by a slow call.
@@ -322,9 +311,9 @@ async fn every_refusal_under_mcp_is_a_json_rpc_error_that_says_what_to_do() {
     let headers = with(&[("mcp-protocol-version", "2025-06-18")]);
     let url = server.url();
     let (slow_headers, slow_ping) = (headers.clone(), ping.clone());
-    let slow = tokio::spawn(async move { send("POST", &url, &slow_headers, &slow_ping).await.0 });
+    let slow = tokio::spawn(async move { send_raw("POST", &url, &slow_headers, &slow_ping).await.0 });
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let busy = send("POST", &server.url(), &headers, &ping).await;
+    let busy = send_raw("POST", &server.url(), &headers, &ping).await;
     assert_jsonrpc_error("busy", 503, &busy);
     assert_eq!(busy.1["retry-after"], "1");
     assert_eq!(slow.await.unwrap(), 200);
@@ -343,7 +332,7 @@ async fn cors_preflight_and_answers_for_allowed_origins_only() {
             ("access-control-request-method", "POST"),
             ("access-control-request-headers", "content-type, mcp-protocol-version, Mcp-Param-Purchase_Id, x-mcp-toolsets, cookie"),
         ];
-        let (status, headers, _) = send("OPTIONS", &server.url(), &preflight, "").await;
+        let (status, headers, _) = send_raw("OPTIONS", &server.url(), &preflight, "").await;
         assert_eq!(status, 200, "{origin}");
         assert_eq!(headers["access-control-allow-origin"], origin);
         assert!(headers["vary"].to_str().unwrap().to_lowercase().contains("origin"));
@@ -356,7 +345,7 @@ async fn cors_preflight_and_answers_for_allowed_origins_only() {
 
         let mut actual = MCP_HEADERS.to_vec();
         actual.push(("origin", origin));
-        let (status, headers, _) = send("POST", &server.url(), &actual, &initialize("2025-06-18")).await;
+        let (status, headers, _) = send_raw("POST", &server.url(), &actual, &initialize("2025-06-18")).await;
         assert_eq!(status, 200);
         assert_eq!(headers["access-control-allow-origin"], origin);
         let exposed = headers["access-control-expose-headers"].to_str().unwrap();
@@ -364,23 +353,23 @@ async fn cors_preflight_and_answers_for_allowed_origins_only() {
             assert!(exposed.contains(name), "{name} in {exposed}");
         }
         // An error answer is readable by the page too.
-        let (status, headers, _) = send("GET", &server.url(), &[("origin", origin)], "").await;
+        let (status, headers, _) = send_raw("GET", &server.url(), &[("origin", origin)], "").await;
         assert_eq!((status, headers["access-control-allow-origin"].to_str().unwrap()), (405, origin));
 
         let key_preflight = [("origin", origin), ("access-control-request-method", "GET")];
-        let (status, headers, _) = send("OPTIONS", &format!("{base}/test-api-key"), &key_preflight, "").await;
+        let (status, headers, _) = send_raw("OPTIONS", &format!("{base}/test-api-key"), &key_preflight, "").await;
         assert_eq!(status, 200);
         assert_eq!(headers["access-control-allow-origin"], origin);
         assert_eq!(headers["access-control-allow-methods"], "GET,POST");
     }
     let evil = [("origin", "https://evil.example"), ("access-control-request-method", "POST")];
     for url in [server.url(), format!("{base}/mcp/readonly"), format!("{base}/test-api-key")] {
-        let refused = send("OPTIONS", &url, &evil, "").await;
+        let refused = send_raw("OPTIONS", &url, &evil, "").await;
         assert!(!refused.1.contains_key("access-control-allow-origin"), "{url}");
         assert_jsonrpc_error(&format!("preflight {url}"), 403, &refused);
     }
     let refused =
-        send("GET", &format!("{base}/test-api-key"), &[("origin", "https://evil.example"), ("authorization", "Bearer k")], "").await;
+        send_raw("GET", &format!("{base}/test-api-key"), &[("origin", "https://evil.example"), ("authorization", "Bearer k")], "").await;
     assert_eq!(refused.0, 403);
 }
 

@@ -237,18 +237,11 @@ fn granularity_name(granularity: Granularity) -> &'static str {
 /// Counts as a JSON object (with `errors`).
 pub fn counts_json(counts: &Counts) -> Map<String, Value> {
     let mut out = Map::new();
-    for (name, value) in [
-        ("calls", counts.calls),
-        ("success", counts.success),
-        ("dry_run", counts.dry_run),
-        ("confirmation_requested", counts.confirmation_requested),
-        ("rate_limited", counts.rate_limited),
-        ("tool_error", counts.tool_error),
-        ("upstream_error", counts.upstream_error),
-        ("errors", counts.errors()),
-    ] {
-        out.insert(name.into(), Value::from(value));
+    out.insert("calls".into(), counts.calls.into());
+    for (name, value) in counts.by_class() {
+        out.insert(name.into(), value.into());
     }
+    out.insert("errors".into(), counts.errors().into());
     out
 }
 
@@ -319,20 +312,11 @@ pub fn tools_csv(tools: &[ToolUsage], sort: SortBy) -> String {
     let mut out = format!("{CSV_HEADER}\r\n");
     for t in &tools {
         let c = &t.counts;
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{:.1},{:.1}\r\n",
-            csv_field(&t.tool),
-            c.calls,
-            c.errors(),
-            c.success,
-            c.dry_run,
-            c.confirmation_requested,
-            c.rate_limited,
-            c.tool_error,
-            c.upstream_error,
-            t.p50_ms,
-            t.p95_ms
-        ));
+        out.push_str(&format!("{},{},{}", csv_field(&t.tool), c.calls, c.errors()));
+        for (_, n) in c.by_class() {
+            out.push_str(&format!(",{n}"));
+        }
+        out.push_str(&format!(",{:.1},{:.1}\r\n", t.p50_ms, t.p95_ms));
     }
     out
 }

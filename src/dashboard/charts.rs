@@ -10,18 +10,6 @@ use crate::store::usage::{Bucket, Counts, Granularity};
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 
-/// The stacked outcomes, bottom up: class name (CSS and `data-class`) and how many.
-pub fn segments(counts: &Counts) -> [(&'static str, i64); 6] {
-    [
-        ("success", counts.success),
-        ("dry_run", counts.dry_run),
-        ("confirmation_requested", counts.confirmation_requested),
-        ("rate_limited", counts.rate_limited),
-        ("tool_error", counts.tool_error),
-        ("upstream_error", counts.upstream_error),
-    ]
-}
-
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 240.0;
 const LEFT: f64 = 44.0;
@@ -56,7 +44,7 @@ fn axis_top(max: i64) -> i64 {
 fn stacked(counts: &Counts) -> Vec<(&'static str, i64, i64)> {
     let mut bottom = 0;
     let mut out = Vec::new();
-    for (class, n) in segments(counts) {
+    for (class, n) in counts.by_class() {
         if n > 0 {
             out.push((class, bottom, n));
             bottom += n;
@@ -100,7 +88,7 @@ pub fn calls_chart(w: &Words, series: &[Bucket], granularity: Granularity) -> Ma
             }
         }
         ul.legend aria-label=(w.legend) {
-            @for (class, _) in segments(&Counts::default()) {
+            @for (class, _) in Counts::default().by_class() {
                 li { span class={ "swatch " (class) } aria-hidden="true" {} (w.class_name(class)) }
             }
         }
@@ -111,13 +99,13 @@ pub fn calls_chart(w: &Words, series: &[Bucket], granularity: Granularity) -> Ma
                 thead { tr {
                     th scope="col" { (w.time) }
                     th.num scope="col" { (w.calls) }
-                    @for (class, _) in segments(&Counts::default()) { th.num scope="col" { (w.class_name(class)) } }
+                    @for (class, _) in Counts::default().by_class() { th.num scope="col" { (w.class_name(class)) } }
                 } }
                 tbody { @for bucket in series {
                     tr {
                         th scope="row" { (long_label(bucket.start_ms, granularity)) }
                         td.num { (bucket.counts.calls) }
-                        @for (_, n) in segments(&bucket.counts) { td.num { (n) } }
+                        @for (_, n) in bucket.counts.by_class() { td.num { (n) } }
                     }
                 } }
             } }

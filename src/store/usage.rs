@@ -88,6 +88,19 @@ impl Counts {
     pub fn errors(&self) -> i64 {
         self.tool_error + self.upstream_error
     }
+
+    /// The counts by the class shown (CSS class, JSON and CSV name), in the
+    /// order of the chart's stack, bottom up, and of the export's columns.
+    pub fn by_class(&self) -> [(&'static str, i64); 6] {
+        [
+            ("success", self.success),
+            ("dry_run", self.dry_run),
+            ("confirmation_requested", self.confirmation_requested),
+            ("rate_limited", self.rate_limited),
+            ("tool_error", self.tool_error),
+            ("upstream_error", self.upstream_error),
+        ]
+    }
 }
 
 /// One bar of the chart.

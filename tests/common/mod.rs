@@ -242,7 +242,12 @@ pub fn text(result: &CallToolResult) -> String {
 
 /// A raw JSON-RPC POST to `/mcp`, for protocol-level checks.
 pub async fn post_raw(url: &str, headers: &[(&str, &str)], body: &str) -> (u16, HeaderMap, String) {
-    let mut request = reqwest::Client::new().post(url).body(body.to_owned());
+    send_raw("POST", url, headers, body).await
+}
+
+/// One raw request: method, URL, headers, body → status, headers, body text.
+pub async fn send_raw(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u16, HeaderMap, String) {
+    let mut request = reqwest::Client::new().request(method.parse().unwrap(), url).body(body.to_owned());
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
